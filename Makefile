@@ -1,0 +1,83 @@
+# mediamon: the two commands are `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+export MEDIAMON_STATE_DIR ?= $(CURDIR)/.state
+
+.PHONY: help install services services-down services-status init run stop workers-up \
+        workers-down test test-unit test-integration lint format bench clean-state
+
+help:
+	@echo "make run              install, start Redis + OpenSearch, init indices, start worker + beat"
+	@echo "make test             install, start services, lint, run the whole test suite"
+	@echo "make stop             stop worker, beat and services (same as services-down)"
+	@echo "make services         start Redis (127.0.0.1:6390) and OpenSearch (127.0.0.1:9250)"
+	@echo "make services-down    stop everything this project started"
+	@echo "make services-status  what is running"
+	@echo "make test-unit        unit tests only (no services needed)"
+	@echo "make lint             ruff, import contracts, mypy"
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
+	  echo "python venv module missing: installing python3-venv"; \
+	  apt-get install -y -qq python3-venv >/dev/null && $(PYTHON) -m venv $(VENV); }
+	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $@
+
+services:
+	@devstack/services.sh up
+
+services-down:
+	@devstack/services.sh down
+
+services-status:
+	@devstack/services.sh status
+
+init: install services
+	@$(BIN)/mediamon search init
+
+workers-up: install
+	@devstack/workers.sh up
+
+workers-down:
+	@devstack/workers.sh down
+
+run: init workers-up
+	@echo
+	@echo "mediamon is running on the default config (config/)."
+	@echo "  worker log:  $(MEDIAMON_STATE_DIR)/logs/worker.log"
+	@echo "  beat log:    $(MEDIAMON_STATE_DIR)/logs/beat.log"
+	@echo "  status:      $(BIN)/mediamon status ; $(BIN)/mediamon search status"
+	@echo "  try:         $(BIN)/mediamon ingest tests/data/articles && $(BIN)/mediamon search 習近平"
+	@echo "  stop:        make stop"
+
+stop: services-down
+
+test: install services
+	@$(MAKE) --no-print-directory lint-fast
+	MEDIAMON_REQUIRE_SERVICES=1 $(BIN)/pytest
+
+test-unit: install
+	$(BIN)/pytest tests/unit
+
+test-integration: install services
+	MEDIAMON_REQUIRE_SERVICES=1 $(BIN)/pytest tests/integration
+
+lint-fast: install
+	$(BIN)/ruff check pipelines workers tests bench
+	$(BIN)/lint-imports
+
+lint: lint-fast
+	$(BIN)/ruff format --check pipelines workers tests bench
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format pipelines workers tests bench
+	$(BIN)/ruff check --fix pipelines workers tests bench
+
+clean-state: services-down
+	rm -rf $(MEDIAMON_STATE_DIR)

@@ -1,0 +1,111 @@
+"""decode: bytes + HTTP headers -> text.
+
+Order: byte-order mark, then the declared charsets (HTTP header, ``<meta>`` tag, XML
+declaration) each tried strictly, then detection. GB2312 and GBK are read as GB18030
+and Big5 as Big5-HKSCS (their supersets), because pages that declare the narrow set
+routinely use characters from the wider one.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+
+from pipelines.article import RejectArticle
+
+SUPERSETS = {
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "cp936": "gb18030",
+    "big5": "big5hkscs",
+    "x-big5": "big5hkscs",
+    "cp950": "big5hkscs",
+    "iso-8859-1": "cp1252",
+    "latin-1": "cp1252",
+    "ascii": "cp1252",
+    "us-ascii": "cp1252",
+}
+# Charsets that decode any byte string: a declaration of them proves nothing.
+PERMISSIVE = frozenset({"cp1252", "latin-1", "iso8859-1", "iso-8859-1"})
+BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.IGNORECASE)
+_XML_DECL = re.compile(rb"""\A\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_\-.]+)["']""")
+_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-:.]+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Decoded:
+    text: str
+    charset: str
+    how: str  # "bom", "header", "meta", "xml", "detected", "replaced"
+
+
+def _codec(name: str) -> str | None:
+    name = name.strip().lower()
+    name = SUPERSETS.get(name, name)
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def declared_charsets(content: bytes, headers: dict[str, str]) -> list[tuple[str, str]]:
+    """The charsets the response declares, as (how, codec), most authoritative first."""
+    found: list[tuple[str, str]] = []
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    match = _HEADER_CHARSET.search(content_type)
+    if match and (codec := _codec(match.group(1))):
+        found.append(("header", codec))
+    head = content[:4096]
+    for how, pattern in (("xml", _XML_DECL), ("meta", _META)):
+        found_bytes = pattern.search(head)
+        if found_bytes and (codec := _codec(found_bytes.group(1).decode("ascii", "replace"))):
+            found.append((how, codec))
+    return found
+
+
+def decode(content: bytes, headers: dict[str, str] | None = None) -> Decoded:
+    """Bytes -> text. Raises RejectArticle("undecodable") only for binary content."""
+    headers = headers or {}
+    for bom, codec in BOMS:
+        if content.startswith(bom):
+            return Decoded(content.decode(codec, errors="replace"), codec, "bom")
+    declared = declared_charsets(content, headers)
+    # A permissive declaration (latin-1) goes last: it would hide a GBK meta tag.
+    declared.sort(key=lambda item: item[1] in PERMISSIVE)
+    for how, codec in declared:
+        if codec in PERMISSIVE and _looks_multibyte(content):
+            continue
+        try:
+            return Decoded(content.decode(codec), codec, how)
+        except UnicodeDecodeError:
+            continue
+    try:
+        return Decoded(content.decode("utf-8"), "utf-8", "detected")
+    except UnicodeDecodeError:
+        pass
+    if b"\x00" in content[:2048] and content[:2048].count(b"\x00") > 64:
+        raise RejectArticle("undecodable", "binary content (NUL bytes)", stage="decode")
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(content[:200_000]).best()
+    if best is not None:
+        codec = _codec(best.encoding) or "utf-8"
+        return Decoded(content.decode(codec, errors="replace"), codec, "detected")
+    codec = declared[0][1] if declared else "utf-8"
+    return Decoded(content.decode(codec, errors="replace"), codec, "replaced")
+
+
+def _looks_multibyte(content: bytes) -> bool:
+    """Many bytes >= 0x80: a latin-1 label is probably wrong (CJK pages say it by default)."""
+    sample = content[:20_000]
+    high = sum(1 for b in sample if b >= 0x80)
+    return high > len(sample) * 0.1

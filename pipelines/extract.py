@@ -1,0 +1,215 @@
+"""extract: HTML -> title, body paragraphs, byline, date strings, language hints.
+
+A text-density extractor on the lexbor parser (selectolax): paragraphs vote for their
+parent and grandparent, the best-scoring container is the article, and its paragraphs
+in document order are the body. Link-heavy blocks and chrome (navigation, share bars,
+related-article lists) are dropped before voting. Dates stay strings here; the dates
+stage parses them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+DROP_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "svg",
+    "canvas",
+    "iframe",
+    "form",
+    "button",
+    "nav",
+    "footer",
+    "aside",
+    "select",
+    "input",
+    "textarea",
+    "figure figcaption",
+    "header",
+)
+CHROME = re.compile(
+    r"(^|[\s_-])(nav|menu|footer|sidebar|side-bar|breadcrumb|share|social|comment|related|"
+    r"recommend|promo|advert|ads?|banner|subscribe|newsletter|copyright|tags?|toolbar|"
+    r"popup|modal|cookie|login|pagination|more-news|hot-news|rank)([\s_-]|$)",
+    re.IGNORECASE,
+)
+BLOCK_TAGS = ("p", "h2", "h3", "h4", "li", "blockquote", "pre")
+TITLE_SUFFIX = re.compile(r"\s*[|｜\-–—_]\s*[^|｜\-–—_]{1,30}$")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_SPACE = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
+
+
+@dataclass
+class Extracted:
+    title: str = ""
+    body: str = ""
+    byline: list[str] = field(default_factory=list)
+    dates: dict[str, str] = field(default_factory=dict)
+    lang_hint: str | None = None
+
+
+def _weight(text: str) -> int:
+    """Characters that carry content: a CJK character counts as much as ~3 Latin ones."""
+    return len(text) + 2 * len(_CJK.findall(text))
+
+
+def _clean_space(text: str) -> str:
+    return _SPACE.sub(" ", text).strip()
+
+
+def _meta(tree: LexborHTMLParser, *names: str) -> str | None:
+    for name in names:
+        for attr in ("property", "name", "itemprop", "http-equiv"):
+            node = tree.css_first(f'meta[{attr}="{name}"]')
+            if node is not None and (content := (node.attributes.get("content") or "").strip()):
+                return content
+    return None
+
+
+def _json_ld(tree: LexborHTMLParser) -> dict[str, object]:
+    for node in tree.css('script[type="application/ld+json"]'):
+        try:
+            data = json.loads(node.text(deep=True) or "")
+        except ValueError:
+            continue
+        items = data if isinstance(data, list) else data.get("@graph", [data])
+        for item in items:
+            if isinstance(item, dict) and "Article" in str(item.get("@type", "")):
+                return item
+    return {}
+
+
+def _string(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _authors(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return _authors(value.get("name"))
+    if isinstance(value, list):
+        return [name for item in value for name in _authors(item)]
+    return []
+
+
+def _is_chrome(node: LexborNode) -> bool:
+    attrs = node.attributes
+    marker = f"{attrs.get('class') or ''} {attrs.get('id') or ''} {attrs.get('role') or ''}"
+    return bool(marker.strip()) and bool(CHROME.search(marker))
+
+
+def _link_density(node: LexborNode, text_len: int) -> float:
+    if not text_len:
+        return 1.0
+    linked = sum(len(a.text(deep=True) or "") for a in node.css("a"))
+    return linked / text_len
+
+
+def extract(html: str) -> Extracted:
+    """HTML -> Extracted. Never raises on malformed HTML; an empty body means nothing found."""
+    tree = LexborHTMLParser(html)
+    out = Extracted()
+    ld = _json_ld(tree)
+    html_node = tree.css_first("html")
+    out.lang_hint = (
+        (html_node.attributes.get("lang") if html_node is not None else None)
+        or _meta(tree, "og:locale", "content-language", "language")
+        or None
+    )
+    for key, value in (
+        (
+            "meta",
+            _meta(
+                tree,
+                "article:published_time",
+                "datePublished",
+                "pubdate",
+                "publishdate",
+                "og:published_time",
+                "date",
+                "dc.date",
+                "DC.date.issued",
+                "sailthru.date",
+                "parsely-pub-date",
+            ),
+        ),
+        ("json_ld", _string(ld.get("datePublished"))),
+    ):
+        if value:
+            out.dates[key] = value
+    time_node = tree.css_first("time[datetime]")
+    if time_node is not None and (value := time_node.attributes.get("datetime")):
+        out.dates.setdefault("time_tag", value)
+    out.byline = _authors(ld.get("author")) or [
+        a for a in [_meta(tree, "author", "article:author", "byl", "dc.creator")] if a
+    ]
+    h1, title_tag = tree.css_first("h1"), tree.css_first("title")
+    title = (
+        _meta(tree, "og:title", "twitter:title", "headline")
+        or (h1.text(deep=True) if h1 is not None else None)
+        or (title_tag.text(deep=True) if title_tag is not None else "")
+    )
+    out.title = TITLE_SUFFIX.sub("", _clean_space(title or "")) or _clean_space(title or "")
+
+    body = tree.body
+    if body is None:
+        return out
+    for selector in DROP_TAGS:
+        for node in body.css(selector):
+            node.decompose()
+    for node in body.css("div, section, ul, ol, table, span, p"):
+        if _is_chrome(node):
+            node.decompose()
+    out.body = _best_body(body)
+    return out
+
+
+def _best_body(body: LexborNode) -> str:
+    scores: dict[int, float] = {}
+    nodes: dict[int, LexborNode] = {}
+    blocks = body.css("p")
+    if not blocks:
+        blocks = [n for n in body.css("div, td") if _direct_text(n)]
+    for block in blocks:
+        text = _clean_space(block.text(deep=True) if block.tag == "p" else _direct_text(block))
+        weight = _weight(text)
+        if weight < 20 or _link_density(block, len(text)) > 0.5:
+            continue
+        grandparent = block.parent.parent if block.parent is not None else None
+        for parent, share in ((block.parent, 1.0), (grandparent, 0.5)):
+            if parent is None:
+                continue
+            key = parent.mem_id
+            nodes[key] = parent
+            scores[key] = scores.get(key, 0.0) + weight * share
+    if not scores:
+        return _clean_space(body.text(deep=True, separator="\n") or "")
+    best = nodes[max(scores, key=lambda k: scores[k])]
+    paragraphs: list[str] = []
+    for node in best.css(", ".join(BLOCK_TAGS)) or [best]:
+        if node.tag == "li" and _link_density(node, len(node.text(deep=True) or "")) > 0.3:
+            continue
+        text = _clean_space(node.text(deep=True) or "")
+        if text and (not paragraphs or paragraphs[-1] != text):
+            paragraphs.append(text)
+    if not paragraphs or _weight("".join(paragraphs)) < 0.5 * scores[best.mem_id]:
+        paragraphs = [
+            _clean_space(line)
+            for line in (best.text(deep=True, separator="\n") or "").split("\n")
+            if _clean_space(line)
+        ]
+    return "\n".join(paragraphs)
+
+
+def _direct_text(node: LexborNode) -> str:
+    return "".join(
+        child.text_content or "" for child in node.iter(include_text=True) if child.tag == "-text"
+    ).strip()

@@ -1,0 +1,106 @@
+"""language: zh-Hant, zh-Hans, en, or another code; and a region hint from the source."""
+
+from __future__ import annotations
+
+import re
+
+from pipelines.normalize import script_counts
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_HANGUL = re.compile(r"[\uac00-\ud7af]")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+_EN_COMMON = frozenset(
+    {
+        "the",
+        "of",
+        "and",
+        "to",
+        "in",
+        "a",
+        "is",
+        "that",
+        "for",
+        "on",
+        "with",
+        "as",
+        "by",
+        "was",
+        "said",
+        "it",
+        "at",
+        "from",
+        "he",
+        "his",
+        "has",
+        "have",
+        "are",
+        "be",
+        "an",
+        "this",
+        "not",
+        "but",
+        "were",
+        "will",
+        "its",
+        "who",
+        "they",
+        "their",
+        "had",
+        "been",
+    }
+)
+REGION_SCRIPT = {
+    "TW": "zh-Hant",
+    "HK": "zh-Hant",
+    "MO": "zh-Hant",
+    "CN": "zh-Hans",
+    "SG": "zh-Hans",
+}
+
+
+def detect_language(text: str, hint: str | None = None) -> str:
+    """The language of ``text``: ``zh-Hant``/``zh-Hans`` by counting characters that exist
+    only in one script, ``en`` by common words, ``ja``/``ko``/``ru`` by script, else the
+    hint's primary subtag, else ``und``."""
+    sample = text[:6000]
+    cjk = len(_CJK.findall(sample))
+    kana = len(_KANA.findall(sample))
+    hangul = len(_HANGUL.findall(sample))
+    words = _LATIN_WORD.findall(sample)
+    latin = sum(len(w) for w in words)
+    cyrillic = len(_CYRILLIC.findall(sample))
+    if kana >= 5 and kana > cjk * 0.1:
+        return "ja"
+    if hangul > max(cjk, latin) * 0.5 and hangul > 20:
+        return "ko"
+    if cjk and cjk * 2 >= latin * 0.5 and cjk >= cyrillic:
+        traditional, simplified = script_counts(sample)
+        if traditional > simplified:
+            return "zh-Hant"
+        if simplified > traditional:
+            return "zh-Hans"
+        return _script_from_hint(hint) or "zh-Hans"
+    if cyrillic > latin:
+        return "uk" if hint and hint.lower().startswith("uk") else "ru"
+    if words:
+        common = sum(1 for w in words if w.lower() in _EN_COMMON)
+        if common >= max(2, len(words) * 0.08):
+            return "en"
+        if len(words) < 12 and sample.isascii() and not hint:
+            return "en"  # a short ASCII line (a headline) with no other evidence
+    if hint:
+        return hint.split("-")[0].split("_")[0].lower() or "und"
+    return "und"
+
+
+def _script_from_hint(hint: str | None) -> str | None:
+    if not hint:
+        return None
+    lowered = hint.lower().replace("_", "-")
+    if "hant" in lowered or lowered in ("zh-tw", "zh-hk", "zh-mo"):
+        return "zh-Hant"
+    if "hans" in lowered or lowered in ("zh-cn", "zh-sg"):
+        return "zh-Hans"
+    return None

@@ -1,0 +1,91 @@
+"""normalize: the simplified "search form" of a text, with offsets back to the original.
+
+Native OpenCC converts traditional to simplified; full-width ASCII is folded to
+half-width and Latin letters are lower-cased. Every step keeps one output character
+per input character where it can; where OpenCC changes the length of a phrase, the
+offsets of that stretch are mapped piecewise. ``NormText.original_span`` maps a match
+in the search form back to the original text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import opencc
+
+_FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_FULLWIDTH[0x3000] = 0x20
+_CHUNK = re.compile(r"[^。！？；\n]*[。！？；\n]?")
+
+
+@lru_cache(maxsize=4)
+def converter(config: str) -> opencc.OpenCC:
+    """One OpenCC instance per configuration and process (they are costly to build)."""
+    return opencc.OpenCC(config)
+
+
+def fold(text: str) -> str:
+    """Full-width ASCII to half-width and lower case, one character for one."""
+    text = text.translate(_FULLWIDTH)
+    if text.isascii():
+        return text.lower()
+    return "".join(ch.lower() if len(ch.lower()) == 1 else ch for ch in text)
+
+
+@dataclass(frozen=True)
+class NormText:
+    text: str
+    # offsets[i] is the index in the original of search-form character i; None when the
+    # two have the same length (the common case: the identity).
+    offsets: tuple[int, ...] | None = None
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        if self.offsets is None:
+            return start, end
+        if start >= len(self.offsets):
+            last = self.offsets[-1] + 1 if self.offsets else 0
+            return last, last
+        first = self.offsets[start]
+        last = self.offsets[min(end, len(self.offsets)) - 1] + 1 if end > start else first
+        return first, max(first, last)
+
+
+def to_simplified(text: str) -> str:
+    return converter("t2s").convert(text)
+
+
+def normalize(text: str) -> NormText:
+    """Original text -> search form (simplified, folded) with an offset map."""
+    converted = to_simplified(text)
+    if len(converted) == len(text):
+        return NormText(fold(converted))
+    offsets: list[int] = []
+    pieces: list[str] = []
+    position = 0
+    for match in _CHUNK.finditer(text):
+        chunk = match.group(0)
+        if not chunk:
+            continue
+        out = to_simplified(chunk)
+        pieces.append(out)
+        if len(out) == len(chunk):
+            offsets.extend(range(position, position + len(chunk)))
+        else:
+            offsets.extend(
+                position + min(i * len(chunk) // max(len(out), 1), len(chunk) - 1)
+                for i in range(len(out))
+            )
+        position += len(chunk)
+    return NormText(fold("".join(pieces)), tuple(offsets))
+
+
+def script_counts(text: str) -> tuple[int, int]:
+    """(traditional-only, simplified-only) character counts of a Chinese text."""
+    sample = text[:4000]
+    to_simp = to_simplified(sample)
+    to_trad = converter("s2t").convert(sample)
+    traditional = sum(1 for a, b in zip(sample, to_simp, strict=False) if a != b)
+    simplified = sum(1 for a, b in zip(sample, to_trad, strict=False) if a != b)
+    return traditional, simplified

@@ -1,0 +1,28 @@
+"""Shared fixtures. Integration tests get an isolated namespace on the real services:
+their own Redis database, index prefix and Celery worker process."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+SEED = ROOT.parent / "shared" / "seed" / "cna-xi-putin-2022-09-14.txt"
+
+# Settings are read once per process (workers/settings.py), so the test namespace is
+# fixed here, before any test imports the Celery app.
+RUN_ID = uuid.uuid4().hex[:8]
+os.environ.setdefault("MEDIAMON_INDEX_PREFIX", f"test-{RUN_ID}-")
+os.environ.setdefault("MEDIAMON_REDIS_URL", "redis://127.0.0.1:6390/15")
+os.environ.setdefault("MEDIAMON_LOG_JSON", "true")
+
+
+def pytest_addoption(parser):  # type: ignore[no-untyped-def]
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="Rewrite tests/data/<case>/expected.json from the current output (on purpose).",
+    )

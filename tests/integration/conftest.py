@@ -1,0 +1,127 @@
+"""The real stack for integration tests: Redis and OpenSearch from `make services`,
+and a real Celery worker process started here."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+def _services_required() -> bool:
+    return bool(os.environ.get("CI") or os.environ.get("MEDIAMON_REQUIRE_SERVICES"))
+
+
+@pytest.fixture(scope="session")
+def settings():  # type: ignore[no-untyped-def]
+    from workers.settings import get_settings
+
+    return get_settings()
+
+
+@pytest.fixture(scope="session")
+def redis_client(settings):  # type: ignore[no-untyped-def]
+    import redis
+
+    client = redis.Redis.from_url(settings.redis_url, decode_responses=True)
+    try:
+        client.ping()
+    except redis.ConnectionError as exc:
+        message = f"Redis is not running at {settings.redis_url}: run `make services` ({exc})"
+        if _services_required():
+            pytest.fail(message)
+        pytest.skip(message)
+    client.flushdb()
+    yield client
+    client.flushdb()
+
+
+@pytest.fixture(scope="session")
+def search(settings, redis_client):  # type: ignore[no-untyped-def]
+    from workers.search import templates
+    from workers.search.client import SearchUnavailable, connect
+
+    try:
+        client = connect(settings)
+    except SearchUnavailable as exc:
+        message = f"the search engine is not running: run `make services` ({exc})"
+        if _services_required():
+            pytest.fail(message)
+        pytest.skip(message)
+    templates.apply(client)
+    yield client
+    templates.drop(client)
+    client.close()
+
+
+def start_worker(name: str, queues: str = "feeds,articles,alerts") -> subprocess.Popen[bytes]:
+    with open(ROOT / ".state" / f"test-worker-{name}.log", "ab") as log:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers.app",
+                "worker",
+                "-Q",
+                queues,
+                "-c",
+                "2",
+                "-n",
+                f"{name}@%h",
+                "--without-mingle",
+                "--without-gossip",
+                "--loglevel",
+                "INFO",
+            ],
+            cwd=ROOT,
+            env=os.environ.copy(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def wait_ready(timeout: float = 30.0) -> None:
+    from workers.app import app
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        replies = app.control.ping(timeout=0.5)
+        if replies:
+            return
+    raise RuntimeError("the Celery worker did not answer a ping within 30 s")
+
+
+def stop_worker(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def worker(search) -> Iterator[subprocess.Popen[bytes]]:  # type: ignore[no-untyped-def]
+    (ROOT / ".state").mkdir(exist_ok=True)
+    proc = start_worker("test")
+    try:
+        wait_ready()
+        yield proc
+    finally:
+        stop_worker(proc)
+
+
+def refresh(search) -> None:  # type: ignore[no-untyped-def]
+    search.request("POST", f"/{search.index_name('articles')}/_refresh")
+    search.request("POST", f"/{search.index_name('rejected')}/_refresh")

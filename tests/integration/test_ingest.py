@@ -1,0 +1,140 @@
+"""ingest -> worker -> indexed -> searchable, against the real Redis, engine and worker."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import DATA
+from tests.integration.conftest import refresh
+from workers.cli import main
+
+pytestmark = pytest.mark.integration
+ARTICLES = DATA / "articles"
+
+
+def _count(search, query=None) -> int:  # type: ignore[no-untyped-def]
+    body = {"query": query or {"match_all": {}}}
+    return int(search.request("POST", f"/{search.index_name('articles')}/_count", body)["count"])
+
+
+def _search(runner: CliRunner, *words: str) -> list[dict]:
+    result = runner.invoke(main, ["search", *words, "--json"])
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+def test_engine_detected_and_status(search) -> None:  # type: ignore[no-untyped-def]
+    assert search.engine.distribution == "opensearch"
+    result = CliRunner().invoke(main, ["search", "status"])
+    assert result.exit_code == 0, result.output
+    assert "opensearch" in result.stdout
+    assert f"{search.index_name('articles')}-v1" in result.stdout
+
+
+def test_init_is_idempotent(search) -> None:  # type: ignore[no-untyped-def]
+    runner = CliRunner()
+    first = runner.invoke(main, ["search", "init"])
+    second = runner.invoke(main, ["search", "init"])
+    assert first.exit_code == second.exit_code == 0
+    assert "exists" in second.stdout
+
+
+def test_ingest_then_search_in_both_scripts(search, worker) -> None:  # type: ignore[no-untyped-def]
+    runner = CliRunner()
+    result = runner.invoke(main, ["ingest", str(ARTICLES), "--source", "fixtures"])
+    assert result.exit_code == 0, result.output
+    assert "indexed" in result.stdout
+    refresh(search)
+    assert _count(search, {"term": {"source": "fixtures"}}) == 6
+    # A traditional article is found by the simplified and the traditional spelling.
+    for query in ("習近平", "习近平"):
+        urls_langs = {hit["lang"] for hit in _search(runner, query)}
+        assert {"zh-Hant", "zh-Hans"} <= urls_langs, query
+    hits = _search(runner, "撒馬爾罕")
+    assert [hit["lang"] for hit in hits] == ["zh-Hant"]
+    # English words and the GB2312 / Big5 pages were decoded and indexed.
+    assert any("Izium" in hit["body"] for hit in _search(runner, "izium"))
+    assert any(
+        hit["lang"] == "zh-Hans" and "通电话" in hit["body"] for hit in _search(runner, "通電話")
+    )
+    assert any("人道援助" in hit["body"] for hit in _search(runner, "人道援助"))
+    text = runner.invoke(main, ["search", "撒馬爾罕"]).stdout
+    assert "[撒馬爾罕]" in text and "fixtures" in text
+
+
+def test_ingest_twice_leaves_one_document(search, worker, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    article = {
+        "url": "https://news.example.org/world/1?utm_source=feed",
+        "title": "Twice",
+        "text": "Putin and Xi met again in Moscow on Tuesday, officials said.",
+    }
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps(article), encoding="utf-8")
+    runner = CliRunner()
+    first = runner.invoke(main, ["ingest", str(path)])
+    assert first.exit_code == 0, first.output
+    # The same article under a URL that differs only by tracking parameters and case.
+    article["url"] = "https://NEWS.example.org/world/1#comments"
+    path.write_text(json.dumps(article), encoding="utf-8")
+    second = runner.invoke(main, ["ingest", str(path)])
+    assert second.exit_code == 0, second.output
+    assert "already indexed 1" in second.stdout
+    refresh(search)
+    assert _count(search, {"term": {"title": "twice"}}) == 1
+
+
+def test_bad_article_is_rejected_and_the_rest_lands(search, worker, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    lines = [
+        {
+            "url": "https://news.example.org/ok",
+            "text": "A good article about the war in Ukraine and NATO.",
+        },
+        {
+            "url": "https://news.example.org/empty",
+            "html": "<html><body><nav>menu</nav></body></html>",
+        },
+        {
+            "url": "https://news.example.org/future",
+            "text": "Dated in the future by a broken feed.",
+            "published_at": "2999-01-01T00:00:00Z",
+        },
+    ]
+    path = tmp_path / "batch.jsonl"
+    path.write_text("\n".join(json.dumps(x) for x in lines) + "\nnot json\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["ingest", str(path)])
+    assert result.exit_code == 1  # partial: some input rejected
+    assert "empty_body" in result.stderr and "bad_date" in result.stderr
+    assert "not valid JSON" in result.stderr
+    refresh(search)
+    assert _count(search, {"term": {"url": "https://news.example.org/ok"}}) == 1
+    rejected = search.request(
+        "POST",
+        f"/{search.index_name('rejected')}/_search",
+        {"query": {"match_all": {}}, "size": 50},
+    )["hits"]["hits"]
+    reasons = {hit["_source"]["url"]: hit["_source"]["reason"] for hit in rejected}
+    assert reasons["https://news.example.org/empty"] == "empty_body"
+    assert reasons["https://news.example.org/future"] == "bad_date"
+
+
+def test_engine_rejects_a_field_outside_the_mapping(search, redis_client) -> None:  # type: ignore[no-untyped-def]
+    from workers.indexer import index_documents, record_rejections
+    from workers.state import State
+
+    good = {"id": "good-1", "body": "fine", "lang": "en"}
+    bad = {"id": "bad-1", "body": "has an unmapped field", "lang": "en", "sentiment": 0.3}
+    result = index_documents(search, [good, bad])
+    assert result.created == ["good-1"]
+    assert [r.id for r in result.rejected] == ["bad-1"]
+    assert result.rejected[0].reason == "engine:strict_dynamic_mapping_exception"
+    assert "sentiment" in result.rejected[0].detail
+    record_rejections(search, State(search.settings), result.rejected)
+    refresh(search)
+    doc = search.request("GET", f"/{search.index_name('rejected')}/_doc/bad-1")
+    assert doc["_source"]["stage"] == "index"
+    assert (
+        State(search.settings).counters()["rejected.engine:strict_dynamic_mapping_exception"] >= 1
+    )

@@ -1,0 +1,58 @@
+import codecs
+
+import pytest
+
+from pipelines.article import RejectArticle
+from pipelines.decode import decode
+from tests.conftest import DATA
+
+TEXT = "習近平與普丁在撒馬爾罕會晤，討論烏克蘭局勢。"
+SIMPLIFIED = "习近平与普京在撒马尔罕会晤，讨论乌克兰局势。"
+
+
+def test_utf8_without_any_declaration() -> None:
+    assert decode(TEXT.encode()).text == TEXT
+
+
+def test_bom_wins() -> None:
+    result = decode(codecs.BOM_UTF8 + TEXT.encode(), {"Content-Type": "text/html; charset=big5"})
+    assert (result.text.lstrip("\ufeff"), result.how) == (TEXT, "bom")
+
+
+def test_gb2312_meta_tag_reads_as_gb18030() -> None:
+    raw = (DATA / "articles" / "zh-gb2312.html").read_bytes()
+    result = decode(raw)
+    assert result.how == "meta" and result.charset == "gb18030"
+    assert "习近平同俄罗斯总统普京通电话" in result.text
+
+
+def test_big5_meta_tag() -> None:
+    raw = (DATA / "articles" / "zh-big5.html").read_bytes()
+    result = decode(raw)
+    assert result.charset == "big5hkscs"
+    assert "人道援助" in result.text
+
+
+def test_header_charset() -> None:
+    result = decode(SIMPLIFIED.encode("gbk"), {"content-type": "text/html; charset=GBK"})
+    assert result.text == SIMPLIFIED and result.how == "header"
+
+
+def test_latin1_header_on_a_gbk_page_is_not_believed() -> None:
+    page = f'<html><head><meta charset="gbk"></head><body>{SIMPLIFIED * 5}</body></html>'
+    result = decode(page.encode("gbk"), {"Content-Type": "text/html; charset=ISO-8859-1"})
+    assert SIMPLIFIED in result.text
+
+
+def test_wrong_declaration_falls_back_to_detection() -> None:
+    # Declared UTF-8, really GB18030: strict UTF-8 fails, detection decides.
+    result = decode(
+        (SIMPLIFIED * 20).encode("gb18030"), {"Content-Type": "text/html; charset=utf-8"}
+    )
+    assert SIMPLIFIED in result.text and result.how == "detected"
+
+
+def test_binary_content_is_rejected() -> None:
+    with pytest.raises(RejectArticle) as info:
+        decode(b"\x89PNG\r\n\x1a\n" + b"\x00\xff" * 500)
+    assert info.value.reason == "undecodable"

@@ -1,0 +1,1 @@
+"""The I/O shell of mediamon: Celery app and tasks, HTTP, Redis state, search client, CLI."""

@@ -1,0 +1,81 @@
+"""The Celery application: Redis broker, JSON messages, explicit queues.
+
+Queues: ``feeds`` (polling), ``articles`` (fetch, process, index), ``alerts`` (delivery).
+A worker serves all three by default; `mediamon worker -Q articles` scales one stage.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import Celery, signals
+from kombu import Queue
+
+from workers import logs
+from workers.settings import get_settings
+
+settings = get_settings()
+
+QUEUES = ("feeds", "articles", "alerts")
+
+# The Redis transport re-delivers a message that was reserved but not acknowledged
+# after this many seconds. With acks_late, a task is acknowledged when it ends, so this
+# must exceed the longest task plus the longest retry countdown (an hour at most);
+# otherwise a slow task would run twice. A killed worker's tasks come back after it.
+VISIBILITY_TIMEOUT = 2 * 3600
+
+app = Celery("mediamon", broker=settings.redis_url, backend=settings.redis_url)
+app.conf.update(
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
+    result_backend_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
+    result_expires=24 * 3600,
+    broker_connection_retry_on_startup=True,
+    task_queues=[Queue(name) for name in QUEUES],
+    task_default_queue="articles",
+    task_routes={
+        "mediamon.poll_*": {"queue": "feeds"},
+        "mediamon.record_heartbeat": {"queue": "feeds"},
+        "mediamon.deliver_*": {"queue": "alerts"},
+        "mediamon.*": {"queue": "articles"},
+    },
+    worker_hijack_root_logger=False,
+    worker_send_task_events=False,
+    task_track_started=False,
+    timezone="UTC",
+    enable_utc=True,
+    beat_schedule={
+        "heartbeat": {"task": "mediamon.record_heartbeat", "schedule": 30.0},
+    },
+    beat_scheduler="redbeat.RedBeatScheduler",
+    redbeat_redis_url=settings.redis_url,
+    redbeat_key_prefix=f"{settings.index_prefix}redbeat:",
+    # One beat leads; a second one waits for the lock, so two replicas never double-poll.
+    redbeat_lock_timeout=90,
+    beat_max_loop_interval=5,
+    include=["workers.tasks"],
+)
+
+
+@signals.setup_logging.connect
+def _setup_logging(**_: Any) -> None:
+    logs.configure(settings.log_level, json_lines=settings.log_json)
+
+
+@signals.task_prerun.connect
+def _task_context(task_id: str | None = None, task: Any = None, **_: Any) -> None:
+    logs.task_context.set({"task_id": task_id or "", "task_name": getattr(task, "name", "")})
+
+
+@signals.task_postrun.connect
+def _clear_context(**_: Any) -> None:
+    logs.task_context.set({})
+
+
+logging.getLogger(__name__).debug("celery app configured for %s", settings.redis_url)

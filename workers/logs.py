@@ -1,0 +1,39 @@
+"""Structured logs: one JSON object per line, with the task's name and id when in a task."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import sys
+
+from pythonjsonlogger.json import JsonFormatter
+
+task_context: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
+    "task_context", default=None
+)
+
+
+class TaskContextFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key, value in (task_context.get() or {}).items():
+            setattr(record, key, value)
+        return True
+
+
+def configure(level: str = "INFO", *, json_lines: bool = True) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if json_lines:
+        handler.setFormatter(
+            JsonFormatter(
+                "%(asctime)s %(levelname)s %(name)s %(message)s",
+                rename_fields={"asctime": "ts", "levelname": "level", "name": "logger"},
+            )
+        )
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(TaskContextFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("opensearch", "elastic_transport", "urllib3", "httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

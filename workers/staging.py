@@ -1,0 +1,149 @@
+"""Reading articles from files and stdin, and the payload format staged in Redis.
+
+Accepted: ``.txt`` (the text), ``.html``/``.htm`` (raw bytes: the pipeline decodes
+them), ``.json`` (one object or a list), ``.jsonl`` (one object a line), folders
+(recursively), and ``-`` for stdin (format guessed from the first character).
+An object has ``text`` or ``html`` and optional ``url``, ``title``, ``source``,
+``published_at`` and the other RawArticle fields.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from pipelines.article import RawArticle, RejectArticle
+
+EXTENSIONS = (".txt", ".html", ".htm", ".json", ".jsonl")
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+
+@dataclass
+class Item:
+    """One article read from an input, or the reason it could not be read."""
+
+    where: str
+    payload: dict[str, Any] | None = None
+    error: str | None = None
+
+
+def to_payload(raw: RawArticle) -> dict[str, Any]:
+    data = {k: v for k, v in asdict(raw).items() if v not in (None, {}, "")}
+    if raw.content is not None:
+        data["content"] = base64.b64encode(raw.content).decode("ascii")
+    return data
+
+
+def raw_from_payload(payload: dict[str, Any]) -> RawArticle:
+    data = dict(payload)
+    content = data.pop("content", None)
+    headers = data.pop("headers", None) or {}
+    raw = RawArticle(**{k: v for k, v in data.items() if k in RawArticle.__dataclass_fields__})
+    raw.headers = headers
+    if content is not None:
+        raw.content = base64.b64decode(content)
+    return raw
+
+
+def _objects(text: str, where: str, *, lines_format: bool = False) -> Iterator[Item]:
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            yield Item(where, error=f"not valid JSON: {exc}")
+            return
+        for i, obj in enumerate(data, 1):
+            yield _object(obj, f"{where}[{i}]")
+        return
+    lines = [line for line in text.splitlines() if line.strip()]
+    if lines_format or (len(lines) > 1 and all(ln.lstrip().startswith("{") for ln in lines[:5])):
+        for n, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except ValueError as exc:
+                yield Item(f"{where}:{n}", error=f"not valid JSON: {exc}")
+                continue
+            yield _object(obj, f"{where}:{n}")
+        return
+    try:
+        obj = json.loads(text)
+    except ValueError as exc:
+        yield Item(where, error=f"not valid JSON: {exc}")
+        return
+    yield _object(obj, where)
+
+
+def _object(obj: Any, where: str) -> Item:
+    if not isinstance(obj, dict):
+        return Item(where, error="expected a JSON object with 'text' or 'html'")
+    try:
+        return Item(where, payload=to_payload(RawArticle.from_dict(obj)))
+    except RejectArticle as exc:
+        return Item(where, error=exc.detail or exc.reason)
+
+
+def read_bytes(data: bytes, where: str, suffix: str) -> Iterator[Item]:
+    """Articles in one file's (or stdin's) bytes; ``suffix`` picks the format."""
+    if suffix in (".html", ".htm"):
+        yield Item(where, payload=to_payload(RawArticle(content=data, text_source="file")))
+        return
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        if suffix == ".txt":
+            yield Item(where, payload=to_payload(RawArticle(content=data)))
+        else:
+            yield Item(where, error="not UTF-8 (JSON input must be UTF-8)")
+        return
+    if suffix in (".json", ".jsonl"):
+        yield from _objects(text, where, lines_format=suffix == ".jsonl")
+    elif not text.strip():
+        yield Item(where, error="empty file")
+    else:
+        yield Item(where, payload=to_payload(RawArticle(text=text)))
+
+
+def read_inputs(paths: list[str]) -> Iterator[Item]:
+    """Every article in the given paths; unreadable inputs come out as Items with errors."""
+    for name in paths:
+        if name == "-":
+            data = sys.stdin.buffer.read()
+            head = data.lstrip()[:1]
+            suffix = {b"{": ".jsonl", b"[": ".json", b"<": ".html"}.get(head, ".txt")
+            yield from read_bytes(data, "<stdin>", suffix)
+            continue
+        path = Path(name)
+        if path.is_dir():
+            files = sorted(
+                p for p in path.rglob("*") if p.suffix.lower() in EXTENSIONS and p.is_file()
+            )
+            if not files:
+                yield Item(name, error=f"no {', '.join(EXTENSIONS)} files in this folder")
+            for file in files:
+                yield from _read_file(file)
+        else:
+            yield from _read_file(path)
+
+
+def _read_file(path: Path) -> Iterator[Item]:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            yield Item(str(path), error=f"larger than {MAX_FILE_BYTES // 2**20} MiB")
+            return
+        data = path.read_bytes()
+    except FileNotFoundError:
+        yield Item(str(path), error="no such file or folder")
+        return
+    except OSError as exc:
+        yield Item(str(path), error=f"cannot read: {exc.strerror or exc}")
+        return
+    yield from read_bytes(data, str(path), path.suffix.lower() or ".txt")

@@ -1,0 +1,95 @@
+"""Redis state beside the broker: staged payloads, counters, dead letters, heartbeats.
+
+Task messages stay small: an ingested article is staged here under a key and the
+message carries the key. Counters live in one hash, so there is one place to read them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+
+import redis
+
+from workers.settings import Settings
+
+
+@lru_cache(maxsize=4)
+def _client(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
+
+
+class State:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.redis = _client(settings.redis_url)
+        self.prefix = f"mediamon:{settings.index_prefix}"
+
+    def key(self, *parts: str) -> str:
+        return self.prefix + ":".join(parts)
+
+    # -- staged payloads
+    def stage(self, payloads: Iterable[dict[str, Any]]) -> list[str]:
+        keys = []
+        pipe = self.redis.pipeline(transaction=False)
+        for payload in payloads:
+            key = self.key("staged", uuid.uuid4().hex)
+            pipe.set(key, json.dumps(payload, ensure_ascii=False), ex=self.settings.staging_ttl)
+            keys.append(key)
+        pipe.execute()
+        return keys
+
+    def staged(self, keys: list[str]) -> list[dict[str, Any] | None]:
+        if not keys:
+            return []
+        return [json.loads(raw) if raw else None for raw in self.redis.mget(keys)]
+
+    def unstage(self, keys: list[str]) -> None:
+        if keys:
+            self.redis.delete(*keys)
+
+    # -- counters: indexed, duplicate, rejected.<reason>, retried, failed
+    def count(self, **amounts: int) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        for name, amount in amounts.items():
+            if amount:
+                pipe.hincrby(self.key("counters"), name.replace("__", "."), amount)
+        pipe.execute()
+
+    def count_reasons(self, prefix: str, reasons: Iterable[str]) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        for reason in reasons:
+            pipe.hincrby(self.key("counters"), f"{prefix}.{reason}", 1)
+        pipe.execute()
+
+    def counters(self) -> dict[str, int]:
+        values: dict[str, str] = self.redis.hgetall(self.key("counters"))  # type: ignore[assignment]
+        return {k: int(v) for k, v in values.items()}
+
+    # -- dead letters: work that failed after all retries, kept for a human
+    def dead_letter(self, task: str, args: Any, error: str) -> None:
+        entry = {"task": task, "args": args, "error": error, "at": time.time()}
+        self.redis.lpush(self.key("dead"), json.dumps(entry, ensure_ascii=False))
+        self.redis.ltrim(self.key("dead"), 0, 9999)
+
+    def dead_letters(self, limit: int = 50) -> list[dict[str, Any]]:
+        return [json.loads(x) for x in self.redis.lrange(self.key("dead"), 0, limit - 1)]
+
+    # -- fallback list for rejections the engine could not take
+    def park_rejections(self, items: list[dict[str, Any]]) -> None:
+        if items:
+            self.redis.lpush(
+                self.key("rejected"), *(json.dumps(i, ensure_ascii=False) for i in items)
+            )
+            self.redis.ltrim(self.key("rejected"), 0, 99_999)
+
+    def heartbeat(self, name: str) -> None:
+        self.redis.set(self.key("heartbeat", name), str(time.time()), ex=600)
+
+    def last_heartbeat(self, name: str) -> float | None:
+        value = self.redis.get(self.key("heartbeat", name))
+        return float(value) if value else None
