@@ -1,46 +1,163 @@
-"""dates: publication date strings -> an aware datetime, with where it came from."""
+"""dates: publication date hints -> one aware datetime, and where it came from.
+
+Hints are strings keyed by origin: ``feed`` (the feed item's date), ``meta``,
+``json_ld`` and ``time_tag`` (page metadata), ``text`` (a date in the article's
+dateline or first lines) and ``code`` (a date code such as CNA's 1110915). They are
+tried in that order (precedence: feed, page metadata, text). Formats: ISO 8601,
+RFC 2822, English prose dates, Chinese dates (2022年9月14日 14:30), ROC years
+(民國111年, 111年9月15日, the 7-digit code), and partial dates from datelines
+(``--09-14``, ``---14``: 倫敦14日) completed from the other hints or the fetch time.
+A date without a zone takes the source region's (Asia/Taipei, Asia/Shanghai, … are
+UTC+8; otherwise UTC). Impossible dates, before 1990 or in the future, are never
+used; if every hint is impossible the article is rejected with ``bad_date``.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
+
+from dateutil import parser as dateutil_parser
 
 from pipelines.article import RejectArticle
 
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
-# Precedence: the feed's own date, then page metadata, then what the text says.
+FUTURE_SLACK = timedelta(days=2)
 PRECEDENCE = ("feed", "meta", "json_ld", "time_tag", "text", "code")
+UTC8 = timezone(timedelta(hours=8))
+REGION_TZ = {"TW": UTC8, "CN": UTC8, "HK": UTC8, "MO": UTC8, "SG": UTC8}
+
+_CJK_DATE = re.compile(
+    r"(?:(?:民國|民国)\s*)?(?P<year>\d{2,4})\s*年\s*(?P<month>\d{1,2})\s*月\s*(?P<day>\d{1,2})\s*[日号號]"
+    r"(?:\s*(?:(?P<ampm>上午|下午|晚上|凌晨)\s*)?(?P<hour>\d{1,2})\s*[:：時时点點]\s*(?P<minute>\d{1,2})?)?"
+)
+_CJK_PARTIAL = re.compile(r"(?:(?P<month>\d{1,2})\s*月\s*)?(?P<day>\d{1,2})\s*[日号號]")
+_ROC_CODE = re.compile(r"^(1\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$")
+_PARTIAL = re.compile(r"^--(?P<month>\d{2})?-(?P<day>\d{2})$")
+_NUMERIC = re.compile(r"^(\d{4})[./](\d{1,2})[./](\d{1,2})(.*)$")
 
 
-def parse_date(value: str) -> datetime | None:
-    """ISO 8601 or RFC 2822 -> aware datetime (naive values are taken as UTC)."""
+class Partial:
+    """A day (and maybe month) with the rest to be inferred."""
+
+    def __init__(self, day: int, month: int | None = None):
+        self.day, self.month = day, month
+
+    def complete(self, reference: datetime, tz: timezone) -> datetime | None:
+        """The latest such date on or before the reference day (datelines are never
+        later than the story's other dates)."""
+        ref = reference.astimezone(tz)
+        year, month = ref.year, self.month or ref.month
+        for _ in range(13):
+            try:
+                candidate = datetime(year, month, self.day, 12, tzinfo=tz)
+            except ValueError:
+                candidate = None
+            if candidate is not None and candidate.date() <= ref.date():
+                return candidate
+            if self.month:
+                year -= 1
+            else:
+                month, year = (12, year - 1) if month == 1 else (month - 1, year)
+        return None
+
+
+def parse_date(value: str, tz: timezone = UTC) -> datetime | Partial | None:
+    """One hint -> aware datetime, a Partial, or None if no format fits."""
     value = value.strip()
-    parsed: datetime | None
+    if not value:
+        return None
+    if match := _PARTIAL.match(value):
+        return Partial(
+            int(match.group("day")), int(match.group("month")) if match.group("month") else None
+        )
+    if match := _ROC_CODE.match(value):
+        return _make(
+            int(match.group(1)) + 1911, int(match.group(2)), int(match.group(3)), 12, 0, UTC8
+        )
+    if match := _CJK_DATE.search(value):
+        year = int(match.group("year"))
+        if year < 1000:  # ROC year: 民國111年 = 2022
+            year += 1911
+        # A date without a time is taken as local noon, so it stays the same day in UTC.
+        hour = int(match.group("hour")) if match.group("hour") else 12
+        if match.group("ampm") in ("下午", "晚上") and hour < 12:
+            hour += 12
+        return _make(
+            year,
+            int(match.group("month")),
+            int(match.group("day")),
+            hour,
+            int(match.group("minute") or 0),
+            tz,
+        )
+    if match := _NUMERIC.match(value):
+        value = (
+            f"{match.group(1)}-{int(match.group(2)):02d}-{int(match.group(3)):02d}{match.group(4)}"
+        )
+    parsed: datetime | None = None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         try:
             parsed = parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError):
-            return None
+            try:
+                parsed = dateutil_parser.parse(value, fuzzy=False)
+            except (ValueError, OverflowError):
+                match = _CJK_PARTIAL.search(value)
+                if match:
+                    month = match.group("month")
+                    return Partial(int(match.group("day")), int(month) if month else None)
+                return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
+        parsed = parsed.replace(tzinfo=tz)
     return parsed
 
 
-def check(value: datetime, *, now: datetime) -> None:
-    """Reject impossible dates instead of indexing them as 1246 or 2999."""
+def _make(year: int, month: int, day: int, hour: int, minute: int, tz: timezone) -> datetime | None:
+    try:
+        return datetime(year, month, day, hour % 24, minute % 60, tzinfo=tz)
+    except ValueError:
+        return None
+
+
+def check(value: datetime, *, now: datetime) -> str | None:
+    """Why a date is impossible, or None if it is plausible."""
     if value < EARLIEST:
-        raise RejectArticle("bad_date", f"{value.date()} is before 1990", stage="dates")
-    if value > now + timedelta(days=2):
-        raise RejectArticle("bad_date", f"{value.date()} is in the future", stage="dates")
+        return f"{value.date()} is before 1990"
+    if value > now + FUTURE_SLACK:
+        return f"{value.date()} is in the future"
+    return None
 
 
-def resolve(hints: dict[str, str], *, now: datetime) -> tuple[datetime | None, str | None]:
-    """The first parseable hint in precedence order, checked for plausibility."""
-    for key in sorted(hints, key=lambda k: PRECEDENCE.index(k) if k in PRECEDENCE else 99):
-        parsed = parse_date(hints[key])
-        if parsed is not None:
-            check(parsed, now=now)
-            return parsed, key
-    return None, None
+def resolve(
+    hints: dict[str, str], *, now: datetime, region: str | None = None
+) -> tuple[datetime | None, str | None, list[str]]:
+    """(date, the hint it came from, notes on hints that were refused)."""
+    tz = REGION_TZ.get(region or "", UTC)
+    ordered = sorted(hints, key=lambda k: PRECEDENCE.index(k) if k in PRECEDENCE else 99)
+    parsed = {key: parse_date(hints[key], tz) for key in ordered}
+    notes: list[str] = []
+    full: dict[str, datetime] = {}
+    for key in ordered:
+        value = parsed[key]
+        if isinstance(value, datetime):
+            problem = check(value, now=now)
+            if problem:
+                notes.append(f"{key} date refused: {problem}")
+            else:
+                full[key] = value
+    reference = next(iter(full.values()), now)
+    for key in ordered:
+        value = parsed[key]
+        if key in full:
+            return full[key], key, notes
+        if isinstance(value, Partial):
+            completed = value.complete(reference, tz)
+            if completed is not None and not check(completed, now=now):
+                return completed, key, notes
+    if notes:
+        raise RejectArticle("bad_date", "; ".join(notes), stage="dates")
+    return None, None, notes

@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pipelines import dates
 from pipelines.article import Article, RawArticle, RejectArticle
+from pipelines.clean import SourceRules, clean
 from pipelines.decode import decode
 from pipelines.document import Analysis, to_document
+from pipelines.entities import POS_TYPES, Catalogue, candidates, summarize
 from pipelines.extract import extract
-from pipelines.language import REGION_SCRIPT, detect_language
+from pipelines.fingerprint import simhash, to_hex
+from pipelines.keywords import KeywordModel
+from pipelines.language import detect_language
 from pipelines.normalize import normalize
 from pipelines.segment import Segmenter
+from pipelines.topics import Context as TopicContext
+from pipelines.topics import Topics, classify, load_topics
 
 T = TypeVar("T")
+NAME_TAGS = frozenset(POS_TYPES)
 MAX_TEXT_CHARS = 2_000_000
+MAX_HTML_CHARS = 20_000_000
+# NUL and other C0 controls (but tab and newline) have no place in text; zero-width and
+# bidi controls are kept in the body (they matter to some scripts) but the search form
+# drops nothing: matching works on what readers see.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _stage(name: str, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -31,15 +44,36 @@ def _stage(name: str, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 
 class Pipeline:
-    """Holds the loaded dictionaries; ``process`` is safe to call for every article."""
+    """Holds the loaded catalogue, rules and dictionaries; ``process`` runs every stage."""
 
-    def __init__(self, *, user_words: tuple[str, ...] = ()):
-        self.segmenter = Segmenter(user_words)
+    def __init__(
+        self,
+        *,
+        catalogue: Catalogue | None = None,
+        topics: Topics | None = None,
+        sources: SourceRules | None = None,
+        keywords: KeywordModel | None = None,
+        top_k: int = 12,
+    ):
+        self.catalogue = catalogue or Catalogue([])
+        self.topics = topics or Topics([])
+        self.sources = sources or SourceRules(None)
+        self.keywords = keywords or KeywordModel()
+        self.top_k = top_k
+        self.segmenter = Segmenter(self.catalogue.user_words())
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Pipeline:
-        """Build from parsed config files (``{"entities": ..., "topics": ...}``)."""
-        return cls()
+    def from_config(cls, config: dict[str, Any], idf_lines: Iterable[str] = ()) -> Pipeline:
+        """Build from parsed config files: ``{"entities": [...], "topics": [...],
+        "sources": {...}, "keywords": {...}}`` and jieba-format IDF lines."""
+        keyword_conf = config.get("keywords") or {}
+        return cls(
+            catalogue=Catalogue(config.get("entities") or []),
+            topics=load_topics(config.get("topics")),
+            sources=SourceRules(config.get("sources")),
+            keywords=KeywordModel.from_lines(idf_lines, keyword_conf.get("stopwords") or []),
+            top_k=int(keyword_conf.get("top_k", 12)),
+        )
 
     def load(self, raw: RawArticle) -> Article:
         """decode + extract: whatever came in -> title and body text."""
@@ -48,14 +82,15 @@ class Pipeline:
         hints: dict[str, str] = {}
         byline: list[str] = []
         html = raw.html
+        text = raw.text
         if raw.content is not None:
             decoded = _stage("decode", decode, raw.content, raw.headers)
             if decoded.text.lstrip()[:1] == "<":
                 html = decoded.text
             else:
-                raw.text = decoded.text
+                text = decoded.text
         if html is not None:
-            if len(html) > MAX_TEXT_CHARS * 5:
+            if len(html) > MAX_HTML_CHARS:
                 raise RejectArticle("too_large", f"{len(html)} characters of HTML", stage="extract")
             found = _stage("extract", extract, html)
             title = title or found.title
@@ -64,15 +99,15 @@ class Pipeline:
             hints = found.dates
             lang_hint = lang_hint or found.lang_hint
         else:
-            body = (raw.text or "").strip()
+            body = (text or "").strip()
         if len(body) > MAX_TEXT_CHARS:
             raise RejectArticle("too_large", f"{len(body)} characters of text", stage="extract")
         if raw.published_at:
             hints = {"feed": raw.published_at, **hints}
-        article = Article(
+        return Article(
             url=raw.url,
-            title=title.strip(),
-            body=body,
+            title=_CONTROL.sub("", title).strip(),
+            body=_CONTROL.sub("", body),
             source=raw.source,
             source_name=raw.source_name,
             feed_id=raw.feed_id,
@@ -82,25 +117,56 @@ class Pipeline:
             lang=lang_hint or "und",
             text_source=raw.text_source,
         )
-        return article
+
+    def analyze(self, article: Article, lang: str) -> Analysis:
+        """normalize, segment, entities, keywords, topics, fingerprint."""
+        full = f"{article.title}\n{article.body}" if article.title else article.body
+        norm = _stage("normalize", normalize, full)
+        segmented = _stage("segment", self.segmenter.segment, norm.text)
+        words = segmented.content()
+        mentions = _stage("entities", self.catalogue.find, full, norm, segmented.boundaries())
+        entities = summarize(mentions, norm, lang)
+        tagged = segmented.tagged(NAME_TAGS)
+        others = _stage("entities", candidates, full, norm, tagged, mentions)
+        keywords = _stage("keywords", self.keywords.extract, words, self.top_k)
+        by_id: dict[str, list[int]] = {}
+        by_type: dict[str, list[int]] = {}
+        for mention in mentions:
+            by_id.setdefault(mention.entity.id, []).append(mention.start)
+            by_type.setdefault(mention.entity.type, []).append(mention.start)
+        context = TopicContext(
+            text=norm.text,
+            entities=by_id,
+            types=by_type,
+            token_list=lambda: [(t.text, t.start) for t in segmented.tokens()],
+        )
+        topics = _stage("topics", classify, self.topics, context)
+        fingerprint = _stage("fingerprint", simhash, words)
+        return Analysis(
+            text_norm=norm.text,
+            tokens=words,
+            keywords=keywords,
+            entities=entities,
+            entities_other=others,
+            topics=topics,
+            fingerprint=to_hex(fingerprint),
+        )
 
     def process(self, raw: RawArticle, *, now: datetime | None = None) -> dict[str, Any]:
         """RawArticle -> document. Raises RejectArticle with a reason and a stage."""
         now = now or datetime.now(UTC)
         article = self.load(raw)
+        article = _stage("clean", clean, article, rules=self.sources)
         if not article.body.strip():
-            raise RejectArticle("empty_body", "no article text found", stage="extract")
+            raise RejectArticle("empty_body", "no article text found", stage="clean")
         hint = None if article.lang == "und" else article.lang
         article.lang = _stage("language", detect_language, f"{article.title}\n{article.body}", hint)
-        if article.region is None and article.lang.startswith("zh"):
-            article.region = None  # set from the source's config, never guessed
-        published, how = _stage("dates", dates.resolve, article.date_hints, now=now)
+        published, how, notes = _stage(
+            "dates", dates.resolve, article.date_hints, now=now, region=article.region
+        )
+        article.notes += notes
+        if published is None:
+            published, how = now, "fetched"
         article.published_at, article.published_at_source = published, how
-        full = f"{article.title}\n{article.body}" if article.title else article.body
-        norm = _stage("normalize", normalize, full)
-        tokens = _stage("segment", self.segmenter.tokens, norm.text)
-        analysis = Analysis(text_norm=norm.text, tokens=[t.text for t in tokens])
+        analysis = self.analyze(article, article.lang)
         return to_document(article, analysis, now=now)
-
-
-__all__ = ["REGION_SCRIPT", "Pipeline"]

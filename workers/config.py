@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import importlib.util
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from pipelines.entities import CatalogueError
 from pipelines.process import Pipeline
+from pipelines.topics import RuleError
+
+CONFIG_FILES = ("entities", "topics", "sources", "keywords")
 
 
 class ConfigError(ValueError):
@@ -25,16 +30,31 @@ def load_yaml(path: Path) -> Any:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
 
 
-@lru_cache(maxsize=4)
-def build_pipeline(config_dir: Path) -> Pipeline:
-    """The pipeline for one config folder, built once per process."""
-    return Pipeline.from_config(config_dir_data(config_dir))
-
-
 def config_dir_data(config_dir: Path) -> dict[str, Any]:
-    """Every pipeline config file in the folder, parsed; absent optional files are empty."""
+    """Every pipeline config file in the folder, parsed; absent files are empty."""
     data: dict[str, Any] = {}
-    for name in ("entities", "topics", "sources", "stopwords"):
+    for name in CONFIG_FILES:
         path = config_dir / f"{name}.yaml"
         data[name] = load_yaml(path) if path.exists() else None
     return data
+
+
+def idf_path() -> Path | None:
+    """jieba's IDF table (simplified Chinese), read as data; jieba itself is not imported."""
+    spec = importlib.util.find_spec("jieba")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "analyse" / "idf.txt"
+    return path if path.exists() else None
+
+
+@lru_cache(maxsize=4)
+def build_pipeline(config_dir: Path) -> Pipeline:
+    """The pipeline for one config folder, built once per process."""
+    data = config_dir_data(config_dir)
+    path = idf_path()
+    lines = path.read_text(encoding="utf-8").splitlines() if path else []
+    try:
+        return Pipeline.from_config(data, lines)
+    except (CatalogueError, RuleError) as exc:
+        raise ConfigError(f"{config_dir}: {exc}") from exc

@@ -1,0 +1,316 @@
+"""clean: remove what extractors leak on news pages; move credits to the byline.
+
+Rules come from ``config/sources.yaml`` (general rules plus per-source ones, written
+once and matched in both Chinese scripts). The dateline's reporter and day have no
+fixed wording and are handled in code: they become a byline entry and a date hint.
+The CNA date code after the credits (1110915: ROC year 111, 15 September) becomes a
+date hint too.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import accumulate
+from typing import Any
+
+from pipelines.article import Article
+from pipelines.normalize import converter, script_counts
+
+SENTENCE_END = "。！？!?…」』”"
+_HEADLINE_GAP = re.compile(r"[\u3400-\u9fff0-9A-Za-z：:」』”][ \u3000][\u3400-\u9fff「『“]")
+_CODE = re.compile(r"(?:(?<=[）)])|^)\s*(1\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?!\d)")
+_DATELINE = re.compile(
+    r"^\s*[（(【\[]?(?P<head>[^（(）)】\]\n]{0,30}?)"
+    r"(?:(?P<year>\d{4})年)?(?:(?P<month>\d{1,2})月)?(?P<day>\d{1,2})日"
+    r"[^（(）)】\]\n]{0,10}?(?:電|电|訊|讯|報導|报导|報道|报道)"
+)
+DATELINE_CITIES = (
+    "台北",
+    "臺北",
+    "北京",
+    "上海",
+    "香港",
+    "澳門",
+    "澳门",
+    "華盛頓",
+    "华盛顿",
+    "倫敦",
+    "伦敦",
+    "東京",
+    "东京",
+    "莫斯科",
+    "紐約",
+    "纽约",
+    "巴黎",
+    "柏林",
+    "布魯塞爾",
+    "布鲁塞尔",
+    "基輔",
+    "基辅",
+    "新加坡",
+    "首爾",
+    "首尔",
+    "日內瓦",
+    "日内瓦",
+    "維也納",
+    "维也纳",
+    "台中",
+    "臺中",
+    "高雄",
+    "台南",
+    "臺南",
+    "新北",
+    "桃園",
+    "桃园",
+    "廣州",
+    "广州",
+    "深圳",
+    "聯合國",
+    "联合国",
+)
+_REPORTER = re.compile(r"記者|记者")
+_SPACES = re.compile(r"[ \t\u3000]{2,}")
+
+
+def _both_scripts(pattern: str) -> list[str]:
+    """A pattern and its other-script spellings (OpenCC leaves regex syntax alone)."""
+    forms = [pattern, converter("t2s").convert(pattern), converter("s2t").convert(pattern)]
+    return list(dict.fromkeys(forms))
+
+
+class _Found:
+    __slots__ = ("_start",)
+
+    def __init__(self, start: int):
+        self._start = start
+
+    def start(self) -> int:
+        return self._start
+
+    def groupdict(self) -> dict[str, str]:
+        return {}
+
+
+class _Literal:
+    """A pattern without regex syntax (most markers: 延伸閱讀): str.find is far faster."""
+
+    def __init__(self, text: str):
+        self.pattern = text
+
+    def search(self, text: str) -> _Found | None:
+        index = text.find(self.pattern)
+        return _Found(index) if index != -1 else None
+
+    def finditer(self, text: str) -> list[_Found]:
+        found, index = [], text.find(self.pattern)
+        while index != -1:
+            found.append(_Found(index))
+            index = text.find(self.pattern, index + len(self.pattern))
+        return found
+
+    def sub(self, replacement: str, text: str) -> str:
+        return text.replace(self.pattern, replacement)
+
+    def match(self, text: str, start: int, end: int) -> bool:
+        return text.startswith(self.pattern, start, end)
+
+
+_SYNTAX = re.compile(r"[\\.^$*+?{}\[\]|()]")
+Rule = re.Pattern[str] | _Literal
+
+
+def _compile(patterns: list[str], script: str | None) -> list[Rule]:
+    """Each pattern in the text's script (both when unknown), compiled on its own: a
+    pattern that starts with a literal or a character class is searched far faster than
+    one big alternation."""
+    if script == "hant":
+        forms = [converter("s2t").convert(p) for p in patterns]
+    elif script == "hans":
+        forms = [converter("t2s").convert(p) for p in patterns]
+    else:
+        forms = [form for p in patterns for form in _both_scripts(p)]
+    return [
+        _Literal(form) if not _SYNTAX.search(form) else re.compile(form)
+        for form in dict.fromkeys(forms)
+    ]
+
+
+def _first_per_paragraph(patterns: list[Rule], body: str, starts: list[int]) -> dict[int, int]:
+    """Paragraph index -> offset (in that paragraph) of the first match of any pattern.
+    Line patterns (^…) are tried at each paragraph start."""
+    found: dict[int, int] = {}
+    for pattern in patterns:
+        if pattern.pattern.startswith(("^", "(?i)^")):
+            for index, start in enumerate(starts[:-1]):
+                if pattern.match(body, start, starts[index + 1] - 1):
+                    found[index] = 0
+            continue
+        for match in pattern.finditer(body):
+            index = bisect_right(starts, match.start()) - 1
+            offset = match.start() - starts[index]
+            if offset < found.get(index, 1 << 30):
+                found[index] = offset
+    return found
+
+
+def _search(patterns: list[Rule], text: str) -> re.Match[str] | _Found | None:
+    found = [m for m in (p.search(text) for p in patterns) if m]
+    return min(found, key=lambda m: m.start()) if found else None
+
+
+@dataclass
+class CleanRules:
+    cut: list[Rule] = field(default_factory=list)
+    drop_lines: list[Rule] = field(default_factory=list)
+    drop_spans: list[Rule] = field(default_factory=list)
+    credits: list[Rule] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    name: str
+    region: str | None
+    lang: str | None
+    detect: re.Pattern[str] | None
+    rules: dict[str, list[str]]
+
+
+class SourceRules:
+    """Parsed ``config/sources.yaml``: the sources and their cleaning rules."""
+
+    KEYS = ("cut_markers", "drop_lines", "drop_spans", "credits")
+
+    def __init__(self, data: dict[str, Any] | None):
+        data = data or {}
+        self.defaults = {k: list((data.get("defaults") or {}).get(k) or []) for k in self.KEYS}
+        self.sources: dict[str, Source] = {}
+        for entry in data.get("sources") or []:
+            ident = entry["id"]
+            detect = entry.get("detect")
+            self.sources[ident] = Source(
+                id=ident,
+                name=entry.get("name", ident),
+                region=entry.get("region"),
+                lang=entry.get("lang"),
+                detect=re.compile("|".join(_both_scripts(detect))) if detect else None,
+                rules={k: list(entry.get(k) or []) for k in self.KEYS},
+            )
+        for key, patterns in self.defaults.items():
+            for pattern in patterns:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise ValueError(
+                        f"sources.yaml defaults.{key}: bad pattern {pattern!r}: {exc}"
+                    ) from exc
+
+    def identify(self, source: str | None, body: str) -> Source | None:
+        if source:
+            return self.sources.get(source)
+        head = body[:200]
+        return next((s for s in self.sources.values() if s.detect and s.detect.search(head)), None)
+
+    @lru_cache(maxsize=256)  # noqa: B019 - one SourceRules per process, few sources
+    def rules(self, source_id: str | None, script: str | None = None) -> CleanRules:
+        """Compiled rules for a source and a script ("hant", "hans" or None for both)."""
+        extra = self.sources[source_id].rules if source_id in self.sources else {}
+        merged = {k: self.defaults[k] + extra.get(k, []) for k in self.KEYS}
+        return CleanRules(
+            cut=_compile(merged["cut_markers"], script),
+            drop_lines=_compile(merged["drop_lines"], script),
+            drop_spans=_compile(merged["drop_spans"], script),
+            credits=_compile(merged["credits"], script),
+        )
+
+
+def _is_headline_list(paragraph: str) -> bool:
+    stripped = paragraph.strip()
+    return (
+        not any(mark in stripped for mark in "。！？.!?")
+        or len(_HEADLINE_GAP.findall(stripped)) >= 2
+    )
+
+
+def dateline(body: str) -> tuple[dict[str, str], list[str]]:
+    """Date hint and reporter from a dateline such as （中央社記者王小明台北15日電）."""
+    match = _DATELINE.match(body[:80])
+    if not match:
+        return {}, []
+    year, month, day = match.group("year"), match.group("month"), match.group("day")
+    if year and month:
+        hint = f"{year}-{int(month):02d}-{int(day):02d}"
+    elif month:
+        hint = f"--{int(month):02d}-{int(day):02d}"
+    else:
+        hint = f"---{int(day):02d}"
+    reporters = []
+    head = match.group("head")
+    reporter = _REPORTER.search(head)
+    if reporter:
+        after = head[reporter.end() :]
+        for city in DATELINE_CITIES:
+            if city in after[1:]:
+                name = after[: after.index(city, 1)]
+                if 2 <= len(name) <= 4:
+                    reporters.append(name)
+                break
+    return {"text": hint}, reporters
+
+
+def clean(article: Article, *, rules: SourceRules) -> Article:
+    """Article -> Article with boilerplate removed, credits in ``byline``, date hints
+    from the dateline and the date code, and the source's region when known."""
+    source = rules.identify(article.source, article.body)
+    if source is not None:
+        article.source = article.source or source.id
+        article.source_name = article.source_name or source.name
+        article.region = article.region or source.region
+    traditional, simplified = script_counts(article.body)
+    script = (
+        "hant" if traditional > 2 * simplified else "hans" if simplified > 2 * traditional else None
+    )
+    compiled = rules.rules(source.id if source else None, script)
+    hints, reporters = dateline(article.body)
+    for key, value in hints.items():
+        article.date_hints.setdefault(key, value)
+    byline = list(article.byline) + reporters
+    body = article.body
+    # Span rules run once over the whole body; line rules then look at paragraphs.
+    if code := _CODE.search(body):
+        year, month, day = int(code.group(1)) + 1911, code.group(2), code.group(3)
+        article.date_hints.setdefault("code", f"{year}-{month}-{day}T12:00:00+08:00")
+        body = body[: code.start()] + body[code.end() :]
+    for pattern in compiled.credits:
+        for match in pattern.finditer(body):
+            byline += [
+                v.strip() for k, v in match.groupdict().items() if v and k.startswith("name")
+            ]
+        body = pattern.sub("", body)
+    for pattern in compiled.drop_spans:
+        body = pattern.sub("", body)
+    paragraphs = body.split("\n")
+    starts = list(accumulate((len(p) + 1 for p in paragraphs), initial=0))
+    cuts = _first_per_paragraph(compiled.cut, body, starts)
+    drops = set(_first_per_paragraph(compiled.drop_lines, body, starts))
+    kept: list[str] = []
+    after_cut = False
+    for index, paragraph in enumerate(paragraphs):
+        if index in cuts:
+            paragraph = paragraph[: cuts[index]]
+            after_cut = True
+            article.notes.append("cut related articles")
+        elif after_cut and _is_headline_list(paragraph):
+            continue
+        if index in drops and (index not in cuts or _search(compiled.drop_lines, paragraph)):
+            article.notes.append("dropped boilerplate line")
+            continue
+        paragraph = _SPACES.sub(" ", paragraph).strip()
+        if paragraph:
+            kept.append(paragraph)
+    article.body = "\n".join(kept)
+    article.byline = list(dict.fromkeys(name for name in byline if name))
+    return article

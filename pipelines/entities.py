@@ -1,0 +1,267 @@
+"""entities: the catalogue's people, organisations and places, found under any alias.
+
+Aliases and article are compared in the search form (simplified, lower-cased), so one
+alias covers both scripts. Aho-Corasick finds the leftmost-longest alias at each
+position; guards then drop false hits: a Chinese alias must start and end on word
+boundaries of the segmentation; a Latin alias must be a whole word; short or
+all-capitals Latin aliases must match the original's capitalisation exactly.
+
+Names outside the catalogue are kept apart as candidates (``entities_other``): the
+segmenter's part-of-speech tags for person, place and organisation names in Chinese,
+and runs of capitalised words in English.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import ahocorasick_rs
+
+from pipelines.normalize import NormText, fold, normalize
+from pipelines.segment import Token
+
+TYPES = ("person", "org", "place")
+LANG_KEYS = ("en", "zh-Hans", "zh-Hant")
+_LATIN = re.compile(r"^[\w .'’\-]+$", re.ASCII)
+_ALNUM = re.compile(r"[0-9a-z\u00c0-\u024f\u0400-\u04ff]")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+POS_TYPES = {"nr": "person", "nrt": "person", "nrfg": "person", "ns": "place", "nt": "org"}
+_CAP_WORD = re.compile(r"[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)*(?![A-Za-z])")
+_EN_NOT_NAMES = frozenset(
+    {
+        "The",
+        "A",
+        "An",
+        "In",
+        "On",
+        "At",
+        "But",
+        "And",
+        "He",
+        "She",
+        "It",
+        "They",
+        "We",
+        "This",
+        "That",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+        "President",
+        "Prime",
+        "Minister",
+        "Mr",
+        "Mrs",
+        "Ms",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Entity:
+    id: str
+    type: str
+    names: dict[str, str]
+    wikidata: str | None = None
+
+    def display(self, lang: str) -> str:
+        return self.names.get(lang) or self.names.get("en") or self.id
+
+
+@dataclass(frozen=True)
+class Alias:
+    entity: Entity
+    text: str  # as written in the catalogue
+    form: str  # search form
+    latin: bool
+    case_sensitive: bool
+
+
+@dataclass
+class Mention:
+    entity: Entity
+    start: int  # offsets in the search form
+    end: int
+    written: str  # as written in the original
+
+
+@dataclass
+class EntityResult:
+    mentions: list[Mention] = field(default_factory=list)
+    entities: list[dict[str, Any]] = field(default_factory=list)
+    others: list[dict[str, Any]] = field(default_factory=list)
+
+
+class CatalogueError(ValueError):
+    """The entity catalogue is malformed; the message names the entry."""
+
+
+class Catalogue:
+    """Parsed ``config/entities.yaml`` and its alias automaton."""
+
+    def __init__(self, entries: list[dict[str, Any]]):
+        if not isinstance(entries, list):
+            raise CatalogueError("the catalogue must be a list of entities")
+        self.entities: dict[str, Entity] = {}
+        aliases: dict[str, Alias] = {}
+        for n, entry in enumerate(entries, 1):
+            entity = _entity(entry, n)
+            if entity.id in self.entities:
+                raise CatalogueError(f"entry {n}: duplicate id {entity.id!r}")
+            self.entities[entity.id] = entity
+            forced = set(entry.get("case_sensitive") or ())
+            for text in [*entity.names.values(), *(entry.get("aliases") or [])]:
+                text = str(text).strip()
+                form = fold(normalize(text).text)
+                if not form or (form in aliases and aliases[form].entity.id == entity.id):
+                    continue
+                if form in aliases:
+                    other = aliases[form].entity.id
+                    raise CatalogueError(
+                        f"alias {text!r} belongs to both {other!r} and {entity.id!r}"
+                    )
+                latin = bool(_LATIN.match(text)) and not _CJK.search(text)
+                strict = latin and (text.isupper() or len(text) <= 3)
+                aliases[form] = Alias(entity, text, form, latin, strict or text in forced)
+        self.aliases = list(aliases.values())
+        self._automaton = ahocorasick_rs.AhoCorasick(
+            [a.form for a in self.aliases], matchkind=ahocorasick_rs.MatchKind.LeftmostLongest
+        )
+
+    def user_words(self) -> list[str]:
+        """Chinese aliases in search form: the segmenter's user dictionary."""
+        return sorted({a.form for a in self.aliases if _CJK.search(a.form) and len(a.form) > 1})
+
+    def find(
+        self, original: str, norm: NormText, boundaries: tuple[set[int], set[int]]
+    ) -> list[Mention]:
+        """Every guarded alias match, in order; ``boundaries`` are the token starts and ends."""
+        starts, ends = boundaries
+        text = norm.text
+        mentions = []
+        for index, start, end in self._automaton.find_matches_as_indexes(text):
+            alias = self.aliases[index]
+            if alias.latin:
+                if (start and _ALNUM.match(text[start - 1])) or (
+                    end < len(text) and _ALNUM.match(text[end])
+                ):
+                    continue
+            elif _CJK.search(alias.form) and (start not in starts or end not in ends):
+                continue
+            o_start, o_end = norm.original_span(start, end)
+            written = original[o_start:o_end]
+            if alias.case_sensitive and written != alias.text:
+                continue
+            mentions.append(Mention(alias.entity, start, end, written))
+        return mentions
+
+
+def _entity(entry: Any, n: int) -> Entity:
+    if not isinstance(entry, dict):
+        raise CatalogueError(f"entry {n}: expected a mapping")
+    ident = entry.get("id")
+    if not isinstance(ident, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", ident):
+        raise CatalogueError(f"entry {n}: id must be snake_case, got {ident!r}")
+    if entry.get("type") not in TYPES:
+        raise CatalogueError(f"{ident}: type must be one of {', '.join(TYPES)}")
+    names = entry.get("names") or {}
+    if not isinstance(names, dict) or not names.get("en"):
+        raise CatalogueError(f"{ident}: names needs at least an 'en' name")
+    unknown = set(names) - set(LANG_KEYS)
+    if unknown:
+        raise CatalogueError(f"{ident}: unknown name keys {sorted(unknown)}")
+    return Entity(
+        ident, entry["type"], {k: str(v) for k, v in names.items()}, entry.get("wikidata")
+    )
+
+
+def _english_names(text: str) -> list[str]:
+    """Runs of two or more capitalised words (Velina Tchakarova), leading function words
+    and titles dropped."""
+    names: list[str] = []
+    run: list[str] = []
+    last_end = -2
+    for match in _CAP_WORD.finditer(text):
+        word = match.group(0)
+        if match.start() != last_end + 1 or text[last_end : match.start()] != " ":
+            if len(run) >= 2:
+                names.append(" ".join(run))
+            run = []
+        if run or word not in _EN_NOT_NAMES:
+            run.append(word)
+        last_end = match.end()
+    if len(run) >= 2:
+        names.append(" ".join(run))
+    return names
+
+
+def summarize(mentions: list[Mention], norm: NormText, lang: str) -> list[dict[str, Any]]:
+    """Per entity: id, type, display name, mention count, first offset, aliases seen."""
+    by_id: dict[str, list[Mention]] = {}
+    for mention in mentions:
+        by_id.setdefault(mention.entity.id, []).append(mention)
+    out = []
+    for group in sorted(by_id.values(), key=lambda g: (-len(g), g[0].start)):
+        entity = group[0].entity
+        out.append(
+            {
+                "id": entity.id,
+                "type": entity.type,
+                "name": entity.display(lang),
+                "count": len(group),
+                "first_offset": norm.original_span(group[0].start, group[0].end)[0],
+                "aliases": sorted({m.written for m in group}),
+            }
+        )
+    return out
+
+
+def candidates(
+    original: str,
+    norm: NormText,
+    tagged: list[tuple[Token, str]],
+    mentions: list[Mention],
+    *,
+    limit: int = 20,
+) -> list[dict[str, Any]]:
+    """Names outside the catalogue: Chinese by POS tag, English by capitalised runs."""
+    covered: set[int] = set()
+    for mention in mentions:
+        covered.update(range(mention.start, mention.end))
+    counts: Counter[tuple[str, str]] = Counter()
+    for token, tag in tagged:
+        kind = POS_TYPES.get(tag)
+        if kind is None or len(token.text) < 2 or not _CJK.search(token.text):
+            continue
+        if covered.intersection(range(token.start, token.end)):
+            continue
+        o_start, o_end = norm.original_span(token.start, token.end)
+        counts[(original[o_start:o_end], kind)] += 1
+    catalogued = [m.written.lower() for m in mentions if len(m.written) > 3]
+    for name in _english_names(original):
+        lowered = name.lower()
+        if not any(alias in lowered for alias in catalogued):
+            counts[(name, "name")] += 1
+    return [
+        {"name": name, "type": kind, "count": count}
+        for (name, kind), count in counts.most_common(limit)
+    ]

@@ -1,0 +1,77 @@
+"""keywords: TF-IDF top-k over the segmenter's tokens (no second segmentation).
+
+Tokens are in the search form (simplified, lower-case), so a traditional and a
+simplified article about the same thing get the same keywords and the dashboards'
+keyword cloud counts them together. The IDF table is jieba's (simplified Chinese, a
+general corpus); unknown words get its median, as jieba does. A news stop list
+(config/keywords.yaml) removes reporting verbs and boilerplate words (表示, 报导,
+指出, said, …) that every article has.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import repeat
+from operator import mul
+from statistics import median
+
+from pipelines.normalize import fold, normalize
+
+_CJK_WORD = re.compile(r"^[\u3400-\u9fff\uf900-\ufaff]+$")
+_LATIN_WORD = re.compile(r"^[a-z][a-z'\-]{2,}$")
+
+
+@dataclass
+class KeywordModel:
+    idf: dict[str, float] = field(default_factory=dict)
+    stopwords: frozenset[str] = frozenset()
+    default_idf: float = 10.0
+
+    @classmethod
+    def from_lines(cls, idf_lines: Iterable[str], stopwords: Iterable[str]) -> KeywordModel:
+        """Build from ``word idf`` lines (jieba's idf.txt format) and a stop list."""
+        idf: dict[str, float] = {}
+        for line in idf_lines:
+            word, _, value = line.strip().partition(" ")
+            if value:
+                idf[word] = float(value)
+        default = median(idf.values()) if idf else 10.0
+        return cls(idf, frozenset(fold(normalize(str(w)).text) for w in stopwords), default)
+
+    def __post_init__(self) -> None:
+        self._candidates: dict[str, bool] = {}
+
+    def candidate(self, token: str) -> bool:
+        known = self._candidates.get(token)
+        if known is None:
+            known = self._candidates[token] = self._judge(token)
+            if len(self._candidates) > 500_000:
+                self._candidates.clear()
+        return known
+
+    def _judge(self, token: str) -> bool:
+        if token in self.stopwords:
+            return False
+        if len(token) < 2:
+            return False
+        if _CJK_WORD.match(token):
+            return True
+        return bool(_LATIN_WORD.match(token))
+
+    def extract(self, tokens: list[str], k: int = 10) -> list[str]:
+        """The k tokens with the highest tf·idf, best first."""
+        counts = Counter(tokens)
+        judged = self._candidates
+        for token in counts.keys() - judged.keys():
+            self.candidate(token)
+        selected = list(filter(judged.__getitem__, counts))
+        if not selected:
+            return []
+        tf = map(counts.__getitem__, selected)
+        idf = map(self.idf.get, selected, repeat(self.default_idf))
+        best = heapq.nlargest(k, zip(map(mul, tf, idf), selected, strict=False))
+        return [t for _, t in sorted(best, key=lambda st: (-st[0], st[1]))]

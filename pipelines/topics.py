@@ -1,0 +1,299 @@
+"""topics: rules over entities, keywords and phrases, with AND/OR/NOT and proximity.
+
+A rule is an expression (config/topics.yaml):
+
+    entity:putin AND entity:xi_jinping
+    phrase:"war in ukraine" OR phrase:俄乌战争
+    sentence(entity:xi_jinping, entity:putin)          # in one sentence
+    near(60, entity:russia, phrase:入侵 OR phrase:war)  # within 60 characters
+    type:person AND NOT keyword:体育
+
+Terms: ``entity:ID``, ``type:person|org|place``, ``keyword:WORD`` (a token of the
+article), ``phrase:WORD`` or ``phrase:"several words"`` (anywhere in the text, in
+either script). Operators: AND (or juxtaposition), OR, NOT, parentheses. A topic's
+rules are tried in order; the first that holds is recorded with its name and
+strength, so a user sees why the article was tagged.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import ahocorasick_rs
+
+from pipelines.normalize import fold, normalize
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<lp>\()|(?P<rp>\))|(?P<comma>,)|(?P<op>AND|OR|NOT)\b|"
+    r"(?P<func>sentence|near)\s*\(|(?P<num>\d+)(?=\s*,)|"
+    r'(?P<term>(?:entity|type|keyword|phrase):(?:"[^"]*"|[^\s(),]+)))'
+)
+_SENTENCE_END = re.compile(r"[。！？!?；;\n]|\.(?=\s)")
+_LATIN = re.compile(r"^[a-z0-9 '\-]+$")
+NO_POSITION = -1  # a truthy result with no place in the text (e.g. from NOT)
+
+
+class RuleError(ValueError):
+    """A topic rule does not parse; the message gives the position."""
+
+
+@dataclass
+class Context:
+    """What rules are evaluated against: positions are offsets in the search form."""
+
+    text: str
+    entities: dict[str, list[int]]
+    types: dict[str, list[int]]
+    token_list: Callable[[], list[tuple[str, int]]]
+    phrases: dict[str, list[int]] = field(default_factory=dict)
+    _sentence_starts: list[int] | None = None
+    _tokens: dict[str, list[int]] | None = None
+
+    @property
+    def tokens(self) -> dict[str, list[int]]:
+        """Token -> positions, built only if a rule asks for a keyword."""
+        if self._tokens is None:
+            self._tokens = {}
+            for text, start in self.token_list():
+                self._tokens.setdefault(text, []).append(start)
+        return self._tokens
+
+    @property
+    def sentence_starts(self) -> list[int]:
+        if self._sentence_starts is None:
+            self._sentence_starts = sentence_starts(self.text)
+        return self._sentence_starts
+
+    def sentence_of(self, position: int) -> int:
+        return bisect_right(self.sentence_starts, position)
+
+
+Node = tuple[Any, ...]
+
+
+class _Parser:
+    def __init__(self, source: str):
+        self.source = source
+        self.items: list[tuple[str, str, int]] = []
+        position = 0
+        while position < len(source):
+            if source[position:].strip() == "":
+                break
+            match = _TOKEN.match(source, position)
+            if not match or match.end() == position:
+                raise RuleError(
+                    f"cannot read rule at position {position}: {source[position : position + 20]!r}"
+                )
+            kind = match.lastgroup or ""
+            self.items.append((kind, match.group(kind), match.start(kind)))
+            position = match.end()
+        self.index = 0
+
+    def peek(self) -> tuple[str, str, int] | None:
+        return self.items[self.index] if self.index < len(self.items) else None
+
+    def take(self, kind: str) -> tuple[str, str, int]:
+        item = self.peek()
+        if item is None or item[0] != kind:
+            where = item[2] if item else len(self.source)
+            raise RuleError(f"expected {kind} at position {where} in {self.source!r}")
+        self.index += 1
+        return item
+
+    def parse(self) -> Node:
+        node = self.expr()
+        if self.peek() is not None:
+            raise RuleError(f"unexpected {self.peek()[1]!r} at position {self.peek()[2]}")  # type: ignore[index]
+        return node
+
+    def expr(self) -> Node:
+        parts = [self.conj()]
+        while (item := self.peek()) and item[:2] == ("op", "OR"):
+            self.index += 1
+            parts.append(self.conj())
+        return ("or", *parts) if len(parts) > 1 else parts[0]
+
+    def conj(self) -> Node:
+        parts = [self.neg()]
+        while (item := self.peek()) and (
+            item[:2] == ("op", "AND")
+            or item[0] in ("term", "lp", "func")
+            or item[:2] == ("op", "NOT")
+        ):
+            if item[:2] == ("op", "AND"):
+                self.index += 1
+            parts.append(self.neg())
+        return ("and", *parts) if len(parts) > 1 else parts[0]
+
+    def neg(self) -> Node:
+        item = self.peek()
+        if item and item[:2] == ("op", "NOT"):
+            self.index += 1
+            return ("not", self.neg())
+        return self.atom()
+
+    def atom(self) -> Node:
+        item = self.peek()
+        if item is None:
+            raise RuleError(f"rule ends too early: {self.source!r}")
+        kind, value, _ = item
+        if kind == "lp":
+            self.index += 1
+            node = self.expr()
+            self.take("rp")
+            return node
+        if kind == "func":
+            self.index += 1
+            distance = None
+            if value == "near":
+                distance = int(self.take("num")[1])
+                self.take("comma")
+            args = [self.expr()]
+            while (nxt := self.peek()) and nxt[0] == "comma":
+                self.index += 1
+                args.append(self.expr())
+            self.take("rp")
+            if len(args) < 2:
+                raise RuleError(f"{value}() needs at least two arguments in {self.source!r}")
+            return ("near", distance, *args) if value == "near" else ("sentence", *args)
+        if kind == "term":
+            self.index += 1
+            field, _, arg = value.partition(":")
+            arg = arg.strip('"')
+            if field == "phrase" or field == "keyword":
+                arg = fold(normalize(arg).text)
+            return ("term", field, arg)
+        raise RuleError(f"unexpected {value!r} at position {item[2]} in {self.source!r}")
+
+
+def parse_rule(source: str) -> Node:
+    return _Parser(source).parse()
+
+
+def _positions(node: Node, ctx: Context) -> list[int]:
+    kind = node[0]
+    if kind == "term":
+        _, field, arg = node
+        if field == "entity":
+            return ctx.entities.get(arg, [])
+        if field == "type":
+            return ctx.types.get(arg, [])
+        if field == "keyword":
+            return ctx.tokens.get(arg, [])
+        return ctx.phrases.get(arg, [])
+    if kind == "or":
+        return sorted({p for child in node[1:] for p in _positions(child, ctx)})
+    if kind == "and":
+        results = [_positions(child, ctx) for child in node[1:]]
+        return sorted({p for r in results for p in r}) if all(results) else []
+    if kind == "not":
+        return [] if _positions(node[1], ctx) else [NO_POSITION]
+    if kind == "sentence":
+        groups = [[p for p in _positions(child, ctx) if p >= 0] for child in node[1:]]
+        if not all(groups):
+            return []
+        shared = set.intersection(*({ctx.sentence_of(p) for p in g} for g in groups))
+        return sorted({p for g in groups for p in g if ctx.sentence_of(p) in shared})
+    if kind == "near":
+        distance = node[1]
+        groups = [[p for p in _positions(child, ctx) if p >= 0] for child in node[2:]]
+        if not all(groups):
+            return []
+        hits = set()
+        for anchor in groups[0]:
+            close = [[p for p in g if abs(p - anchor) <= distance] for g in groups[1:]]
+            if all(close):
+                hits.add(anchor)
+                hits.update(p for c in close for p in c)
+        return sorted(hits)
+    raise RuleError(f"unknown node {kind}")
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    strength: str
+    source: str
+    tree: Node
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    name: str
+    rules: tuple[Rule, ...]
+
+
+class Topics:
+    """The parsed topics and one automaton over all their phrases, so an article's text
+    is scanned once however many phrases the rules name."""
+
+    def __init__(self, topics: list[Topic]):
+        self.topics = topics
+        phrases: set[str] = set()
+        for topic in topics:
+            for rule in topic.rules:
+                phrases |= _phrases(rule.tree)
+        self.phrases = sorted(p for p in phrases if p)
+        self._automaton = ahocorasick_rs.AhoCorasick(self.phrases) if self.phrases else None
+
+    def __iter__(self) -> Any:
+        return iter(self.topics)
+
+    def __len__(self) -> int:
+        return len(self.topics)
+
+    def find_phrases(self, text: str) -> dict[str, list[int]]:
+        found: dict[str, list[int]] = {}
+        if self._automaton is None:
+            return found
+        for index, start, end in self._automaton.find_matches_as_indexes(text, overlapping=True):
+            phrase = self.phrases[index]
+            if _LATIN.match(phrase) and (
+                (start and text[start - 1].isalnum()) or (end < len(text) and text[end].isalnum())
+            ):
+                continue  # a Latin phrase must stand as whole words
+            found.setdefault(phrase, []).append(start)
+        return found
+
+
+def _phrases(node: Node) -> set[str]:
+    if node[0] == "term":
+        return {node[2]} if node[1] == "phrase" else set()
+    return {p for child in node[1:] if isinstance(child, tuple) for p in _phrases(child)}
+
+
+def load_topics(data: list[dict[str, Any]] | None) -> Topics:
+    """Parse config/topics.yaml; a bad rule raises RuleError naming topic and rule."""
+    topics = []
+    for entry in data or []:
+        rules = []
+        for n, rule in enumerate(entry.get("rules") or [], 1):
+            name = rule.get("name") or f"rule_{n}"
+            try:
+                tree = parse_rule(rule["when"])
+            except (RuleError, KeyError) as exc:
+                raise RuleError(f"topic {entry.get('id')!r}, rule {name!r}: {exc}") from exc
+            rules.append(Rule(name, rule.get("strength", "weak"), rule["when"], tree))
+        topics.append(Topic(entry["id"], entry.get("name", entry["id"]), tuple(rules)))
+    return Topics(topics)
+
+
+def sentence_starts(text: str) -> list[int]:
+    return [0] + [m.end() for m in _SENTENCE_END.finditer(text)]
+
+
+def classify(topics: Topics, ctx: Context) -> list[dict[str, str]]:
+    """The topics whose rules hold, each with the rule that fired and its strength."""
+    ctx.phrases = topics.find_phrases(ctx.text)
+    found = []
+    for topic in topics:
+        for rule in topic.rules:
+            if _positions(rule.tree, ctx):
+                found.append({"id": topic.id, "strength": rule.strength, "rule": rule.name})
+                break
+    return found
