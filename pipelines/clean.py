@@ -21,7 +21,8 @@ from pipelines.normalize import converter, script_counts
 
 SENTENCE_END = "。！？!?…」』”"
 _HEADLINE_GAP = re.compile(r"[\u3400-\u9fff0-9A-Za-z：:」』”][ \u3000][\u3400-\u9fff「『“]")
-_CODE = re.compile(r"(?:(?<=[）)])|^)\s*(1\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?!\d)")
+_CODE = re.compile(r"(1\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?!\d)")
+_CODE_BEFORE = frozenset("）)\n")
 _DATELINE = re.compile(
     r"^\s*[（(【\[]?(?P<head>[^（(）)】\]\n]{0,30}?)"
     r"(?:(?P<year>\d{4})年)?(?:(?P<month>\d{1,2})月)?(?P<day>\d{1,2})日"
@@ -118,8 +119,70 @@ class _Literal:
         return text.startswith(self.pattern, start, end)
 
 
+class _Prefiltered:
+    """A regex with a literal it cannot match without: a cheap ``in`` test skips the
+    regex scan on the (usual) text that lacks the literal."""
+
+    def __init__(self, pattern: re.Pattern[str], literal: str):
+        self.regex = pattern
+        self.pattern = pattern.pattern
+        self.literal = literal
+        self.folded = bool(pattern.flags & re.IGNORECASE)
+
+    def _absent(self, text: str) -> bool:
+        return self.literal not in (text.lower() if self.folded else text)
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return None if self._absent(text) else self.regex.search(text)
+
+    def finditer(self, text: str) -> list[re.Match[str]]:
+        return [] if self._absent(text) else list(self.regex.finditer(text))
+
+    def sub(self, replacement: str, text: str) -> str:
+        return text if self._absent(text) else self.regex.sub(replacement, text)
+
+    def match(self, text: str, start: int, end: int) -> re.Match[str] | None:
+        return self.regex.match(text, start, end)
+
+
+def required_literal(pattern: str) -> str:
+    """The longest run of plain characters every match must contain ("" if unsure):
+    outside groups and classes, not quantified, in a pattern without a top-level |."""
+    body = re.sub(r"^\(\?[a-zA-Z]+\)", "", pattern)
+    runs, run, depth, i = [], "", 0, 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\":
+            runs.append(run)
+            run, i = "", i + 2
+            continue
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            return ""
+        elif ch == "{":
+            run = run[:-1] if depth == 0 else run
+            i = body.find("}", i)
+            if i == -1:
+                return ""
+        elif depth == 0 and ch in "?*":
+            run = run[:-1]
+        elif depth == 0 and (ch.isalnum() or ch == " " or ord(ch) > 0x2E7F):
+            run += ch
+            i += 1
+            continue
+        runs.append(run)
+        run = ""
+        i += 1
+    runs.append(run)
+    best = max(runs, key=len)
+    return best if len(best.strip()) >= 2 else ""
+
+
 _SYNTAX = re.compile(r"[\\.^$*+?{}\[\]|()]")
-Rule = re.Pattern[str] | _Literal
+Rule = re.Pattern[str] | _Literal | _Prefiltered
 
 
 def _compile(patterns: list[str], script: str | None) -> list[Rule]:
@@ -132,10 +195,17 @@ def _compile(patterns: list[str], script: str | None) -> list[Rule]:
         forms = [converter("t2s").convert(p) for p in patterns]
     else:
         forms = [form for p in patterns for form in _both_scripts(p)]
-    return [
-        _Literal(form) if not _SYNTAX.search(form) else re.compile(form)
-        for form in dict.fromkeys(forms)
-    ]
+    rules: list[Rule] = []
+    for form in dict.fromkeys(forms):
+        if not _SYNTAX.search(form):
+            rules.append(_Literal(form))
+            continue
+        compiled = re.compile(form)
+        literal = required_literal(form)
+        if compiled.flags & re.IGNORECASE:
+            literal = literal.lower()
+        rules.append(_Prefiltered(compiled, literal) if literal else compiled)
+    return rules
 
 
 def _first_per_paragraph(patterns: list[Rule], body: str, starts: list[int]) -> dict[int, int]:
@@ -235,6 +305,15 @@ def _is_headline_list(paragraph: str) -> bool:
     )
 
 
+def _date_code(body: str) -> re.Match[str] | None:
+    """CNA's 7-digit date code, which follows the credits' closing bracket or starts a line."""
+    for match in _CODE.finditer(body):
+        start = match.start()
+        if start == 0 or body[start - 1] in _CODE_BEFORE:
+            return match
+    return None
+
+
 def dateline(body: str) -> tuple[dict[str, str], list[str]]:
     """Date hint and reporter from a dateline such as （中央社記者王小明台北15日電）."""
     match = _DATELINE.match(body[:80])
@@ -280,7 +359,7 @@ def clean(article: Article, *, rules: SourceRules) -> Article:
     byline = list(article.byline) + reporters
     body = article.body
     # Span rules run once over the whole body; line rules then look at paragraphs.
-    if code := _CODE.search(body):
+    if code := _date_code(body):
         year, month, day = int(code.group(1)) + 1911, code.group(2), code.group(3)
         article.date_hints.setdefault("code", f"{year}-{month}-{day}T12:00:00+08:00")
         body = body[: code.start()] + body[code.end() :]

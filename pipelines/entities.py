@@ -16,12 +16,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import compress
+from typing import Any, NamedTuple
 
 import ahocorasick_rs
 
 from pipelines.normalize import NormText, fold, normalize
-from pipelines.segment import Token
+from pipelines.segment import Segmented
 
 TYPES = ("person", "org", "place")
 LANG_KEYS = ("en", "zh-Hans", "zh-Hant")
@@ -29,6 +30,7 @@ _LATIN = re.compile(r"^[\w .'’\-]+$", re.ASCII)
 _ALNUM = re.compile(r"[0-9a-z\u00c0-\u024f\u0400-\u04ff]")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 POS_TYPES = {"nr": "person", "nrt": "person", "nrfg": "person", "ns": "place", "nt": "org"}
+_NAME_TAGS = frozenset(POS_TYPES)
 _CAP_WORD = re.compile(r"[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)*(?![A-Za-z])")
 _EN_NOT_NAMES = frozenset(
     {
@@ -94,10 +96,10 @@ class Alias:
     form: str  # search form
     latin: bool
     case_sensitive: bool
+    cjk: bool = False
 
 
-@dataclass
-class Mention:
+class Mention(NamedTuple):
     entity: Entity
     start: int  # offsets in the search form
     end: int
@@ -141,7 +143,9 @@ class Catalogue:
                     )
                 latin = bool(_LATIN.match(text)) and not _CJK.search(text)
                 strict = latin and (text.isupper() or len(text) <= 3)
-                aliases[form] = Alias(entity, text, form, latin, strict or text in forced)
+                aliases[form] = Alias(
+                    entity, text, form, latin, strict or text in forced, bool(_CJK.search(form))
+                )
         self.aliases = list(aliases.values())
         self._automaton = ahocorasick_rs.AhoCorasick(
             [a.form for a in self.aliases], matchkind=ahocorasick_rs.MatchKind.LeftmostLongest
@@ -165,7 +169,7 @@ class Catalogue:
                     end < len(text) and _ALNUM.match(text[end])
                 ):
                     continue
-            elif _CJK.search(alias.form) and (start not in starts or end not in ends):
+            elif alias.cjk and (start not in starts or end not in ends):
                 continue
             o_start, o_end = norm.original_span(start, end)
             written = original[o_start:o_end]
@@ -235,31 +239,95 @@ def summarize(mentions: list[Mention], norm: NormText, lang: str) -> list[dict[s
     return out
 
 
+ORG_SUFFIXES = frozenset(
+    {
+        "大学",
+        "学院",
+        "政府",
+        "委员会",
+        "常委会",
+        "部",
+        "局",
+        "署",
+        "党",
+        "银行",
+        "集团",
+        "公司",
+        "协会",
+        "组织",
+        "中心",
+        "研究所",
+        "研究院",
+        "医院",
+        "法院",
+        "电视台",
+        "通讯社",
+        "议会",
+        "国会",
+        "外交部",
+        "国防部",
+        "军",
+        "舰队",
+        "联盟",
+        "基金会",
+        "交易所",
+        "航空",
+    }
+)
+
+
+def name_spans(
+    original: str, norm: NormText, segmented: Segmented, mentions: list[Mention]
+) -> list[tuple[int, int, str]]:
+    """Spans (start, end, type) of the original text that name a person, place or
+    organisation: the catalogue's mentions, then the segmenter's name tags outside them
+    (adjacent person tokens joined; a place followed by an institution word such as
+    大学 or 政府 is an organisation)."""
+    spans = [(*norm.original_span(m.start, m.end), m.entity.type) for m in mentions]
+    covered: set[int] = set()
+    for mention in mentions:
+        covered.update(range(mention.start, mention.end))
+    words, tags, ends = segmented.words, segmented.tags, segmented.ends
+    picked = compress(range(len(tags)), map(_NAME_TAGS.__contains__, tags))
+    skip_to = -1
+    for i in picked:
+        if i <= skip_to:
+            continue
+        start = ends[i] - len(words[i])
+        if start in covered or (len(words[i]) < 2 and tags[i] != "nr") or not _CJK.search(words[i]):
+            continue
+        kind, j = POS_TYPES[tags[i]], i
+        if kind == "person":
+            while j + 1 < len(tags) and POS_TYPES.get(tags[j + 1]) == "person":
+                j += 1
+        elif kind == "place" and j + 1 < len(words) and words[j + 1] in ORG_SUFFIXES:
+            kind, j = "org", j + 1
+        if ends[j] - start < 2:
+            continue
+        skip_to = j
+        spans.append((*norm.original_span(start, ends[j]), kind))
+    return sorted(spans)
+
+
 def candidates(
     original: str,
     norm: NormText,
-    tagged: list[tuple[Token, str]],
+    segmented: Segmented,
     mentions: list[Mention],
     *,
     limit: int = 20,
 ) -> list[dict[str, Any]]:
-    """Names outside the catalogue: Chinese by POS tag, English by capitalised runs."""
-    covered: set[int] = set()
-    for mention in mentions:
-        covered.update(range(mention.start, mention.end))
+    """Names outside the catalogue: Chinese by part-of-speech tags, English by runs of
+    capitalised words."""
     counts: Counter[tuple[str, str]] = Counter()
-    for token, tag in tagged:
-        kind = POS_TYPES.get(tag)
-        if kind is None or len(token.text) < 2 or not _CJK.search(token.text):
-            continue
-        if covered.intersection(range(token.start, token.end)):
-            continue
-        o_start, o_end = norm.original_span(token.start, token.end)
-        counts[(original[o_start:o_end], kind)] += 1
-    catalogued = [m.written.lower() for m in mentions if len(m.written) > 3]
+    catalogued = {(*norm.original_span(m.start, m.end),) for m in mentions}
+    for start, end, kind in name_spans(original, norm, segmented, mentions):
+        if (start, end) not in catalogued:
+            counts[(original[start:end], kind)] += 1
+    aliases = [m.written.lower() for m in mentions if len(m.written) > 3]
     for name in _english_names(original):
         lowered = name.lower()
-        if not any(alias in lowered for alias in catalogued):
+        if not any(alias in lowered for alias in aliases):
             counts[(name, "name")] += 1
     return [
         {"name": name, "type": kind, "count": count}

@@ -64,13 +64,24 @@ def _clean_space(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
-def _meta(tree: LexborHTMLParser, *names: str) -> str | None:
-    for name in names:
+def _metas(tree: LexborHTMLParser) -> dict[str, str]:
+    """Every <meta> with content, keyed by its property/name/itemprop/http-equiv
+    (lower case); the first of a name wins."""
+    found: dict[str, str] = {}
+    for node in tree.css("meta[content]"):
+        attrs = node.attributes
+        content = (attrs.get("content") or "").strip()
+        if not content:
+            continue
         for attr in ("property", "name", "itemprop", "http-equiv"):
-            node = tree.css_first(f'meta[{attr}="{name}"]')
-            if node is not None and (content := (node.attributes.get("content") or "").strip()):
-                return content
-    return None
+            key = attrs.get(attr)
+            if key:
+                found.setdefault(key.lower(), content)
+    return found
+
+
+def _meta(metas: dict[str, str], *names: str) -> str | None:
+    return next((metas[n.lower()] for n in names if n.lower() in metas), None)
 
 
 def _json_ld(tree: LexborHTMLParser) -> dict[str, object]:
@@ -116,19 +127,20 @@ def _link_density(node: LexborNode, text_len: int) -> float:
 def extract(html: str) -> Extracted:
     """HTML -> Extracted. Never raises on malformed HTML; an empty body means nothing found."""
     tree = LexborHTMLParser(html)
+    metas = _metas(tree)
     out = Extracted()
     ld = _json_ld(tree)
     html_node = tree.css_first("html")
     out.lang_hint = (
         (html_node.attributes.get("lang") if html_node is not None else None)
-        or _meta(tree, "og:locale", "content-language", "language")
+        or _meta(metas, "og:locale", "content-language", "language")
         or None
     )
     for key, value in (
         (
             "meta",
             _meta(
-                tree,
+                metas,
                 "article:published_time",
                 "datePublished",
                 "pubdate",
@@ -149,11 +161,11 @@ def extract(html: str) -> Extracted:
     if time_node is not None and (value := time_node.attributes.get("datetime")):
         out.dates.setdefault("time_tag", value)
     out.byline = _authors(ld.get("author")) or [
-        a for a in [_meta(tree, "author", "article:author", "byl", "dc.creator")] if a
+        a for a in [_meta(metas, "author", "article:author", "byl", "dc.creator")] if a
     ]
     h1, title_tag = tree.css_first("h1"), tree.css_first("title")
     title = (
-        _meta(tree, "og:title", "twitter:title", "headline")
+        _meta(metas, "og:title", "twitter:title", "headline")
         or (h1.text(deep=True) if h1 is not None else None)
         or (title_tag.text(deep=True) if title_tag is not None else "")
     )
@@ -165,8 +177,11 @@ def extract(html: str) -> Extracted:
     for selector in DROP_TAGS:
         for node in body.css(selector):
             node.decompose()
+    total = len(body.text(deep=True) or "")
     for node in body.css("div, section, ul, ol, table, span, p"):
-        if _is_chrome(node):
+        # A wrapper whose class merely mentions "ads" or "sidebar" may hold the whole
+        # page: chrome is small, so a block with a large share of the text stays.
+        if _is_chrome(node) and len(node.text(deep=True) or "") < 0.25 * total:
             node.decompose()
     out.body = _best_body(body)
     return out
@@ -192,15 +207,24 @@ def _best_body(body: LexborNode) -> str:
             scores[key] = scores.get(key, 0.0) + weight * share
     if not scores:
         return _clean_space(body.text(deep=True, separator="\n") or "")
-    best = nodes[max(scores, key=lambda k: scores[k])]
+    best_key = max(scores, key=lambda k: scores[k])
+    best = nodes[best_key]
+    # Stories split over sibling containers (one per section or ad break): siblings of
+    # the best container that scored well themselves belong to the article too.
+    containers = [best]
+    if best.parent is not None:
+        siblings = [n for n in best.parent.iter() if n.mem_id in scores]
+        threshold = 0.25 * scores[best_key]
+        containers = [n for n in siblings if n.mem_id == best_key or scores[n.mem_id] >= threshold]
     paragraphs: list[str] = []
-    for node in best.css(", ".join(BLOCK_TAGS)) or [best]:
-        if node.tag == "li" and _link_density(node, len(node.text(deep=True) or "")) > 0.3:
-            continue
-        text = _clean_space(node.text(deep=True) or "")
-        if text and (not paragraphs or paragraphs[-1] != text):
-            paragraphs.append(text)
-    if not paragraphs or _weight("".join(paragraphs)) < 0.5 * scores[best.mem_id]:
+    for container in containers:
+        for node in container.css(", ".join(BLOCK_TAGS)) or [container]:
+            if node.tag == "li" and _link_density(node, len(node.text(deep=True) or "")) > 0.3:
+                continue
+            text = _clean_space(node.text(deep=True) or "")
+            if text and (not paragraphs or paragraphs[-1] != text):
+                paragraphs.append(text)
+    if not paragraphs or _weight("".join(paragraphs)) < 0.5 * scores[best_key]:
         paragraphs = [
             _clean_space(line)
             for line in (best.text(deep=True, separator="\n") or "").split("\n")

@@ -20,8 +20,8 @@ def _hash(token: str) -> int:
     return int.from_bytes(hashlib.blake2b(token.encode(), digest_size=8).digest(), "little")
 
 
-def simhash(tokens: list[str]) -> int:
-    counts = Counter(tokens)
+def simhash(tokens: list[str] | Counter[str]) -> int:
+    counts = tokens if isinstance(tokens, Counter) else Counter(tokens)
     if not counts:
         return 0
     hashes = np.fromiter(map(_hash, counts), dtype=np.uint64, count=len(counts))

@@ -62,9 +62,9 @@ class KeywordModel:
             return True
         return bool(_LATIN_WORD.match(token))
 
-    def extract(self, tokens: list[str], k: int = 10) -> list[str]:
-        """The k tokens with the highest tf·idf, best first."""
-        counts = Counter(tokens)
+    def extract(self, tokens: list[str] | Counter[str], k: int = 10) -> list[str]:
+        """The k tokens (a list, or their counts) with the highest tf·idf, best first."""
+        counts = tokens if isinstance(tokens, Counter) else Counter(tokens)
         judged = self._candidates
         for token in counts.keys() - judged.keys():
             self.candidate(token)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -12,7 +13,7 @@ from pipelines.article import Article, RawArticle, RejectArticle
 from pipelines.clean import SourceRules, clean
 from pipelines.decode import decode
 from pipelines.document import Analysis, to_document
-from pipelines.entities import POS_TYPES, Catalogue, candidates, summarize
+from pipelines.entities import Catalogue, candidates, summarize
 from pipelines.extract import extract
 from pipelines.fingerprint import simhash, to_hex
 from pipelines.keywords import KeywordModel
@@ -23,7 +24,6 @@ from pipelines.topics import Context as TopicContext
 from pipelines.topics import Topics, classify, load_topics
 
 T = TypeVar("T")
-NAME_TAGS = frozenset(POS_TYPES)
 MAX_TEXT_CHARS = 2_000_000
 MAX_HTML_CHARS = 20_000_000
 # NUL and other C0 controls (but tab and newline) have no place in text; zero-width and
@@ -126,9 +126,9 @@ class Pipeline:
         words = segmented.content()
         mentions = _stage("entities", self.catalogue.find, full, norm, segmented.boundaries())
         entities = summarize(mentions, norm, lang)
-        tagged = segmented.tagged(NAME_TAGS)
-        others = _stage("entities", candidates, full, norm, tagged, mentions)
-        keywords = _stage("keywords", self.keywords.extract, words, self.top_k)
+        others = _stage("entities", candidates, full, norm, segmented, mentions)
+        counts = Counter(words)
+        keywords = _stage("keywords", self.keywords.extract, counts, self.top_k)
         by_id: dict[str, list[int]] = {}
         by_type: dict[str, list[int]] = {}
         for mention in mentions:
@@ -141,7 +141,7 @@ class Pipeline:
             token_list=lambda: [(t.text, t.start) for t in segmented.tokens()],
         )
         topics = _stage("topics", classify, self.topics, context)
-        fingerprint = _stage("fingerprint", simhash, words)
+        fingerprint = _stage("fingerprint", simhash, counts)
         return Analysis(
             text_norm=norm.text,
             tokens=words,
