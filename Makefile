@@ -52,7 +52,7 @@ run: init workers-up
 	@echo "  worker log:  $(MEDIAMON_STATE_DIR)/logs/worker.log"
 	@echo "  beat log:    $(MEDIAMON_STATE_DIR)/logs/beat.log"
 	@echo "  status:      $(BIN)/mediamon status ; $(BIN)/mediamon search status"
-	@echo "  try:         $(BIN)/mediamon ingest tests/data/articles && $(BIN)/mediamon search 習近平"
+	@echo "  try:         $(BIN)/mediamon ingest tests/data/*/input.* && $(BIN)/mediamon search 習近平"
 	@echo "  stop:        make stop"
 
 stop: services-down

@@ -98,14 +98,12 @@ def main() -> int:
     pages = []
     if require(args.wce, "WCE pages"):
         pages = [p.read_bytes() for p in sorted((args.wce / "original").glob("*.html"))]
-    pages.append((ROOT / "tests" / "data" / "articles" / "en-page.html").read_bytes())
+    pages.append((ROOT / "tests" / "data" / "en-page" / "input.html").read_bytes())
 
     def html_batch() -> None:
         for page in pages:
-            try:
+            with contextlib.suppress(Exception):
                 pipe.process(RawArticle(content=page))
-            except Exception:
-                pass
 
     rows.append(
         (f"HTML -> document ({len(pages)} pages)", rate(html_batch, len(pages), args.seconds))

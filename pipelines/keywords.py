@@ -3,7 +3,8 @@
 Tokens are in the search form (simplified, lower-case), so a traditional and a
 simplified article about the same thing get the same keywords and the dashboards'
 keyword cloud counts them together. The IDF table is jieba's (simplified Chinese, a
-general corpus); unknown words get its median, as jieba does. A news stop list
+general corpus; unknown words get its median, as jieba does) plus English stand-ins
+from wordfreq's frequency list (-ln frequency; unknown Latin words count as rare). A news stop list
 (config/keywords.yaml) removes reporting verbs and boilerplate words (表示, 报导,
 指出, said, …) that every article has.
 """
@@ -15,7 +16,6 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import repeat
 from operator import mul
 from statistics import median
 
@@ -30,6 +30,8 @@ class KeywordModel:
     idf: dict[str, float] = field(default_factory=dict)
     stopwords: frozenset[str] = frozenset()
     default_idf: float = 10.0
+    # A Latin word missing from the English list is rare (a name, a place): rank it high.
+    latin_default_idf: float = 12.0
 
     @classmethod
     def from_lines(cls, idf_lines: Iterable[str], stopwords: Iterable[str]) -> KeywordModel:
@@ -53,6 +55,12 @@ class KeywordModel:
                 self._candidates.clear()
         return known
 
+    def _idf_of(self, token: str) -> float:
+        value = self.idf.get(token)
+        if value is not None:
+            return value
+        return self.latin_default_idf if token.isascii() else self.default_idf
+
     def _judge(self, token: str) -> bool:
         if token in self.stopwords:
             return False
@@ -72,6 +80,6 @@ class KeywordModel:
         if not selected:
             return []
         tf = map(counts.__getitem__, selected)
-        idf = map(self.idf.get, selected, repeat(self.default_idf))
+        idf = map(self._idf_of, selected)
         best = heapq.nlargest(k, zip(map(mul, tf, idf), selected, strict=False))
         return [t for _, t in sorted(best, key=lambda st: (-st[0], st[1]))]

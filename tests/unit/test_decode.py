@@ -20,14 +20,14 @@ def test_bom_wins() -> None:
 
 
 def test_gb2312_meta_tag_reads_as_gb18030() -> None:
-    raw = (DATA / "articles" / "zh-gb2312.html").read_bytes()
+    raw = (DATA / "zh-gb2312" / "input.html").read_bytes()
     result = decode(raw)
     assert result.how == "meta" and result.charset == "gb18030"
     assert "习近平同俄罗斯总统普京通电话" in result.text
 
 
 def test_big5_meta_tag() -> None:
-    raw = (DATA / "articles" / "zh-big5.html").read_bytes()
+    raw = (DATA / "zh-big5" / "input.html").read_bytes()
     result = decode(raw)
     assert result.charset == "big5hkscs"
     assert "人道援助" in result.text

@@ -12,9 +12,12 @@ from workers.staging import raw_from_payload, read_inputs
 
 
 def test_folder_yields_every_article_with_its_format() -> None:
-    items = list(read_inputs([str(DATA / "articles")]))
-    assert len(items) == 6 and all(item.payload for item in items)
-    html = next(i for i in items if i.where.endswith("zh-big5.html"))
+    items = list(read_inputs([str(DATA / "zh-big5" / "input.html"), str(DATA / "en-front")]))
+    # a folder contributes every .txt/.html/.json file; en-front holds input.txt, meta.json
+    # and expected.json, and the last two are no articles
+    items = [i for i in items if not i.where.endswith(("meta.json", "expected.json"))]
+    assert len(items) == 2 and all(item.payload for item in items)
+    html = next(i for i in items if i.where.endswith("input.html"))
     assert raw_from_payload(html.payload).content.startswith(b"<html>")  # bytes survive staging
 
 
@@ -33,7 +36,7 @@ def test_unreadable_inputs_are_reported_not_fatal(tmp_path) -> None:  # type: ig
 
 
 def test_process_prints_a_document() -> None:
-    result = CliRunner().invoke(main, ["process", str(DATA / "articles" / "zh-hant-summit.txt")])
+    result = CliRunner().invoke(main, ["process", str(DATA / "zh-hant-summit" / "input.txt")])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["lang"] == "zh-Hant" and "习近平" in doc["text_tokens"].split()

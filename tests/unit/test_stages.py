@@ -1,0 +1,204 @@
+"""Stage-level behaviour: clean, dates, entities, keywords, topics, fingerprint."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from pipelines.article import Article, RawArticle, RejectArticle
+from pipelines.clean import SourceRules, clean, required_literal
+from pipelines.dates import Partial, parse_date, resolve
+from pipelines.entities import Catalogue, CatalogueError
+from pipelines.fingerprint import distance, simhash
+from pipelines.normalize import normalize, to_simplified
+from pipelines.topics import RuleError, parse_rule
+from workers.config import build_pipeline, config_dir_data
+from workers.settings import Settings
+
+NOW = datetime(2024, 1, 15, 12, tzinfo=UTC)
+UTC8 = timezone(timedelta(hours=8))
+
+
+@pytest.fixture(scope="module")
+def pipe():  # type: ignore[no-untyped-def]
+    return build_pipeline(Settings().config_dir)
+
+
+@pytest.fixture(scope="module")
+def rules() -> SourceRules:
+    return SourceRules(config_dir_data(Settings().config_dir)["sources"])
+
+
+# ---------------------------------------------------------------- clean
+def test_clean_moves_credits_and_drops_boilerplate_in_both_scripts(rules: SourceRules) -> None:
+    body = (
+        "（中央社記者陳小明台北5日電）行政院今天宣布新的援助方案。（譯者：張三/核稿：李四）1130105"
+        "圖為記者會現場。（圖取自示例網站）\n延伸閱讀\n示例標題 示例副題\n本網站之文字、圖片及影音，非經授權，不得轉載。"
+    )
+    for text in (body, to_simplified(body)):
+        article = clean(Article(url=None, title="", body=text), rules=rules)
+        assert article.source == "cna" and article.region == "TW"
+        names = ["陳小明", "張三", "李四"]
+        assert article.byline == (names if text == body else [to_simplified(n) for n in names])
+        assert article.body.endswith(("援助方案。", "援助方案。"))
+        assert (
+            "延伸" not in article.body and "转载" not in article.body and "轉載" not in article.body
+        )
+        assert article.date_hints == {"text": "---05", "code": "2024-01-05T12:00:00+08:00"}
+
+
+def test_required_literal_is_conservative() -> None:
+    assert required_literal(r"(?i)all rights reserved") == "all rights reserved"
+    assert required_literal(r"(?:點擊|點此).{0,8}訂閱") == "訂閱"
+    assert required_literal(r"a|b") == ""
+    assert required_literal(r"x{0,3}yz") == "yz"
+
+
+# ---------------------------------------------------------------- dates
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2022年9月14日", datetime(2022, 9, 14, 12, tzinfo=UTC)),
+        ("民國111年9月15日 下午3:20", datetime(2022, 9, 15, 15, 20, tzinfo=UTC)),
+        ("111年9月15日", datetime(2022, 9, 15, 12, tzinfo=UTC)),
+        ("1110915", datetime(2022, 9, 15, 12, tzinfo=UTC8)),
+        ("Wed, 14 Sep 2022 10:00:00 GMT", datetime(2022, 9, 14, 10, tzinfo=UTC)),
+        ("Sept. 14, 2022", datetime(2022, 9, 14, tzinfo=UTC)),
+        ("2022/09/14 14:30", datetime(2022, 9, 14, 14, 30, tzinfo=UTC)),
+        ("2022-09-14T08:00:00+08:00", datetime(2022, 9, 14, tzinfo=UTC)),
+    ],
+)
+def test_parse_date(value: str, expected: datetime) -> None:
+    assert parse_date(value) == expected
+
+
+def test_dateline_day_takes_month_and_year_from_the_code() -> None:
+    when, how, _ = resolve(
+        {"text": "---14", "code": "2022-09-15T12:00:00+08:00"}, now=NOW, region="TW"
+    )
+    assert (when, how) == (datetime(2022, 9, 14, 12, tzinfo=UTC8), "text")
+
+
+def test_dateline_day_after_today_belongs_to_last_month() -> None:
+    partial = parse_date("---28")
+    assert isinstance(partial, Partial)
+    assert partial.complete(NOW, UTC).date().isoformat() == "2023-12-28"
+
+
+def test_feed_date_wins_and_region_sets_the_zone() -> None:
+    when, how, _ = resolve({"feed": "2023-03-21 09:00", "meta": "2023-03-20"}, now=NOW, region="CN")
+    assert how == "feed" and when == datetime(2023, 3, 21, 9, tzinfo=UTC8)
+
+
+def test_impossible_dates_are_refused_then_the_next_hint_is_used() -> None:
+    when, how, notes = resolve({"feed": "2999-01-01", "meta": "2023-05-01T00:00:00Z"}, now=NOW)
+    assert how == "meta" and "future" in notes[0]
+    with pytest.raises(RejectArticle) as info:
+        resolve({"feed": "1246-03-01"}, now=NOW)
+    assert info.value.reason == "bad_date" and "before 1990" in info.value.detail
+
+
+# ---------------------------------------------------------------- entities
+def test_catalogue_guards(pipe) -> None:  # type: ignore[no-untyped-def]
+    def ids(text: str) -> list[str]:
+        doc = pipe.process(RawArticle(text=text), now=NOW)
+        return sorted(e["id"] for e in doc["entities"])
+
+    assert ids("Xi met Putin. Xinjiang and taxi drivers are unrelated.") == ["putin", "xi_jinping"]
+    assert ids("The US and the UN. Thus, bus routes and a unit.") == ["un", "united_states"]
+    assert "sco" not in ids("他北上合肥參加會議。")  # 上合 inside 北上合肥 is no alias
+    assert ids("上合峰會在撒馬爾罕舉行。") == ["samarkand", "sco"]
+
+
+def test_all_spellings_of_putin_and_zelensky(pipe) -> None:  # type: ignore[no-untyped-def]
+    for name in ("普京", "普丁", "蒲亭", "普廷", "Putin", "Путин"):
+        doc = pipe.process(
+            RawArticle(text=f"{name}今天發表談話，提到澤連斯基與泽连斯基。"), now=NOW
+        )
+        found = {e["id"]: e for e in doc["entities"]}
+        assert "putin" in found and name in found["putin"]["aliases"]
+        assert found["zelensky"]["count"] == 2
+
+
+def test_catalogue_rejects_an_alias_shared_by_two_entities() -> None:
+    entries = [
+        {"id": "a", "type": "person", "names": {"en": "A"}, "aliases": ["同名"]},
+        {"id": "b", "type": "person", "names": {"en": "B"}, "aliases": ["同名"]},
+    ]
+    with pytest.raises(CatalogueError, match="belongs to both"):
+        Catalogue(entries)
+
+
+def test_required_ids_exist(pipe) -> None:  # type: ignore[no-untyped-def]
+    required = (
+        "putin xi_jinping zelensky li_zhanshu lavrov wang_yi shoigu lukashenko biden trump blinken "
+        "erdogan modi nato sco eu un brics g7 russia china ukraine united_states belarus kyiv "
+        "kharkiv izium crimea donbas moscow beijing uzbekistan samarkand taiwan"
+    ).split()
+    assert set(required) <= set(pipe.catalogue.entities)
+    assert len(pipe.catalogue.entities) >= 80
+
+
+# ---------------------------------------------------------------- topics
+def test_topic_rules_parse_and_report_positions() -> None:
+    assert parse_rule('entity:a AND (phrase:"war in" OR NOT keyword:b)')[0] == "and"
+    for bad, where in (("entity:a AND (phrase:x", "position"), ("near(x, a)", "position")):
+        with pytest.raises(RuleError, match=where):
+            parse_rule(bad)
+
+
+def test_xi_putin_strength(pipe) -> None:  # type: ignore[no-untyped-def]
+    strong = pipe.process(RawArticle(text="習近平與普丁在莫斯科會談。"), now=NOW)
+    weak = pipe.process(RawArticle(text="習近平訪問歐洲。另據報導，普丁將出訪。"), now=NOW)
+    assert strong["topic_details"][0] == {
+        "id": "xi_putin",
+        "strength": "strong",
+        "rule": "same_sentence",
+    }
+    assert weak["topic_details"][0] == {
+        "id": "xi_putin",
+        "strength": "weak",
+        "rule": "same_article",
+    }
+
+
+# ---------------------------------------------------------------- keywords and fingerprint
+def test_keywords_skip_the_news_stop_list(pipe) -> None:  # type: ignore[no-untyped-def]
+    doc = pipe.process(
+        RawArticle(text="外交部表示，烏克蘭糧食出口走廊恢復運作。外交部指出，糧食價格回落。"),
+        now=NOW,
+    )
+    assert "表示" not in doc["keywords"] and "指出" not in doc["keywords"]
+    assert "粮食" in doc["keywords"]
+
+
+def test_simhash_is_close_for_republished_wire_copy(pipe) -> None:  # type: ignore[no-untyped-def]
+    base = (
+        "俄羅斯總統普丁今天抵達撒馬爾罕，準備出席上海合作組織峰會，並與中國國家主席習近平會談。" * 3
+    )
+    copy = "（示例報綜合報導）" + base + "（編輯：某人）"
+    other = "台北市政府今天公布新的垃圾分類規定，明年起實施，違者將處以罰款。" * 3
+    a, b, c = (
+        pipe.process(RawArticle(text=t), now=NOW)["fingerprint"] for t in (base, copy, other)
+    )
+    assert distance(a, b) <= 8 < distance(a, c)
+    assert simhash([]) == 0
+
+
+def test_normalized_text_maps_entities_back(pipe) -> None:  # type: ignore[no-untyped-def]
+    text = "今年2月初，俄羅斯總統蒲亭飛抵北京。"
+    doc = pipe.process(RawArticle(text=text), now=NOW)
+    putin = next(e for e in doc["entities"] if e["id"] == "putin")
+    assert text[putin["first_offset"] : putin["first_offset"] + 2] == "蒲亭"
+    assert normalize(text).text == doc["text_norm"]
+
+
+def test_a_stage_error_becomes_a_rejection_naming_the_stage(pipe, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    def boom(*_: object) -> None:
+        raise ValueError("broken")
+
+    monkeypatch.setattr(pipe.keywords, "extract", boom)
+    with pytest.raises(RejectArticle) as info:
+        pipe.process(RawArticle(text="烏克蘭今天下雨。"), now=NOW)
+    assert (info.value.reason, info.value.stage) == ("stage_error", "keywords")
