@@ -70,7 +70,8 @@ def build_pipeline(config_dir: Path) -> Pipeline:
     path = idf_path()
     try:
         # Streamed line by line: the 270,000-line table never sits in memory as text.
-        with path.open(encoding="utf-8") if path else contextlib.nullcontext([]) as chinese:
-            return Pipeline.from_config(data, itertools.chain(chinese, english_idf_lines()))
+        chinese: Any = path.open(encoding="utf-8") if path else contextlib.nullcontext([])
+        with chinese as lines:
+            return Pipeline.from_config(data, itertools.chain(lines, english_idf_lines()))
     except (CatalogueError, RuleError) as exc:
         raise ConfigError(f"{config_dir}: {exc}") from exc

@@ -33,8 +33,9 @@ def rules() -> SourceRules:
 # ---------------------------------------------------------------- clean
 def test_clean_moves_credits_and_drops_boilerplate_in_both_scripts(rules: SourceRules) -> None:
     body = (
-        "（中央社記者陳小明台北5日電）行政院今天宣布新的援助方案。（譯者：張三/核稿：李四）1130105"
-        "圖為記者會現場。（圖取自示例網站）\n延伸閱讀\n示例標題 示例副題\n本網站之文字、圖片及影音，非經授權，不得轉載。"
+        "（中央社記者陳小明台北5日電）行政院今天宣布新的援助方案。（譯者：張三/核稿：李四）"
+        "1130105圖為記者會現場。（圖取自示例網站）\n延伸閱讀\n示例標題 示例副題\n"
+        "本網站之文字、圖片及影音，非經授權，不得轉載。"
     )
     for text in (body, to_simplified(body)):
         article = clean(Article(url=None, title="", body=text), rules=rules)
@@ -92,7 +93,7 @@ def test_feed_date_wins_and_region_sets_the_zone() -> None:
 
 
 def test_impossible_dates_are_refused_then_the_next_hint_is_used() -> None:
-    when, how, notes = resolve({"feed": "2999-01-01", "meta": "2023-05-01T00:00:00Z"}, now=NOW)
+    _, how, notes = resolve({"feed": "2999-01-01", "meta": "2023-05-01T00:00:00Z"}, now=NOW)
     assert how == "meta" and "future" in notes[0]
     with pytest.raises(RejectArticle) as info:
         resolve({"feed": "1246-03-01"}, now=NOW)
