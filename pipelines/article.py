@@ -73,3 +73,5 @@ class Article:
     lang: str = "und"
     text_source: str = "file"
     notes: list[str] = field(default_factory=list)
+    # (traditional-only, simplified-only) character counts, once clean has counted them
+    script_counts: tuple[int, int] | None = None

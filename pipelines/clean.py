@@ -119,6 +119,12 @@ class _Literal:
         return text.startswith(self.pattern, start, end)
 
 
+@lru_cache(maxsize=8)
+def _lowered(text: str) -> str:
+    """The lower-cased text, shared by every case-insensitive rule of one article."""
+    return text.lower()
+
+
 class _Prefiltered:
     """A regex with a literal it cannot match without: a cheap ``in`` test skips the
     regex scan on the (usual) text that lacks the literal."""
@@ -130,7 +136,7 @@ class _Prefiltered:
         self.folded = bool(pattern.flags & re.IGNORECASE)
 
     def _absent(self, text: str) -> bool:
-        return self.literal not in (text.lower() if self.folded else text)
+        return self.literal not in (_lowered(text) if self.folded else text)
 
     def search(self, text: str) -> re.Match[str] | None:
         return None if self._absent(text) else self.regex.search(text)
@@ -348,7 +354,7 @@ def clean(article: Article, *, rules: SourceRules) -> Article:
         article.source = article.source or source.id
         article.source_name = article.source_name or source.name
         article.region = article.region or source.region
-    traditional, simplified = script_counts(article.body)
+    traditional, simplified = article.script_counts = script_counts(article.body)
     script = (
         "hant" if traditional > 2 * simplified else "hans" if simplified > 2 * traditional else None
     )
@@ -387,7 +393,9 @@ def clean(article: Article, *, rules: SourceRules) -> Article:
         if index in drops and (index not in cuts or _search(compiled.drop_lines, paragraph)):
             article.notes.append("dropped boilerplate line")
             continue
-        paragraph = _SPACES.sub(" ", paragraph).strip()
+        if "  " in paragraph or "\t" in paragraph or "\u3000" in paragraph:
+            paragraph = _SPACES.sub(" ", paragraph)
+        paragraph = paragraph.strip()
         if paragraph:
             kept.append(paragraph)
     article.body = "\n".join(kept)

@@ -17,6 +17,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import compress
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 import ahocorasick_rs
@@ -31,6 +32,7 @@ _ALNUM = re.compile(r"[0-9a-z\u00c0-\u024f\u0400-\u04ff]")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 POS_TYPES = {"nr": "person", "nrt": "person", "nrfg": "person", "ns": "place", "nt": "org"}
 _NAME_TAGS = frozenset(POS_TYPES)
+_BY_COUNT = itemgetter(1)
 _CAP_WORD = re.compile(r"[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)*(?![A-Za-z])")
 _EN_NOT_NAMES = frozenset(
     {
@@ -329,7 +331,5 @@ def candidates(
         lowered = name.lower()
         if not any(alias in lowered for alias in aliases):
             counts[(name, "name")] += 1
-    return [
-        {"name": name, "type": kind, "count": count}
-        for (name, kind), count in counts.most_common(limit)
-    ]
+    ranked = sorted(counts.items(), key=_BY_COUNT, reverse=True)[:limit]
+    return [{"name": name, "type": kind, "count": count} for (name, kind), count in ranked]

@@ -11,12 +11,11 @@ from wordfreq's frequency list (-ln frequency; unknown Latin words count as rare
 
 from __future__ import annotations
 
-import heapq
 import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from operator import mul
+from operator import mul, neg
 from statistics import median
 
 from pipelines.normalize import fold, normalize
@@ -45,15 +44,33 @@ class KeywordModel:
         return cls(idf, frozenset(fold(normalize(str(w)).text) for w in stopwords), default)
 
     def __post_init__(self) -> None:
-        self._candidates: dict[str, bool] = {}
+        # token -> its IDF if it is a keyword candidate, else 0.0 (judged once)
+        self._weights: dict[str, float] = {}
+
+    def weight(self, token: str) -> float:
+        known = self._weights.get(token)
+        if known is None:
+            if len(self._weights) > 500_000:
+                self._weights.clear()
+            known = self._weights[token] = self._idf_of(token) if self._judge(token) else 0.0
+        return known
 
     def candidate(self, token: str) -> bool:
-        known = self._candidates.get(token)
-        if known is None:
-            known = self._candidates[token] = self._judge(token)
-            if len(self._candidates) > 500_000:
-                self._candidates.clear()
-        return known
+        return self.weight(token) > 0.0
+
+    def extract(self, tokens: list[str] | Counter[str], k: int = 10) -> list[str]:
+        """The k tokens (a list, or their counts) with the highest tf·idf, best first."""
+        counts = tokens if isinstance(tokens, Counter) else Counter(tokens)
+        weights = self._weights
+        for token in counts.keys() - weights.keys():
+            self.weight(token)
+        selected = list(filter(weights.__getitem__, counts))
+        if not selected:
+            return []
+        scores = map(mul, map(counts.__getitem__, selected), map(weights.__getitem__, selected))
+        # (-score, token) sorts best first, ties alphabetically, all in C
+        ranked = sorted(zip(map(neg, scores), selected))
+        return [t for _, t in ranked[:k]]
 
     def _idf_of(self, token: str) -> float:
         value = self.idf.get(token)
@@ -69,17 +86,3 @@ class KeywordModel:
         if _CJK_WORD.match(token):
             return True
         return bool(_LATIN_WORD.match(token))
-
-    def extract(self, tokens: list[str] | Counter[str], k: int = 10) -> list[str]:
-        """The k tokens (a list, or their counts) with the highest tf·idf, best first."""
-        counts = tokens if isinstance(tokens, Counter) else Counter(tokens)
-        judged = self._candidates
-        for token in counts.keys() - judged.keys():
-            self.candidate(token)
-        selected = list(filter(judged.__getitem__, counts))
-        if not selected:
-            return []
-        tf = map(counts.__getitem__, selected)
-        idf = map(self._idf_of, selected)
-        best = heapq.nlargest(k, zip(map(mul, tf, idf), selected, strict=False))
-        return [t for _, t in sorted(best, key=lambda st: (-st[0], st[1]))]

@@ -60,28 +60,27 @@ REGION_SCRIPT = {
 }
 
 
-def detect_language(text: str, hint: str | None = None) -> str:
+def detect_language(
+    text: str, hint: str | None = None, counts: tuple[int, int] | None = None
+) -> str:
     """The language of ``text``: ``zh-Hant``/``zh-Hans`` by counting characters that exist
-    only in one script, ``en`` by common words, ``ja``/``ko``/``ru`` by script, else the
-    hint's primary subtag, else ``und``."""
+    only in one script (``counts``, if the caller has them), ``en`` by common words,
+    ``ja``/``ko``/``ru`` by script, else the hint's primary subtag, else ``und``."""
     sample = text[:2500]
     cjk = sum(map(len, _CJK_RUN.findall(sample)))
-    kana = len(_KANA.findall(sample))
-    hangul = len(_HANGUL.findall(sample))
-    words = _LATIN_WORD.findall(sample)
-    latin = sum(len(w) for w in words)
-    cyrillic = len(_CYRILLIC.findall(sample))
+    kana = len(_KANA.findall(sample)) if _KANA.search(sample) else 0
     if kana >= 5 and kana > cjk * 0.1:
         return "ja"
+    hangul = len(_HANGUL.findall(sample)) if _HANGUL.search(sample) else 0
+    if cjk > len(sample) * 0.3 and not hangul:
+        return _chinese(sample, hint, counts)
+    words = _LATIN_WORD.findall(sample)
+    latin = sum(len(w) for w in words)
+    cyrillic = len(_CYRILLIC.findall(sample)) if _CYRILLIC.search(sample) else 0
     if hangul > max(cjk, latin) * 0.5 and hangul > 20:
         return "ko"
     if cjk and cjk * 2 >= latin * 0.5 and cjk >= cyrillic:
-        traditional, simplified = script_counts(sample)
-        if traditional > simplified:
-            return "zh-Hant"
-        if simplified > traditional:
-            return "zh-Hans"
-        return _script_from_hint(hint) or "zh-Hans"
+        return _chinese(sample, hint, counts)
     if cyrillic > latin:
         return "uk" if hint and hint.lower().startswith("uk") else "ru"
     if words:
@@ -93,6 +92,15 @@ def detect_language(text: str, hint: str | None = None) -> str:
     if hint:
         return hint.split("-")[0].split("_")[0].lower() or "und"
     return "und"
+
+
+def _chinese(sample: str, hint: str | None, counts: tuple[int, int] | None) -> str:
+    traditional, simplified = counts if counts is not None else script_counts(sample)
+    if traditional > simplified:
+        return "zh-Hant"
+    if simplified > traditional:
+        return "zh-Hans"
+    return _script_from_hint(hint) or "zh-Hans"
 
 
 def _script_from_hint(hint: str | None) -> str | None:

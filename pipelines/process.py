@@ -160,7 +160,9 @@ class Pipeline:
         if not article.body.strip():
             raise RejectArticle("empty_body", "no article text found", stage="clean")
         hint = None if article.lang == "und" else article.lang
-        article.lang = _stage("language", detect_language, f"{article.title}\n{article.body}", hint)
+        article.lang = _stage(
+            "language", detect_language, f"{article.title}\n{article.body}", hint, article.script_counts
+        )
         published, how, notes = _stage(
             "dates", dates.resolve, article.date_hints, now=now, region=article.region
         )

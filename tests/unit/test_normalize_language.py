@@ -6,7 +6,7 @@ from pipelines.normalize import normalize
 
 
 def test_search_form_is_simplified_folded_and_lowercase() -> None:
-    assert normalize("習近平會見ＰＵＴＩＮ！").text == "习近平会见putin!"
+    assert normalize("習近平會見ＰＵＴＩＮ！２０２２").text == "习近平会见putin！2022"
 
 
 def test_offsets_map_back_to_the_original() -> None:
