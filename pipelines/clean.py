@@ -214,6 +214,26 @@ def _compile(patterns: list[str], script: str | None) -> list[Rule]:
     return rules
 
 
+_CLASS_PREFIX = re.compile(r"^\[[^\]\\]+\]")
+
+
+def _merge_prefixed(rules: list[Rule]) -> list[Rule]:
+    """Span rules that start with the same character class (most start with [（(]) are
+    merged into one alternation: one scan of the text instead of one per rule."""
+    groups: dict[str, list[str]] = {}
+    out: list[Rule] = []
+    for rule in rules:
+        regex = rule.regex if isinstance(rule, _Prefiltered) else rule
+        head = _CLASS_PREFIX.match(regex.pattern) if isinstance(regex, re.Pattern) else None
+        if head is None or not isinstance(regex, re.Pattern) or regex.flags & ~re.UNICODE:
+            out.append(rule)
+            continue
+        groups.setdefault(head.group(0), []).append(regex.pattern[head.end() :])
+    for prefix, rests in groups.items():
+        out.append(re.compile(prefix + "(?:" + "|".join(f"(?:{r})" for r in rests) + ")"))
+    return out
+
+
 def _first_per_paragraph(patterns: list[Rule], body: str, starts: list[int]) -> dict[int, int]:
     """Paragraph index -> offset (in that paragraph) of the first match of any pattern.
     Line patterns (^…) are tried at each paragraph start."""
@@ -298,7 +318,7 @@ class SourceRules:
         return CleanRules(
             cut=_compile(merged["cut_markers"], script),
             drop_lines=_compile(merged["drop_lines"], script),
-            drop_spans=_compile(merged["drop_spans"], script),
+            drop_spans=_merge_prefixed(_compile(merged["drop_spans"], script)),
             credits=_compile(merged["credits"], script),
         )
 

@@ -33,6 +33,7 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 POS_TYPES = {"nr": "person", "nrt": "person", "nrfg": "person", "ns": "place", "nt": "org"}
 _NAME_TAGS = frozenset(POS_TYPES)
 _BY_COUNT = itemgetter(1)
+_new_tuple = tuple.__new__
 _CAP_WORD = re.compile(r"[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)*(?![A-Za-z])")
 _EN_NOT_NAMES = frozenset(
     {
@@ -163,9 +164,11 @@ class Catalogue:
         """Every guarded alias match, in order; ``boundaries`` are the token starts and ends."""
         starts, ends = boundaries
         text = norm.text
-        mentions = []
+        identity = norm.offsets is None
+        aliases = self.aliases
+        mentions: list[Mention] = []
         for index, start, end in self._automaton.find_matches_as_indexes(text):
-            alias = self.aliases[index]
+            alias = aliases[index]
             if alias.latin:
                 if (start and _ALNUM.match(text[start - 1])) or (
                     end < len(text) and _ALNUM.match(text[end])
@@ -173,11 +176,12 @@ class Catalogue:
                     continue
             elif alias.cjk and (start not in starts or end not in ends):
                 continue
-            o_start, o_end = norm.original_span(start, end)
+            o_start, o_end = (start, end) if identity else norm.original_span(start, end)
             written = original[o_start:o_end]
             if alias.case_sensitive and written != alias.text:
                 continue
-            mentions.append(Mention(alias.entity, start, end, written))
+            # tuple.__new__ skips NamedTuple's Python-level constructor (~100 per article)
+            mentions.append(_new_tuple(Mention, (alias.entity, start, end, written)))
         return mentions
 
 
@@ -220,22 +224,30 @@ def _english_names(text: str) -> list[str]:
     return names
 
 
-def summarize(mentions: list[Mention], norm: NormText, lang: str) -> list[dict[str, Any]]:
-    """Per entity: id, type, display name, mention count, first offset, aliases seen."""
+def group(mentions: list[Mention]) -> dict[str, list[Mention]]:
+    """Mentions by entity id, in order of first appearance."""
     by_id: dict[str, list[Mention]] = {}
     for mention in mentions:
         by_id.setdefault(mention.entity.id, []).append(mention)
+    return by_id
+
+
+def summarize(
+    mentions: list[Mention] | dict[str, list[Mention]], norm: NormText, lang: str
+) -> list[dict[str, Any]]:
+    """Per entity: id, type, display name, mention count, first offset, aliases seen."""
+    by_id = mentions if isinstance(mentions, dict) else group(mentions)
     out = []
-    for group in sorted(by_id.values(), key=lambda g: (-len(g), g[0].start)):
-        entity = group[0].entity
+    for found in sorted(by_id.values(), key=lambda g: (-len(g), g[0].start)):
+        entity, first = found[0].entity, found[0]
         out.append(
             {
                 "id": entity.id,
                 "type": entity.type,
                 "name": entity.display(lang),
-                "count": len(group),
-                "first_offset": norm.original_span(group[0].start, group[0].end)[0],
-                "aliases": sorted({m.written for m in group}),
+                "count": len(found),
+                "first_offset": norm.original_span(first.start, first.end)[0],
+                "aliases": sorted({m.written for m in found}),
             }
         )
     return out
@@ -282,10 +294,18 @@ def name_spans(
     original: str, norm: NormText, segmented: Segmented, mentions: list[Mention]
 ) -> list[tuple[int, int, str]]:
     """Spans (start, end, type) of the original text that name a person, place or
-    organisation: the catalogue's mentions, then the segmenter's name tags outside them
-    (adjacent person tokens joined; a place followed by an institution word such as
-    大学 or 政府 is an organisation)."""
+    organisation: the catalogue's mentions, then ``other_names``."""
     spans = [(*norm.original_span(m.start, m.end), m.entity.type) for m in mentions]
+    return sorted(spans + other_names(norm, segmented, mentions))
+
+
+def other_names(
+    norm: NormText, segmented: Segmented, mentions: list[Mention]
+) -> list[tuple[int, int, str]]:
+    """Spans (start, end, type) of names outside the catalogue: the segmenter's name tags
+    not covered by a mention (adjacent person tokens joined; a place followed by an
+    institution word such as 大学 or 政府 is an organisation)."""
+    spans: list[tuple[int, int, str]] = []
     covered: set[int] = set()
     for mention in mentions:
         covered.update(range(mention.start, mention.end))
@@ -308,7 +328,7 @@ def name_spans(
             continue
         skip_to = j
         spans.append((*norm.original_span(start, ends[j]), kind))
-    return sorted(spans)
+    return spans
 
 
 def candidates(
@@ -321,11 +341,9 @@ def candidates(
 ) -> list[dict[str, Any]]:
     """Names outside the catalogue: Chinese by part-of-speech tags, English by runs of
     capitalised words."""
-    counts: Counter[tuple[str, str]] = Counter()
-    catalogued = {(*norm.original_span(m.start, m.end),) for m in mentions}
-    for start, end, kind in name_spans(original, norm, segmented, mentions):
-        if (start, end) not in catalogued:
-            counts[(original[start:end], kind)] += 1
+    counts: Counter[tuple[str, str]] = Counter(
+        (original[start:end], kind) for start, end, kind in other_names(norm, segmented, mentions)
+    )
     aliases = [m.written.lower() for m in mentions if len(m.written) > 3]
     for name in _english_names(original):
         lowered = name.lower()

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from functools import lru_cache
 
 import numpy as np
 
+_HASHES: dict[str, int] = {}  # token -> 64-bit hash; bounded below
 
-@lru_cache(maxsize=200_000)
+
 def _hash(token: str) -> int:
     return int.from_bytes(hashlib.blake2b(token.encode(), digest_size=8).digest(), "little")
 
@@ -24,7 +24,12 @@ def simhash(tokens: list[str] | Counter[str]) -> int:
     counts = tokens if isinstance(tokens, Counter) else Counter(tokens)
     if not counts:
         return 0
-    hashes = np.fromiter(map(_hash, counts), dtype=np.uint64, count=len(counts))
+    missing = counts.keys() - _HASHES.keys()
+    if len(_HASHES) + len(missing) > 500_000:
+        _HASHES.clear()
+        missing = set(counts)
+    _HASHES.update(zip(missing, map(_hash, missing), strict=True))
+    hashes = np.fromiter(map(_HASHES.__getitem__, counts), dtype=np.uint64, count=len(counts))
     weights = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
     bits = np.unpackbits(hashes.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
     votes = weights @ (bits.astype(np.float64) * 2 - 1)

@@ -69,7 +69,7 @@ class KeywordModel:
             return []
         scores = map(mul, map(counts.__getitem__, selected), map(weights.__getitem__, selected))
         # (-score, token) sorts best first, ties alphabetically, all in C
-        ranked = sorted(zip(map(neg, scores), selected))
+        ranked = sorted(zip(map(neg, scores), selected, strict=True))
         return [t for _, t in ranked[:k]]
 
     def _idf_of(self, token: str) -> float:

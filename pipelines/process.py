@@ -13,7 +13,7 @@ from pipelines.article import Article, RawArticle, RejectArticle
 from pipelines.clean import SourceRules, clean
 from pipelines.decode import decode
 from pipelines.document import Analysis, to_document
-from pipelines.entities import Catalogue, candidates, summarize
+from pipelines.entities import Catalogue, candidates, group, summarize
 from pipelines.extract import extract
 from pipelines.fingerprint import simhash, to_hex
 from pipelines.keywords import KeywordModel
@@ -125,18 +125,17 @@ class Pipeline:
         segmented = _stage("segment", self.segmenter.segment, norm.text)
         words = segmented.content()
         mentions = _stage("entities", self.catalogue.find, full, norm, segmented.boundaries())
-        entities = summarize(mentions, norm, lang)
+        by_id = group(mentions)
+        entities = summarize(by_id, norm, lang)
         others = _stage("entities", candidates, full, norm, segmented, mentions)
         counts = Counter(words)
         keywords = _stage("keywords", self.keywords.extract, counts, self.top_k)
-        by_id: dict[str, list[int]] = {}
         by_type: dict[str, list[int]] = {}
-        for mention in mentions:
-            by_id.setdefault(mention.entity.id, []).append(mention.start)
-            by_type.setdefault(mention.entity.type, []).append(mention.start)
+        for found in by_id.values():
+            by_type.setdefault(found[0].entity.type, []).extend(m.start for m in found)
         context = TopicContext(
             text=norm.text,
-            entities=by_id,
+            entities={key: [m.start for m in found] for key, found in by_id.items()},
             types=by_type,
             token_list=lambda: [(t.text, t.start) for t in segmented.tokens()],
         )
@@ -161,7 +160,11 @@ class Pipeline:
             raise RejectArticle("empty_body", "no article text found", stage="clean")
         hint = None if article.lang == "und" else article.lang
         article.lang = _stage(
-            "language", detect_language, f"{article.title}\n{article.body}", hint, article.script_counts
+            "language",
+            detect_language,
+            f"{article.title}\n{article.body}",
+            hint,
+            article.script_counts,
         )
         published, how, notes = _stage(
             "dates", dates.resolve, article.date_hints, now=now, region=article.region

@@ -45,9 +45,11 @@ class Segmented:
         return list(compress(self.words, map("x".__ne__, self.tags)))
 
     def boundaries(self) -> tuple[set[int], set[int]]:
-        """Token start and end offsets."""
-        ends = set(self.ends)
-        return {0} | ends, ends
+        """Token start and end offsets. Tokens tile the text, so every start but the
+        first is an end: one set (with 0 added) serves as both."""
+        edges = set(self.ends)
+        edges.add(0)
+        return edges, edges
 
     def tokens(self) -> list[Token]:
         return [
