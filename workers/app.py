@@ -41,6 +41,8 @@ app.conf.update(
     task_default_queue="articles",
     task_routes={
         "mediamon.poll_*": {"queue": "feeds"},
+        "mediamon.schedule_feeds": {"queue": "feeds"},
+        "mediamon.sync_feed_health": {"queue": "feeds"},
         "mediamon.record_heartbeat": {"queue": "feeds"},
         "mediamon.deliver_*": {"queue": "alerts"},
         "mediamon.*": {"queue": "articles"},
@@ -52,6 +54,9 @@ app.conf.update(
     enable_utc=True,
     beat_schedule={
         "heartbeat": {"task": "mediamon.record_heartbeat", "schedule": 30.0},
+        # The tick is cheap (one Redis script); due feeds are enqueued within 5 s.
+        "schedule-feeds": {"task": "mediamon.schedule_feeds", "schedule": 5.0},
+        "feed-health": {"task": "mediamon.sync_feed_health", "schedule": 30.0},
     },
     beat_scheduler="redbeat.RedBeatScheduler",
     redbeat_redis_url=settings.redis_url,
@@ -59,8 +64,27 @@ app.conf.update(
     # One beat leads; a second one waits for the lock, so two replicas never double-poll.
     redbeat_lock_timeout=90,
     beat_max_loop_interval=5,
-    include=["workers.tasks"],
+    include=["workers.tasks", "workers.polling"],
 )
+
+
+@signals.beat_init.connect
+def _load_feeds(**_: Any) -> None:
+    """Beat loads the feed list when it starts, so edits to feeds.yaml take effect."""
+    from workers.config import ConfigError
+    from workers.feedstore import FeedStore, load_feeds_file
+    from workers.state import State
+
+    try:
+        feeds = load_feeds_file(settings.feeds_path)
+    except ConfigError as exc:
+        logging.getLogger(__name__).error("feed list not loaded: %s", exc)
+        return
+    state = State(settings)
+    report = FeedStore(state.redis, state.prefix).sync(feeds)
+    logging.getLogger(__name__).info(
+        "feed list loaded", extra={k: len(v) for k, v in report.items()}
+    )
 
 
 @signals.setup_logging.connect

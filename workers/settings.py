@@ -57,6 +57,30 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", description="Log level of workers and CLI.")
     log_json: bool = Field(True, description="Workers log one JSON object per line.")
     worker_concurrency: int = Field(2, ge=1, description="Processes per worker.")
+    feeds_file: Path | None = Field(
+        None, description="Feed list to load (default: feeds.yaml in the config folder)."
+    )
+    user_agent: str = Field(
+        "mediamon/0.1 (+https://github.com/mediamon/mediamon; news monitoring)",
+        description="User-Agent of every request; include a contact URL or address.",
+    )
+    fetch_timeout: float = Field(30.0, gt=0, description="Total seconds for one HTTP fetch.")
+    max_feed_bytes: int = Field(10 * 2**20, description="Largest feed body read (decoded).")
+    max_page_bytes: int = Field(5 * 2**20, description="Largest article page read (decoded).")
+    max_redirects: int = Field(5, ge=0, le=20, description="Redirects followed per fetch.")
+    max_items_per_poll: int = Field(500, ge=1, description="Newest items taken from one poll.")
+    host_min_interval: float = Field(
+        1.0, ge=0, description="Seconds between two requests to the same host (politeness)."
+    )
+    host_max_concurrency: int = Field(2, ge=1, description="Requests in flight per host.")
+    poll_min_interval: float = Field(600, gt=0, description="Shortest adaptive poll interval (s).")
+    poll_max_interval: float = Field(86_400, gt=0, description="Longest adaptive poll interval (s).")
+    poll_default_interval: float = Field(3_600, gt=0, description="Interval of a new feed (s).")
+    respect_robots: bool = Field(True, description="Obey robots.txt when fetching pages.")
+    fetch_pages: bool = Field(
+        True, description="Fetch each item's page; off: index the feed's own content."
+    )
+    seen_ttl: int = Field(90 * 86_400, description="Seconds an item stays in the seen-set.")
     allow_private_addresses: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Networks (CIDR) that feeds and webhooks may reach despite the SSRF guard.",
@@ -68,6 +92,10 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @property
+    def feeds_path(self) -> Path:
+        return self.feeds_file or self.config_dir / "feeds.yaml"
 
     def index(self, name: str) -> str:
         """Full name of a logical index or alias, e.g. ``articles`` -> ``staging-articles``."""

@@ -16,7 +16,7 @@ from typing import Any
 from workers.search.client import SearchClient
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
-NAMES = ("articles", "rejected")
+NAMES = ("articles", "rejected", "feeds")
 
 
 @dataclass(frozen=True)

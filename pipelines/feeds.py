@@ -1,0 +1,204 @@
+"""Feed parsing: RSS 0.9x/1.0/2.0 and Atom (feedparser), and JSON Feed 1.1.
+
+``parse_feed(content, headers)`` -> ``ParsedFeed``: the items (newest first, at most
+``max_items``), the feed's own refresh hints (``<ttl>``, ``sy:updatePeriod`` and
+``sy:updateFrequency``), and the parse error of a malformed ("bozo") feed, whose
+readable items are kept. Item identity for mediamon is the canonical URL, not the GUID:
+``ItemRef.fingerprint`` hashes what a reader sees (title, summary, content, dates), so a
+changed story is noticed and a GUID change alone is not.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import json
+import re
+import warnings
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+
+from pipelines.article import RejectArticle
+from pipelines.dates import parse_date
+
+# feedparser ignores DTDs' external entities and libexpat caps entity expansion; this
+# keeps it from trying to fetch anything itself when given bytes.
+feedparser.RESOLVE_RELATIVE_URIS = True
+feedparser.SANITIZE_HTML = True
+
+PERIOD_SECONDS = {"hourly": 3600, "daily": 86400, "weekly": 604800, "monthly": 2592000, "yearly": 31536000}
+_JSON_FEED = re.compile(rb'^\s*\{\s*"version"\s*:\s*"https://jsonfeed\.org/version/', re.IGNORECASE)
+
+
+class NotAFeed(RejectArticle):
+    """The body is no feed at all (an HTML page, a parking page, an error page)."""
+
+
+@dataclass
+class FeedItem:
+    url: str | None
+    guid: str | None
+    title: str = ""
+    summary: str = ""
+    content_html: str = ""
+    published: str | None = None
+    updated: str | None = None
+    authors: list[str] = field(default_factory=list)
+
+    def fingerprint(self) -> str:
+        """What a reader sees of the item; a change here is an update."""
+        visible = "\x1f".join(
+            [self.title, self.summary, self.content_html, self.updated or "", self.published or ""]
+        )
+        return hashlib.blake2b(visible.encode(), digest_size=12).hexdigest()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "url": self.url, "guid": self.guid, "title": self.title, "summary": self.summary,
+            "content_html": self.content_html, "published": self.published,
+            "updated": self.updated, "authors": self.authors,
+        }
+
+
+@dataclass
+class ParsedFeed:
+    title: str = ""
+    kind: str = ""  # rss20, atom10, json11, …
+    items: list[FeedItem] = field(default_factory=list)
+    total_items: int = 0
+    error: str | None = None  # set for a malformed feed whose items were kept
+    refresh_seconds: int | None = None  # the feed's own hint (ttl, sy:updatePeriod)
+
+
+def parse_feed(content: bytes, headers: dict[str, str] | None = None, *, max_items: int = 500) -> ParsedFeed:
+    """Bytes of a feed -> ParsedFeed. Raises NotAFeed when nothing feed-like is there."""
+    if _JSON_FEED.match(content[:200]) or _looks_like_json(content, headers):
+        feed = _parse_json_feed(content)
+    else:
+        feed = _parse_xml_feed(content, headers or {})
+    feed.total_items = len(feed.items)
+    feed.items = _newest_first(feed.items)[:max_items]
+    return feed
+
+
+def _looks_like_json(content: bytes, headers: dict[str, str] | None) -> bool:
+    kind = next((v for k, v in (headers or {}).items() if k.lower() == "content-type"), "")
+    return "json" in kind.lower() and content.lstrip()[:1] == b"{"
+
+
+def _iso(struct: Any) -> str | None:
+    if not struct:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(struct), UTC).isoformat()
+    except (OverflowError, ValueError, TypeError):
+        return None
+
+
+def _parse_xml_feed(content: bytes, headers: dict[str, str]) -> ParsedFeed:
+    response_headers = {k.lower(): v for k, v in headers.items()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = feedparser.parse(content, response_headers=response_headers)
+    if not parsed.version and not parsed.entries:
+        reason = str(parsed.get("bozo_exception") or "no RSS, Atom or JSON Feed structure")
+        head = content[:512].lstrip().lower()
+        if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
+            reason = "an HTML page, not a feed"
+        raise NotAFeed("not_a_feed", reason, stage="parse")
+    meta = parsed.feed
+    items = []
+    for entry in parsed.entries:
+        content_html = ""
+        if entry.get("content"):
+            content_html = max((c.get("value", "") for c in entry.content), key=len)
+        link = entry.get("link") or (entry.get("id") if str(entry.get("id", "")).startswith("http") else None)
+        items.append(
+            FeedItem(
+                url=link,
+                guid=entry.get("id"),
+                title=_text(entry.get("title")),
+                summary=entry.get("summary", "") or "",
+                content_html=content_html,
+                # dict.get: feedparser's own get() maps updated to published with a warning
+                published=_iso(dict.get(entry, "published_parsed")) or dict.get(entry, "published"),
+                updated=_iso(dict.get(entry, "updated_parsed")) or dict.get(entry, "updated"),
+                authors=[a.get("name", "") for a in entry.get("authors", []) if a.get("name")],
+            )
+        )
+    refresh = None
+    if meta.get("ttl"):
+        try:
+            refresh = int(meta["ttl"]) * 60
+        except (TypeError, ValueError):
+            refresh = None
+    period = str(meta.get("sy_updateperiod", "")).strip().lower()
+    if period in PERIOD_SECONDS:
+        try:
+            frequency = max(1, int(meta.get("sy_updatefrequency", 1) or 1))
+        except (TypeError, ValueError):
+            frequency = 1
+        refresh = max(refresh or 0, PERIOD_SECONDS[period] // frequency)
+    error = None
+    if parsed.bozo:
+        error = f"{type(parsed.bozo_exception).__name__}: {parsed.bozo_exception}"[:500]
+    return ParsedFeed(
+        title=_text(meta.get("title")), kind=parsed.version or "unknown", items=items,
+        error=error, refresh_seconds=refresh,
+    )
+
+
+def _text(value: Any) -> str:
+    return re.sub(r"\s+", " ", str(value or "")).strip()
+
+
+def _parse_json_feed(content: bytes) -> ParsedFeed:
+    try:
+        data = json.loads(content)
+    except ValueError as exc:
+        raise NotAFeed("not_a_feed", f"invalid JSON: {exc}", stage="parse") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+        raise NotAFeed("not_a_feed", "JSON without a JSON Feed 'items' list", stage="parse")
+    items = []
+    skipped = 0
+    for raw in data["items"]:
+        if not isinstance(raw, dict):
+            skipped += 1
+            continue
+        url = raw.get("url") or raw.get("external_url")
+        authors = raw.get("authors") or ([raw["author"]] if isinstance(raw.get("author"), dict) else [])
+        items.append(
+            FeedItem(
+                url=url if isinstance(url, str) else None,
+                guid=str(raw.get("id")) if raw.get("id") is not None else None,
+                title=_text(raw.get("title")),
+                summary=str(raw.get("summary") or ""),
+                content_html=str(raw.get("content_html") or raw.get("content_text") or ""),
+                published=raw.get("date_published"),
+                updated=raw.get("date_modified"),
+                authors=[a.get("name", "") for a in authors if isinstance(a, dict) and a.get("name")],
+            )
+        )
+    version = str(data.get("version", ""))
+    kind = "json" + ("11" if version.endswith("1.1") else "10" if version.endswith("1") else "")
+    return ParsedFeed(
+        title=_text(data.get("title")), kind=kind, items=items,
+        error=f"{skipped} items were not objects" if skipped else None,
+    )
+
+
+def _newest_first(items: list[FeedItem]) -> list[FeedItem]:
+    def key(item: FeedItem) -> float:
+        for value in (item.published, item.updated):
+            if value:
+                parsed = parse_date(value)
+                if isinstance(parsed, datetime):
+                    return parsed.timestamp()
+        return 0.0
+
+    if not any(item.published or item.updated for item in items):
+        return items
+    return sorted(items, key=key, reverse=True)

@@ -1,0 +1,191 @@
+"""A scripted HTTP server on 127.0.0.1 for feed and page tests (and the benchmarks).
+
+Routes:
+  /feeds/<file>         a fixture from tests/data/feeds ({base} -> this server's URL),
+                        with ETag / Last-Modified and 304 on a matching conditional GET
+  /dyn/<name>           content set by the test: server.set(name, body, content_type)
+  /articles/<case>.html the fixture article tests/data/<case>/input.* as a page
+  /redirect/<n>/<path>  n 301 hops, then <path>
+  /loop                 a redirect loop
+  /to?url=<url>         302 to any URL (SSRF tests)
+  /status/<code>        that status (429 and 503 with Retry-After: 120)
+  /slow                 drips a byte every 0.5 s (longer than any test timeout)
+  /big                  a 20 MiB body
+  /gzip/<file>          a fixture, gzip-encoded; /bomb 256 MiB of zeros, gzipped
+  /wrong-charset/<file> a UTF-8 fixture labelled ISO-8859-1
+  /robots.txt           set with server.robots = "..."
+Every request is logged in server.requests as (method, path, time).
+"""
+
+from __future__ import annotations
+
+import gzip
+import http.server
+import threading
+import time
+import zlib
+from hashlib import md5
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+DATA = Path(__file__).resolve().parent / "data"
+FEEDS = DATA / "feeds"
+TYPES = {".xml": "application/rss+xml", ".json": "application/feed+json", ".html": "text/html"}
+
+
+class FeedServer:
+    def __init__(self) -> None:
+        self.dynamic: dict[str, tuple[bytes, str]] = {}
+        self.requests: list[tuple[str, str, float]] = []
+        self.robots = ""
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self.httpd.daemon_threads = True
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> FeedServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def set(self, name: str, body: str | bytes, content_type: str = "application/rss+xml") -> None:
+        data = body.encode() if isinstance(body, str) else body
+        self.dynamic[name] = (data.replace(b"{base}", self.base.encode()), content_type)
+
+    def hits(self, path: str) -> int:
+        return sum(1 for _, p, _ in self.requests if p.split("?")[0] == path)
+
+    def fixture(self, name: str) -> bytes:
+        return (FEEDS / name).read_bytes().replace(b"{base}", self.base.encode())
+
+
+_BOMB: list[bytes] = []
+
+
+def _bomb() -> bytes:
+    """256 MiB of zeros, gzip-compressed to about 250 KB (made once)."""
+    if not _BOMB:
+        compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+        chunk = b"\0" * 2**20
+        _BOMB.append(b"".join(compressor.compress(chunk) for _ in range(256)) + compressor.flush())
+    return _BOMB[0]
+
+
+def _handler(server: FeedServer) -> type[http.server.BaseHTTPRequestHandler]:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+        def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+            self.send_response(status)
+            headers = {"Content-Length": str(len(body)), **(headers or {})}
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            if body and self.command != "HEAD":
+                self.wfile.write(body)
+
+        def _conditional(self, body: bytes, content_type: str) -> None:
+            etag = '"' + md5(body).hexdigest() + '"'  # noqa: S324 - an ETag, not security
+            modified = "Wed, 01 Jan 2025 00:00:00 GMT"
+            if self.headers.get("If-None-Match") == etag:
+                self._send(304, headers={"ETag": etag})
+                return
+            self._send(200, body, {"Content-Type": content_type, "ETag": etag, "Last-Modified": modified})
+
+        def do_GET(self) -> None:  # noqa: C901 - one route table
+            server.requests.append(("GET", self.path, time.time()))
+            parts = urlsplit(self.path)
+            path = parts.path
+            if path == "/robots.txt":
+                self._send(200 if server.robots else 404, server.robots.encode(), {"Content-Type": "text/plain"})
+            elif path.startswith("/feeds/"):
+                name = path.removeprefix("/feeds/")
+                if not (FEEDS / name).is_file():
+                    self._send(404)
+                    return
+                suffix = Path(name).suffix
+                self._conditional(server.fixture(name), TYPES.get(suffix, "application/xml"))
+            elif path.startswith("/dyn/"):
+                found = server.dynamic.get(path.removeprefix("/dyn/"))
+                if found is None:
+                    self._send(404)
+                else:
+                    self._conditional(*found)
+            elif path.startswith("/articles/"):
+                case = Path(path).stem
+                source = next((DATA / case).glob("input.*"), None) if (DATA / case).is_dir() else None
+                if source is None:
+                    self._send(404)
+                    return
+                body = source.read_bytes()
+                if source.suffix == ".txt":
+                    text = body.decode("utf-8")
+                    body = ("<html><body><article>" + "".join(f"<p>{p}</p>" for p in text.split("\n") if p.strip())
+                            + "</article></body></html>").encode()
+                    self._send(200, body, {"Content-Type": "text/html; charset=utf-8"})
+                else:
+                    self._send(200, body, {"Content-Type": "text/html"})
+            elif path.startswith("/redirect/"):
+                _, _, hops, rest = path.split("/", 3)
+                left = int(hops) - 1
+                target = f"/redirect/{left}/{rest}" if left > 0 else "/" + rest
+                self._send(301, headers={"Location": target})
+            elif path == "/loop":
+                self._send(302, headers={"Location": "/loop2"})
+            elif path == "/loop2":
+                self._send(302, headers={"Location": "/loop"})
+            elif path == "/to":
+                self._send(302, headers={"Location": parse_qs(parts.query)["url"][0]})
+            elif path.startswith("/status/"):
+                code = int(path.rsplit("/", 1)[1])
+                extra = {"Retry-After": "120"} if code in (429, 503) else {}
+                self._send(code, f"status {code}".encode(), {"Content-Type": "text/plain", **extra})
+            elif path == "/slow":
+                self.send_response(200)
+                self.send_header("Content-Type", "application/rss+xml")
+                self.send_header("Content-Length", "100000")
+                self.end_headers()
+                try:
+                    for _ in range(200):
+                        self.wfile.write(b" ")
+                        self.wfile.flush()
+                        time.sleep(0.5)
+                except OSError:
+                    pass
+            elif path == "/big":
+                self.send_response(200)
+                self.send_header("Content-Type", "application/rss+xml")
+                self.send_header("Content-Length", str(20 * 2**20))
+                self.end_headers()
+                try:
+                    for _ in range(20):
+                        self.wfile.write(b"x" * 2**20)
+                except OSError:
+                    pass
+            elif path.startswith("/gzip/"):
+                body = gzip.compress(server.fixture(path.removeprefix("/gzip/")))
+                self._send(200, body, {"Content-Type": "application/rss+xml", "Content-Encoding": "gzip"})
+            elif path == "/bomb":
+                self._send(200, _bomb(), {"Content-Type": "application/rss+xml", "Content-Encoding": "gzip"})
+            elif path.startswith("/wrong-charset/"):
+                body = server.fixture(path.removeprefix("/wrong-charset/"))
+                self._send(200, body, {"Content-Type": "application/rss+xml; charset=ISO-8859-1"})
+            else:
+                self._send(404, b"not found", {"Content-Type": "text/plain"})
+
+    return Handler
+
+
+if __name__ == "__main__":  # serve the fixtures by hand: python -m tests.feedserver
+    with FeedServer() as s:
+        print(s.base, flush=True)
+        threading.Event().wait()

@@ -1,0 +1,75 @@
+"""Per-host politeness shared by every worker process, kept in Redis.
+
+``reserve(host)`` books the host's next free slot (at least ``host_min_interval`` after
+the previous request from any process) and says how long to wait for it; ``slot(host)``
+holds one of ``host_max_concurrency`` leases while a request is in flight. A caller that
+would have to wait long re-queues its work with a countdown instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import redis
+
+# Book the next slot: start = max(now, next_free); next_free = start + spacing.
+_RESERVE = """
+local now = tonumber(ARGV[1])
+local spacing = tonumber(ARGV[2])
+local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
+local start = math.max(now, nxt)
+redis.call('SET', KEYS[1], tostring(start + spacing), 'PX', math.floor(spacing + 60000))
+return tostring(start - now)
+"""
+
+# A counting semaphore with leases that expire (a crashed worker frees its slot).
+_ACQUIRE = """
+local now = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], math.floor(tonumber(ARGV[3])))
+  return 1
+end
+return 0
+"""
+
+
+class Politeness:
+    def __init__(self, client: redis.Redis, prefix: str, spacing: float, concurrency: int):
+        self.redis = client
+        self.prefix = prefix
+        self.spacing = spacing
+        self.concurrency = concurrency
+        self._reserve = client.register_script(_RESERVE)
+        self._acquire = client.register_script(_ACQUIRE)
+
+    def reserve(self, host: str) -> float:
+        """Seconds to wait before this request to ``host`` may start."""
+        if self.spacing <= 0:
+            return 0.0
+        wait_ms = self._reserve(
+            keys=[f"{self.prefix}host:{host}:next"], args=[time.time() * 1000, self.spacing * 1000]
+        )
+        return float(wait_ms) / 1000
+
+    @contextmanager
+    def slot(self, host: str, *, lease: float = 60.0, patience: float = 30.0) -> Iterator[bool]:
+        """Hold one of the host's concurrency slots; yields False if none freed in time."""
+        key = f"{self.prefix}host:{host}:inflight"
+        token = uuid.uuid4().hex
+        deadline = time.monotonic() + patience
+        acquired = False
+        while True:
+            acquired = bool(self._acquire(keys=[key], args=[time.time() * 1000, self.concurrency, lease * 1000, token]))
+            if acquired or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                self.redis.zrem(key, token)
