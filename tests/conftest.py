@@ -18,6 +18,15 @@ RUN_ID = uuid.uuid4().hex[:8]
 os.environ.setdefault("MEDIAMON_INDEX_PREFIX", f"test-{RUN_ID}-")
 os.environ.setdefault("MEDIAMON_REDIS_URL", "redis://127.0.0.1:6390/15")
 os.environ.setdefault("MEDIAMON_LOG_JSON", "true")
+# The tests' feeds live on the scripted server at 127.0.0.1, which only an explicit allow
+# list lets through the SSRF guard; no politeness delay between the tests' requests.
+os.environ.setdefault("MEDIAMON_ALLOW_PRIVATE_ADDRESSES", "127.0.0.1/32")
+os.environ.setdefault("MEDIAMON_HOST_MIN_INTERVAL", "0")
+os.environ.setdefault("MEDIAMON_HOST_MAX_CONCURRENCY", "8")
+os.environ.setdefault("MEDIAMON_POLL_MIN_INTERVAL", "1")
+os.environ.setdefault("MEDIAMON_POLL_DEFAULT_INTERVAL", "2")
+os.environ.setdefault("MEDIAMON_FETCH_TIMEOUT", "3")
+os.environ.setdefault("MEDIAMON_FEEDS_FILE", str(DATA / "feeds" / "empty.yaml"))
 
 
 def pytest_addoption(parser):  # type: ignore[no-untyped-def]

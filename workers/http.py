@@ -138,6 +138,18 @@ class Fetcher:
     def close(self) -> None:
         self.client.close()
 
+    def precheck(self, url: str) -> None:
+        """Refuse a URL before anything is sent for it (its robots.txt included): a bad
+        scheme, credentials, or a host with no public address."""
+        host, port = check_url(url)
+        try:
+            infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
+        except socket.gaierror:
+            return  # unresolvable: the fetch itself will fail and say so
+        addresses = {info[4][0] for info in infos}
+        if not any(address_allowed(a, self.allowed) for a in addresses):
+            raise Refused(f"{host} resolves to {', '.join(sorted(addresses))}: not a public address", url)
+
     def get(
         self, url: str, *, headers: dict[str, str] | None = None, max_bytes: int | None = None,
         timeout: float | None = None, accept: str = "*/*",

@@ -294,6 +294,7 @@ def _article_input(payload: dict[str, Any]) -> RawArticle:
         url = payload["url"]
         host = urlsplit(url).hostname or ""
         try:
+            fetcher().precheck(url)
             if settings.respect_robots and not robots().allowed(url):
                 raise FetchError("permanent", "disallowed by robots.txt")
             wait = politeness().reserve(host)

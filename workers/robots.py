@@ -7,7 +7,7 @@ from urllib.robotparser import RobotFileParser
 
 import redis
 
-from workers.http import Fetcher, FetchError
+from workers.http import Fetcher, FetchError, Refused
 
 TTL = 86_400
 UNREACHABLE = "\x00unreachable"
@@ -39,6 +39,8 @@ class Robots:
     def _fetch(self, origin: str) -> str:
         try:
             response = self.fetcher.get(origin + "/robots.txt", max_bytes=512 * 1024, timeout=10)
+        except Refused:
+            raise
         except FetchError as exc:
             if exc.status is not None and 400 <= exc.status < 500:
                 return ""

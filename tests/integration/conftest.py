@@ -90,6 +90,28 @@ def start_worker(name: str, queues: str = "feeds,articles,alerts") -> subprocess
         )
 
 
+def start_beat(name: str) -> subprocess.Popen[bytes]:
+    with open(ROOT / ".state" / f"test-beat-{name}.log", "ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "workers.app", "beat", "--loglevel", "INFO",
+             "-s", str(ROOT / ".state" / f"test-beat-{name}.db")],
+            cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def wait_until(predicate, timeout: float = 30.0, interval: float = 0.2):  # type: ignore[no-untyped-def]
+    """Poll ``predicate`` until it returns something truthy; fail the test on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"condition not met within {timeout}s: {getattr(predicate, '__name__', predicate)}")
+        time.sleep(interval)
+
+
 def wait_ready(timeout: float = 30.0) -> None:
     from workers.app import app
 
