@@ -5,12 +5,13 @@ BIN := $(VENV)/bin
 PYTHON ?= python3
 export MEDIAMON_STATE_DIR ?= $(CURDIR)/.state
 
-.PHONY: help install services services-down services-status init run stop workers-up \
+.PHONY: demo help install services services-down services-status init run stop workers-up \
         workers-down test test-unit test-integration lint format bench clean-state
 
 help:
 	@echo "make run              install, start Redis + OpenSearch, init indices, start worker + beat"
 	@echo "make test             install, start services, lint, run the whole test suite"
+	@echo "make demo             the whole stack on sample feeds served locally (no internet needed)"
 	@echo "make stop             stop worker, beat and services (same as services-down)"
 	@echo "make services         start Redis (127.0.0.1:6390) and OpenSearch (127.0.0.1:9250)"
 	@echo "make services-down    stop everything this project started"
@@ -39,6 +40,7 @@ services-status:
 
 init: install services
 	@$(BIN)/mediamon search init
+	@$(BIN)/mediamon feeds sync
 
 workers-up: install
 	@devstack/workers.sh up
@@ -54,6 +56,9 @@ run: init workers-up
 	@echo "  status:      $(BIN)/mediamon status ; $(BIN)/mediamon search status"
 	@echo "  try:         $(BIN)/mediamon ingest tests/data/*/input.* && $(BIN)/mediamon search 習近平"
 	@echo "  stop:        make stop"
+
+demo: install services
+	@devstack/demo.sh
 
 stop: services-down
 

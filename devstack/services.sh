@@ -193,7 +193,14 @@ status() {
 
 case "${1:-}" in
   up) redis_up; os_up ;;
-  down) "$here/workers.sh" down || true; os_down; redis_down ;;
+  down)
+    "$here/workers.sh" down || true
+    if alive "$state/run/demo-server.pid"; then
+      kill "$(cat "$state/run/demo-server.pid")" 2>/dev/null || true
+      log "demo feed server stopped"
+    fi
+    rm -f "$state/run/demo-server.pid"
+    os_down; redis_down ;;
   status) status ;;
   redis-up) redis_up ;;
   redis-down) redis_down ;;

@@ -29,7 +29,13 @@ from pipelines.dates import parse_date
 feedparser.RESOLVE_RELATIVE_URIS = True
 feedparser.SANITIZE_HTML = True
 
-PERIOD_SECONDS = {"hourly": 3600, "daily": 86400, "weekly": 604800, "monthly": 2592000, "yearly": 31536000}
+PERIOD_SECONDS = {
+    "hourly": 3600,
+    "daily": 86400,
+    "weekly": 604800,
+    "monthly": 2592000,
+    "yearly": 31536000,
+}
 _JSON_FEED = re.compile(rb'^\s*\{\s*"version"\s*:\s*"https://jsonfeed\.org/version/', re.IGNORECASE)
 
 
@@ -57,9 +63,14 @@ class FeedItem:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "url": self.url, "guid": self.guid, "title": self.title, "summary": self.summary,
-            "content_html": self.content_html, "published": self.published,
-            "updated": self.updated, "authors": self.authors,
+            "url": self.url,
+            "guid": self.guid,
+            "title": self.title,
+            "summary": self.summary,
+            "content_html": self.content_html,
+            "published": self.published,
+            "updated": self.updated,
+            "authors": self.authors,
         }
 
 
@@ -73,7 +84,9 @@ class ParsedFeed:
     refresh_seconds: int | None = None  # the feed's own hint (ttl, sy:updatePeriod)
 
 
-def parse_feed(content: bytes, headers: dict[str, str] | None = None, *, max_items: int = 500) -> ParsedFeed:
+def parse_feed(
+    content: bytes, headers: dict[str, str] | None = None, *, max_items: int = 500
+) -> ParsedFeed:
     """Bytes of a feed -> ParsedFeed. Raises NotAFeed when nothing feed-like is there."""
     if _JSON_FEED.match(content[:200]) or _looks_like_json(content, headers):
         feed = _parse_json_feed(content)
@@ -115,7 +128,9 @@ def _parse_xml_feed(content: bytes, headers: dict[str, str]) -> ParsedFeed:
         content_html = ""
         if entry.get("content"):
             content_html = max((c.get("value", "") for c in entry.content), key=len)
-        link = entry.get("link") or (entry.get("id") if str(entry.get("id", "")).startswith("http") else None)
+        link = entry.get("link") or (
+            entry.get("id") if str(entry.get("id", "")).startswith("http") else None
+        )
         items.append(
             FeedItem(
                 url=link,
@@ -146,8 +161,11 @@ def _parse_xml_feed(content: bytes, headers: dict[str, str]) -> ParsedFeed:
     if parsed.bozo:
         error = f"{type(parsed.bozo_exception).__name__}: {parsed.bozo_exception}"[:500]
     return ParsedFeed(
-        title=_text(meta.get("title")), kind=parsed.version or "unknown", items=items,
-        error=error, refresh_seconds=refresh,
+        title=_text(meta.get("title")),
+        kind=parsed.version or "unknown",
+        items=items,
+        error=error,
+        refresh_seconds=refresh,
     )
 
 
@@ -169,7 +187,9 @@ def _parse_json_feed(content: bytes) -> ParsedFeed:
             skipped += 1
             continue
         url = raw.get("url") or raw.get("external_url")
-        authors = raw.get("authors") or ([raw["author"]] if isinstance(raw.get("author"), dict) else [])
+        authors = raw.get("authors") or (
+            [raw["author"]] if isinstance(raw.get("author"), dict) else []
+        )
         items.append(
             FeedItem(
                 url=url if isinstance(url, str) else None,
@@ -179,13 +199,17 @@ def _parse_json_feed(content: bytes) -> ParsedFeed:
                 content_html=str(raw.get("content_html") or raw.get("content_text") or ""),
                 published=raw.get("date_published"),
                 updated=raw.get("date_modified"),
-                authors=[a.get("name", "") for a in authors if isinstance(a, dict) and a.get("name")],
+                authors=[
+                    a.get("name", "") for a in authors if isinstance(a, dict) and a.get("name")
+                ],
             )
         )
     version = str(data.get("version", ""))
     kind = "json" + ("11" if version.endswith("1.1") else "10" if version.endswith("1") else "")
     return ParsedFeed(
-        title=_text(data.get("title")), kind=kind, items=items,
+        title=_text(data.get("title")),
+        kind=kind,
+        items=items,
         error=f"{skipped} items were not objects" if skipped else None,
     )
 

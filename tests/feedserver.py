@@ -13,6 +13,7 @@ Routes:
   /big                  a 20 MiB body
   /gzip/<file>          a fixture, gzip-encoded; /bomb 256 MiB of zeros, gzipped
   /wrong-charset/<file> a UTF-8 fixture labelled ISO-8859-1
+  /shared/<path>        a file of ../shared/data/feeds (gzip files served decompressed)
   /robots.txt           set with server.robots = "..."
 Every request is logged in server.requests as (method, path, time).
 """
@@ -29,16 +30,17 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 DATA = Path(__file__).resolve().parent / "data"
+SHARED_FEEDS = Path(__file__).resolve().parents[2] / "shared" / "data" / "feeds"
 FEEDS = DATA / "feeds"
 TYPES = {".xml": "application/rss+xml", ".json": "application/feed+json", ".html": "text/html"}
 
 
 class FeedServer:
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.dynamic: dict[str, tuple[bytes, str]] = {}
         self.requests: list[tuple[str, str, float]] = []
         self.robots = ""
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
         self.httpd.daemon_threads = True
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -80,11 +82,14 @@ def _bomb() -> bytes:
 def _handler(server: FeedServer) -> type[http.server.BaseHTTPRequestHandler]:
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out as two writes
 
         def log_message(self, *_: object) -> None:
             pass
 
-        def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+        def _send(
+            self, status: int, body: bytes = b"", headers: dict[str, str] | None = None
+        ) -> None:
             self.send_response(status)
             headers = {"Content-Length": str(len(body)), **(headers or {})}
             for key, value in headers.items():
@@ -94,19 +99,25 @@ def _handler(server: FeedServer) -> type[http.server.BaseHTTPRequestHandler]:
                 self.wfile.write(body)
 
         def _conditional(self, body: bytes, content_type: str) -> None:
-            etag = '"' + md5(body).hexdigest() + '"'  # noqa: S324 - an ETag, not security
+            etag = '"' + md5(body).hexdigest() + '"'
             modified = "Wed, 01 Jan 2025 00:00:00 GMT"
             if self.headers.get("If-None-Match") == etag:
                 self._send(304, headers={"ETag": etag})
                 return
-            self._send(200, body, {"Content-Type": content_type, "ETag": etag, "Last-Modified": modified})
+            self._send(
+                200, body, {"Content-Type": content_type, "ETag": etag, "Last-Modified": modified}
+            )
 
-        def do_GET(self) -> None:  # noqa: C901 - one route table
+        def do_GET(self) -> None:
             server.requests.append(("GET", self.path, time.time()))
             parts = urlsplit(self.path)
             path = parts.path
             if path == "/robots.txt":
-                self._send(200 if server.robots else 404, server.robots.encode(), {"Content-Type": "text/plain"})
+                self._send(
+                    200 if server.robots else 404,
+                    server.robots.encode(),
+                    {"Content-Type": "text/plain"},
+                )
             elif path.startswith("/feeds/"):
                 name = path.removeprefix("/feeds/")
                 if not (FEEDS / name).is_file():
@@ -114,6 +125,15 @@ def _handler(server: FeedServer) -> type[http.server.BaseHTTPRequestHandler]:
                     return
                 suffix = Path(name).suffix
                 self._conditional(server.fixture(name), TYPES.get(suffix, "application/xml"))
+            elif path.startswith("/shared/"):
+                target = (SHARED_FEEDS / path.removeprefix("/shared/")).resolve()
+                if SHARED_FEEDS.resolve() not in target.parents or not target.is_file():
+                    self._send(404)
+                    return
+                body = target.read_bytes()
+                if target.suffix == ".gz":
+                    body = gzip.decompress(body)
+                self._send(200, body, {"Content-Type": "application/xml"})
             elif path.startswith("/dyn/"):
                 found = server.dynamic.get(path.removeprefix("/dyn/"))
                 if found is None:
@@ -122,15 +142,20 @@ def _handler(server: FeedServer) -> type[http.server.BaseHTTPRequestHandler]:
                     self._conditional(*found)
             elif path.startswith("/articles/"):
                 case = Path(path).stem
-                source = next((DATA / case).glob("input.*"), None) if (DATA / case).is_dir() else None
+                source = (
+                    next((DATA / case).glob("input.*"), None) if (DATA / case).is_dir() else None
+                )
                 if source is None:
                     self._send(404)
                     return
                 body = source.read_bytes()
                 if source.suffix == ".txt":
                     text = body.decode("utf-8")
-                    body = ("<html><body><article>" + "".join(f"<p>{p}</p>" for p in text.split("\n") if p.strip())
-                            + "</article></body></html>").encode()
+                    body = (
+                        "<html><body><article>"
+                        + "".join(f"<p>{p}</p>" for p in text.split("\n") if p.strip())
+                        + "</article></body></html>"
+                    ).encode()
                     self._send(200, body, {"Content-Type": "text/html; charset=utf-8"})
                 else:
                     self._send(200, body, {"Content-Type": "text/html"})
@@ -173,9 +198,15 @@ def _handler(server: FeedServer) -> type[http.server.BaseHTTPRequestHandler]:
                     pass
             elif path.startswith("/gzip/"):
                 body = gzip.compress(server.fixture(path.removeprefix("/gzip/")))
-                self._send(200, body, {"Content-Type": "application/rss+xml", "Content-Encoding": "gzip"})
+                self._send(
+                    200, body, {"Content-Type": "application/rss+xml", "Content-Encoding": "gzip"}
+                )
             elif path == "/bomb":
-                self._send(200, _bomb(), {"Content-Type": "application/rss+xml", "Content-Encoding": "gzip"})
+                self._send(
+                    200,
+                    _bomb(),
+                    {"Content-Type": "application/rss+xml", "Content-Encoding": "gzip"},
+                )
             elif path.startswith("/wrong-charset/"):
                 body = server.fixture(path.removeprefix("/wrong-charset/"))
                 self._send(200, body, {"Content-Type": "application/rss+xml; charset=ISO-8859-1"})
@@ -185,7 +216,9 @@ def _handler(server: FeedServer) -> type[http.server.BaseHTTPRequestHandler]:
     return Handler
 
 
-if __name__ == "__main__":  # serve the fixtures by hand: python -m tests.feedserver
-    with FeedServer() as s:
+if __name__ == "__main__":  # serve the fixtures by hand: python -m tests.feedserver [PORT]
+    import sys
+
+    with FeedServer(int(sys.argv[1]) if len(sys.argv) > 1 else 0) as s:
         print(s.base, flush=True)
         threading.Event().wait()

@@ -303,7 +303,11 @@ def _store():  # type: ignore[no-untyped-def]
 def _table(rows: list[list[str]], header: list[str]) -> None:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
-        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        click.echo(
+            "  ".join(
+                str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)
+            ).rstrip()
+        )
 
 
 def _ago(ts: float | None) -> str:
@@ -323,7 +327,12 @@ def feeds() -> None:
 
 
 @feeds.command("sync")
-@click.option("--file", "path", type=click.Path(dir_okay=False, path_type=Path), help="Feed list (default: config/feeds.yaml).")
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Feed list (default: config/feeds.yaml).",
+)
 @click.option("--prune", is_flag=True, help="Remove registered feeds that the file does not list.")
 def feeds_sync(path: Path | None, prune: bool) -> None:
     """Load the feed list into the registry (new and changed feeds; state is kept)."""
@@ -337,8 +346,10 @@ def feeds_sync(path: Path | None, prune: bool) -> None:
     report = _store().sync(wanted, prune=prune)
     click.echo(", ".join(f"{k} {len(v)}" for k, v in report.items()))
     if report["skipped"]:
-        click.echo("skipped (removed with `feeds remove`; `feeds add` brings one back): "
-                   + ", ".join(report["skipped"]))
+        click.echo(
+            "skipped (removed with `feeds remove`; `feeds add` brings one back): "
+            + ", ".join(report["skipped"])
+        )
 
 
 @feeds.command("list")
@@ -350,8 +361,10 @@ def feeds_list(as_json: bool) -> None:
         for feed in sorted(configs.values(), key=lambda f: f.id):
             click.echo(feed.model_dump_json(exclude_none=True))
         return
-    rows = [[f.id, f.lang or "-", f.region or "-", f.source or "-", "on" if f.enabled else "off", f.url]
-            for f in sorted(configs.values(), key=lambda f: f.id)]
+    rows = [
+        [f.id, f.lang or "-", f.region or "-", f.source or "-", "on" if f.enabled else "off", f.url]
+        for f in sorted(configs.values(), key=lambda f: f.id)
+    ]
     _table(rows, ["id", "lang", "region", "source", "enabled", "url"])
     click.echo(f"{len(rows)} feed(s)")
 
@@ -364,8 +377,15 @@ def feeds_list(as_json: bool) -> None:
 @click.option("--lang", help="zh-Hant, zh-Hans, en, …")
 @click.option("--region", help="TW, HK, CN, SG, GB, US, …")
 @click.option("--interval", type=float, help="Seconds to the first re-poll.")
-def feeds_add(url: str, feed_id: str | None, name: str | None, source: str | None, lang: str | None,
-              region: str | None, interval: float | None) -> None:
+def feeds_add(
+    url: str,
+    feed_id: str | None,
+    name: str | None,
+    source: str | None,
+    lang: str | None,
+    region: str | None,
+    interval: float | None,
+) -> None:
     """Register a feed; it is polled at the next scheduler tick."""
     import re as _re
 
@@ -378,11 +398,24 @@ def feeds_add(url: str, feed_id: str | None, name: str | None, source: str | Non
         check_url(url)
     except FetchError as exc:
         raise click.ClickException(f"{url}: {exc.reason}") from exc
-    feed_id = feed_id or _re.sub(r"[^a-z0-9]+", "-", (name or url.split("//", 1)[-1]).lower()).strip("-")[:48]
+    feed_id = (
+        feed_id
+        or _re.sub(r"[^a-z0-9]+", "-", (name or url.split("//", 1)[-1]).lower()).strip("-")[:48]
+    )
     try:
-        feed = FeedConfig(id=feed_id, url=url, name=name, source=source, lang=lang, region=region, interval=interval)
+        feed = FeedConfig(
+            id=feed_id,
+            url=url,
+            name=name,
+            source=source,
+            lang=lang,
+            region=region,
+            interval=interval,
+        )
     except ValidationError as exc:
-        raise click.ClickException("; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())) from exc
+        raise click.ClickException(
+            "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())
+        ) from exc
     new = _store().upsert(feed)
     click.echo(f"{'added' if new else 'updated'} {feed.id}: {feed.url}")
 
@@ -424,22 +457,39 @@ def feeds_status(show_all: bool, as_json: bool) -> None:
             continue
         if not show_all and not st.get("failures") and st.get("status") not in (None, "failing"):
             continue
-        rows.append([
-            fid, st.get("status", "new"), f"{float(st.get('failures', 0)):.1f}",
-            str(st.get("last_status") or "-"), _ago(st.get("last_success_at")),
-            f"{st.get('items_seen', '-')}/{st.get('items_new', '-')}", _ago(due.get(fid)),
-            (st.get("last_error") or "")[:60],
-        ])
+        rows.append(
+            [
+                fid,
+                st.get("status", "new"),
+                f"{float(st.get('failures', 0)):.1f}",
+                str(st.get("last_status") or "-"),
+                _ago(st.get("last_success_at")),
+                f"{st.get('items_seen', '-')}/{st.get('items_new', '-')}",
+                _ago(due.get(fid)),
+                (st.get("last_error") or "")[:60],
+            ]
+        )
     if not as_json:
         if rows:
-            _table(rows, ["feed", "status", "fail", "http", "last ok", "items/new", "next", "last error"])
+            _table(
+                rows,
+                ["feed", "status", "fail", "http", "last ok", "items/new", "next", "last error"],
+            )
         failing = sum(1 for st in states.values() if st.get("status") == "failing")
-        click.echo(f"{len(configs)} feed(s), {failing} failing" + ("" if show_all else "; --all lists every feed"))
+        click.echo(
+            f"{len(configs)} feed(s), {failing} failing"
+            + ("" if show_all else "; --all lists every feed")
+        )
 
 
 @feeds.command("check")
 @click.option("--id", "only", multiple=True, help="Check only these feeds.")
-@click.option("--file", "path", type=click.Path(dir_okay=False, path_type=Path), help="Check the feeds in this file instead of the registry.")
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Check the feeds in this file instead of the registry.",
+)
 @click.option("--workers", default=8, show_default=True, help="Feeds fetched at once.")
 def feeds_check(only: tuple[str, ...], path: Path | None, workers: int) -> None:
     """Poll every feed once and report which respond, with what (nothing is indexed)."""
@@ -468,12 +518,36 @@ def feeds_check(only: tuple[str, ...], path: Path | None, workers: int) -> None:
             response = fetcher.get(feed.url, max_bytes=settings.max_feed_bytes, accept=FEED_ACCEPT)
             parsed = parse_feed(response.content, response.headers, max_items=10_000)
         except FetchError as exc:
-            return [feed.id, "FAIL", str(exc.status or "-"), "-", f"{time.monotonic() - started:.1f}s", exc.reason[:70]]
+            return [
+                feed.id,
+                "FAIL",
+                str(exc.status or "-"),
+                "-",
+                f"{time.monotonic() - started:.1f}s",
+                exc.reason[:70],
+            ]
         except NotAFeed as exc:
-            return [feed.id, "FAIL", str(response.status), "-", f"{time.monotonic() - started:.1f}s", exc.detail[:70]]
-        note = parsed.error[:50] if parsed.error else (f"-> {response.url}" if response.redirects else "")
-        return [feed.id, "ok", str(response.status), f"{parsed.kind} {parsed.total_items}",
-                f"{time.monotonic() - started:.1f}s", note]
+            return [
+                feed.id,
+                "FAIL",
+                str(response.status),
+                "-",
+                f"{time.monotonic() - started:.1f}s",
+                exc.detail[:70],
+            ]
+        note = (
+            parsed.error[:50]
+            if parsed.error
+            else (f"-> {response.url}" if response.redirects else "")
+        )
+        return [
+            feed.id,
+            "ok",
+            str(response.status),
+            f"{parsed.kind} {parsed.total_items}",
+            f"{time.monotonic() - started:.1f}s",
+            note,
+        ]
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         rows = list(pool.map(check, feeds_))

@@ -51,7 +51,9 @@ class FeedConfig(BaseModel):
     @classmethod
     def _id(cls, value: str) -> str:
         if not _ID.match(value):
-            raise ValueError("id must be 1-64 of a-z, 0-9, _ and -, starting with a letter or digit")
+            raise ValueError(
+                "id must be 1-64 of a-z, 0-9, _ and -, starting with a letter or digit"
+            )
         return value
 
     @field_validator("url")
@@ -102,7 +104,9 @@ class FeedStore:
         pipe.hset(self._k("feeds"), feed.id, feed.model_dump_json(exclude_none=True))
         pipe.srem(self._k("feeds", "removed"), feed.id)
         if new or due_at is not None:
-            pipe.zadd(self._k("feeds", "due"), {feed.id: due_at if due_at is not None else time.time()})
+            pipe.zadd(
+                self._k("feeds", "due"), {feed.id: due_at if due_at is not None else time.time()}
+            )
         pipe.sadd(self._k("feeds", "dirty"), feed.id)
         pipe.execute()
         return new
@@ -122,7 +126,13 @@ class FeedStore:
     def sync(self, feeds: list[FeedConfig], *, prune: bool = False) -> dict[str, list[str]]:
         """Load a feed list: add new feeds, update changed ones; ``prune`` removes feeds
         that are not in the list. A feed removed with `feeds remove` stays removed."""
-        report: dict[str, list[str]] = {"added": [], "updated": [], "unchanged": [], "skipped": [], "pruned": []}
+        report: dict[str, list[str]] = {
+            "added": [],
+            "updated": [],
+            "unchanged": [],
+            "skipped": [],
+            "pruned": [],
+        }
         gone = self.removed()
         current = self.configs()
         for feed in feeds:
@@ -165,11 +175,15 @@ class FeedStore:
             for fid, raw in zip(feed_ids, pipe.execute(), strict=True)
         }
 
-    def record(self, feed_id: str, changes: dict[str, Any], *, next_at: float | None = None) -> None:
+    def record(
+        self, feed_id: str, changes: dict[str, Any], *, next_at: float | None = None
+    ) -> None:
         """Save state fields (JSON values) and, if given, the next poll time."""
         pipe = self.redis.pipeline()
         if changes:
-            pipe.hset(self._k("feed", feed_id), mapping={k: json.dumps(v) for k, v in changes.items()})
+            pipe.hset(
+                self._k("feed", feed_id), mapping={k: json.dumps(v) for k, v in changes.items()}
+            )
         if next_at is not None and self.redis.hexists(self._k("feeds"), feed_id):
             pipe.zadd(self._k("feeds", "due"), {feed_id: next_at})
         pipe.sadd(self._k("feeds", "dirty"), feed_id)
@@ -179,7 +193,10 @@ class FeedStore:
         return list(self._claim(keys=[self._k("feeds", "due")], args=[now, lease, limit]))
 
     def next_polls(self) -> dict[str, float]:
-        return {fid: score for fid, score in self.redis.zrange(self._k("feeds", "due"), 0, -1, withscores=True)}
+        pairs: list[tuple[str, float]] = self.redis.zrange(  # type: ignore[assignment]
+            self._k("feeds", "due"), 0, -1, withscores=True
+        )
+        return dict(pairs)
 
     def take_dirty(self, limit: int = 5000) -> list[str]:
         return list(self.redis.spop(self._k("feeds", "dirty"), limit) or [])  # type: ignore[arg-type]

@@ -38,11 +38,22 @@ class FetchError(Exception):
     """
 
     def __init__(
-        self, kind: str, reason: str, *, status: int | None = None, retry_after: float | None = None,
+        self,
+        kind: str,
+        reason: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
         url: str | None = None,
     ):
         super().__init__(reason)
-        self.kind, self.reason, self.status, self.retry_after, self.url = kind, reason, status, retry_after, url
+        self.kind, self.reason, self.status, self.retry_after, self.url = (
+            kind,
+            reason,
+            status,
+            retry_after,
+            url,
+        )
 
 
 class Refused(FetchError):
@@ -85,7 +96,9 @@ def check_url(url: str) -> tuple[str, int]:
     """Refuse what no fetch should touch; returns (host, port)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
-        raise Refused(f"scheme {parts.scheme or '(none)'!r} is not allowed (http and https only)", url)
+        raise Refused(
+            f"scheme {parts.scheme or '(none)'!r} is not allowed (http and https only)", url
+        )
     if parts.username or parts.password:
         raise Refused("URLs with credentials are not fetched", url)
     if not parts.hostname:
@@ -108,7 +121,7 @@ class GuardedBackend(httpcore.SyncBackend):
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:
             raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
-        addresses = list(dict.fromkeys(info[4][0] for info in infos))
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
         permitted = [a for a in addresses if address_allowed(a, self.allowed)]
         if not permitted:
             raise _GuardRefusal(f"{host} resolves to {', '.join(addresses)}: not a public address")
@@ -146,13 +159,20 @@ class Fetcher:
             infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
         except socket.gaierror:
             return  # unresolvable: the fetch itself will fail and say so
-        addresses = {info[4][0] for info in infos}
+        addresses = {str(info[4][0]) for info in infos}
         if not any(address_allowed(a, self.allowed) for a in addresses):
-            raise Refused(f"{host} resolves to {', '.join(sorted(addresses))}: not a public address", url)
+            raise Refused(
+                f"{host} resolves to {', '.join(sorted(addresses))}: not a public address", url
+            )
 
     def get(
-        self, url: str, *, headers: dict[str, str] | None = None, max_bytes: int | None = None,
-        timeout: float | None = None, accept: str = "*/*",
+        self,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        max_bytes: int | None = None,
+        timeout: float | None = None,
+        accept: str = "*/*",
     ) -> Response:
         """GET with redirects followed by hand (each hop checked), a total deadline and a
         decoded-size cap. Raises FetchError."""
@@ -163,19 +183,31 @@ class Fetcher:
         hops: list[str] = []
         current = url
         while True:
-            host, port = check_url(current)
+            host, _ = check_url(current)
             if _is_ip(host) and not address_allowed(host, self.allowed):
                 raise Refused(f"{host} is not a public address", current)
             response = self._one(current, headers or {}, accept, cap, deadline)
             if response.status in REDIRECTS:
                 location = response.headers.get("location")
                 if not location:
-                    raise FetchError("permanent", f"HTTP {response.status} without Location", status=response.status, url=current)
+                    raise FetchError(
+                        "permanent",
+                        f"HTTP {response.status} without Location",
+                        status=response.status,
+                        url=current,
+                    )
                 if len(hops) >= self.settings.max_redirects:
-                    raise FetchError("permanent", f"more than {self.settings.max_redirects} redirects", status=response.status, url=current)
+                    raise FetchError(
+                        "permanent",
+                        f"more than {self.settings.max_redirects} redirects",
+                        status=response.status,
+                        url=current,
+                    )
                 nxt = urljoin(current, location.strip())
                 if nxt in hops or nxt == current:
-                    raise FetchError("permanent", "redirect loop", status=response.status, url=current)
+                    raise FetchError(
+                        "permanent", "redirect loop", status=response.status, url=current
+                    )
                 hops.append(current)
                 current = nxt
                 continue
@@ -183,23 +215,36 @@ class Fetcher:
             response.elapsed = time.monotonic() - started
             return response
 
-    def _one(self, url: str, headers: dict[str, str], accept: str, cap: int, deadline: float) -> Response:
+    def _one(
+        self, url: str, headers: dict[str, str], accept: str, cap: int, deadline: float
+    ) -> Response:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise FetchError("transient", "deadline passed before the request", url=url)
         timeout = httpx.Timeout(min(10.0, remaining), connect=min(10.0, remaining))
         try:
-            with self.client.stream("GET", url, headers={"Accept": accept, **headers}, timeout=timeout) as resp:
+            with self.client.stream(
+                "GET", url, headers={"Accept": accept, **headers}, timeout=timeout
+            ) as resp:
                 chunks, size = [], 0
                 if resp.status_code in REDIRECTS or resp.status_code == 304:
                     return Response(url, resp.status_code, _headers(resp), b"", 0.0)
                 for chunk in resp.iter_bytes():
                     size += len(chunk)
                     if size > cap:
-                        raise FetchError("permanent", f"body larger than {cap} bytes", status=resp.status_code, url=url)
+                        raise FetchError(
+                            "permanent",
+                            f"body larger than {cap} bytes",
+                            status=resp.status_code,
+                            url=url,
+                        )
                     chunks.append(chunk)
                     if time.monotonic() > deadline:
-                        raise FetchError("transient", f"slower than the {self.settings.fetch_timeout:.0f}s deadline", url=url)
+                        raise FetchError(
+                            "transient",
+                            f"slower than the {self.settings.fetch_timeout:.0f}s deadline",
+                            url=url,
+                        )
                 result = Response(url, resp.status_code, _headers(resp), b"".join(chunks), 0.0)
         except _GuardRefusal as exc:
             raise Refused(str(exc), url) from exc
@@ -246,7 +291,11 @@ def _status_error(response: Response) -> FetchError:
     status = response.status
     wait = retry_after(response.headers.get("retry-after"))
     if status in (429, 503) and (wait is not None or status == 429):
-        return FetchError("throttled", f"HTTP {status}", status=status, retry_after=wait, url=response.url)
+        return FetchError(
+            "throttled", f"HTTP {status}", status=status, retry_after=wait, url=response.url
+        )
     if status in (404, 410, 401, 403, 451):
         return FetchError("permanent", f"HTTP {status}", status=status, url=response.url)
-    return FetchError("transient", f"HTTP {status}", status=status, retry_after=wait, url=response.url)
+    return FetchError(
+        "transient", f"HTTP {status}", status=status, retry_after=wait, url=response.url
+    )

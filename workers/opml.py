@@ -19,10 +19,17 @@ def export_opml(feeds: list[FeedConfig], title: str = "mediamon feeds") -> str:
     root = ET.Element("opml", version="2.0")
     head = ET.SubElement(root, "head")
     ET.SubElement(head, "title").text = title
-    ET.SubElement(head, "dateCreated").text = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    ET.SubElement(head, "dateCreated").text = datetime.now(UTC).strftime(
+        "%a, %d %b %Y %H:%M:%S GMT"
+    )
     body = ET.SubElement(root, "body")
     for feed in sorted(feeds, key=lambda f: f.id):
-        attrs = {"type": "rss", "text": feed.name or feed.id, "title": feed.name or feed.id, "xmlUrl": feed.url}
+        attrs = {
+            "type": "rss",
+            "text": feed.name or feed.id,
+            "title": feed.name or feed.id,
+            "xmlUrl": feed.url,
+        }
         if feed.documented_at:
             attrs["htmlUrl"] = feed.documented_at
         if feed.lang:
@@ -53,13 +60,19 @@ def import_opml(data: bytes, *, existing: set[str] | None = None) -> list[FeedCo
         if not url:
             continue
         name = outline.get("title") or outline.get("text") or None
-        ident = outline.get("mediamonId") or _unique(_SLUG.sub("-", (name or url).lower()).strip("-")[:48] or f"feed-{n}", taken)
+        ident = outline.get("mediamonId") or _unique(
+            _SLUG.sub("-", (name or url).lower()).strip("-")[:48] or f"feed-{n}", taken
+        )
         taken.add(ident)
         try:
             feeds.append(
                 FeedConfig(
-                    id=ident, url=url, name=name, lang=outline.get("language"),
-                    documented_at=outline.get("htmlUrl"), source=outline.get("mediamonSource"),
+                    id=ident,
+                    url=url,
+                    name=name,
+                    lang=outline.get("language"),
+                    documented_at=outline.get("htmlUrl"),
+                    source=outline.get("mediamonSource"),
                     region=outline.get("mediamonRegion"),
                 )
             )

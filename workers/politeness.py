@@ -64,7 +64,11 @@ class Politeness:
         deadline = time.monotonic() + patience
         acquired = False
         while True:
-            acquired = bool(self._acquire(keys=[key], args=[time.time() * 1000, self.concurrency, lease * 1000, token]))
+            acquired = bool(
+                self._acquire(
+                    keys=[key], args=[time.time() * 1000, self.concurrency, lease * 1000, token]
+                )
+            )
             if acquired or time.monotonic() > deadline:
                 break
             time.sleep(0.05)

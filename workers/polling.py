@@ -51,7 +51,9 @@ def store() -> FeedStore:
 
 @lru_cache(maxsize=1)
 def politeness() -> Politeness:
-    return Politeness(state().redis, state().prefix, settings.host_min_interval, settings.host_max_concurrency)
+    return Politeness(
+        state().redis, state().prefix, settings.host_min_interval, settings.host_max_concurrency
+    )
 
 
 @lru_cache(maxsize=1)
@@ -110,19 +112,30 @@ def poll_feed(self: Task, feed_id: str) -> dict[str, Any]:
         with politeness().slot(host) as got:
             if not got:
                 raise FetchError("transient", f"{host} is busy (all politeness slots taken)")
-            response = fetcher().get(feed.url, headers=headers, max_bytes=settings.max_feed_bytes, accept=FEED_ACCEPT)
+            response = fetcher().get(
+                feed.url, headers=headers, max_bytes=settings.max_feed_bytes, accept=FEED_ACCEPT
+            )
     except FetchError as exc:
-        return _failed(feed, previous, exc.kind, exc.reason, status=exc.status, retry_after=exc.retry_after)
+        return _failed(
+            feed, previous, exc.kind, exc.reason, status=exc.status, retry_after=exc.retry_after
+        )
 
     changes: dict[str, Any] = {
-        "last_attempt_at": now, "last_success_at": now, "last_status": response.status,
-        "last_error": None, "last_error_kind": None, "failures": 0.0,
-        "polls": int(previous.get("polls", 0)) + 1, "final_url": response.url,
+        "last_attempt_at": now,
+        "last_success_at": now,
+        "last_status": response.status,
+        "last_error": None,
+        "last_error_kind": None,
+        "failures": 0.0,
+        "polls": int(previous.get("polls", 0)) + 1,
+        "final_url": response.url,
         "etag": response.headers.get("etag") or previous.get("etag"),
         "last_modified": response.headers.get("last-modified") or previous.get("last_modified"),
     }
     interval = float(feed.interval or previous.get("interval") or settings.poll_default_interval)
-    body_hash = hashlib.blake2b(response.content, digest_size=16).hexdigest() if response.content else None
+    body_hash = (
+        hashlib.blake2b(response.content, digest_size=16).hexdigest() if response.content else None
+    )
     new = updated = 0
     feed_hint = previous.get("refresh_seconds")
     if response.status == 304 or (body_hash and body_hash == previous.get("body_hash")):
@@ -130,22 +143,37 @@ def poll_feed(self: Task, feed_id: str) -> dict[str, Any]:
         state().count(**{"polls": 1, "polls_unchanged": 1})
     else:
         try:
-            parsed = parse_feed(response.content, response.headers, max_items=settings.max_items_per_poll)
+            parsed = parse_feed(
+                response.content, response.headers, max_items=settings.max_items_per_poll
+            )
         except NotAFeed as exc:
-            return _failed(feed, previous, "permanent", exc.detail, status=response.status, body_hash=body_hash)
+            return _failed(
+                feed, previous, "permanent", exc.detail, status=response.status, body_hash=body_hash
+            )
         feed_hint = parsed.refresh_seconds
         new, updated = _queue_items(feed, parsed.items)
         changes.update(
-            status="ok", body_hash=body_hash, items_seen=len(parsed.items), items_new=new + updated,
-            items_total=int(previous.get("items_total", 0)) + new, title=parsed.title, kind=parsed.kind,
-            parse_error=parsed.error, refresh_seconds=parsed.refresh_seconds,
+            status="ok",
+            body_hash=body_hash,
+            items_seen=len(parsed.items),
+            items_new=new + updated,
+            items_total=int(previous.get("items_total", 0)) + new,
+            title=parsed.title,
+            kind=parsed.kind,
+            parse_error=parsed.error,
+            refresh_seconds=parsed.refresh_seconds,
         )
         state().count(polls=1, items_new=new, items_updated=updated)
     if not feed.adaptive:
         next_in = float(feed.interval or settings.poll_default_interval)
     else:
         next_in = schedule.after_success(
-            interval, new + updated, bounds(), feed_hint=feed_hint, max_age=response.max_age, rand=random.random()
+            interval,
+            new + updated,
+            bounds(),
+            feed_hint=feed_hint,
+            max_age=response.max_age,
+            rand=random.random(),
         )
         changes["interval"] = next_in
     changes["next_poll_at"] = now + next_in
@@ -154,23 +182,40 @@ def poll_feed(self: Task, feed_id: str) -> dict[str, Any]:
 
 
 def _failed(
-    feed: FeedConfig, previous: dict[str, Any], kind: str, reason: str, *, status: int | None = None,
-    retry_after: float | None = None, body_hash: str | None = None,
+    feed: FeedConfig,
+    previous: dict[str, Any],
+    kind: str,
+    reason: str,
+    *,
+    status: int | None = None,
+    retry_after: float | None = None,
+    body_hash: str | None = None,
 ) -> dict[str, Any]:
     now = time.time()
     failures = float(previous.get("failures", 0.0)) + schedule.failure_weight(kind)
-    next_in = schedule.after_failure(failures, bounds(), retry_after=retry_after, rand=random.random())
+    next_in = schedule.after_failure(
+        failures, bounds(), retry_after=retry_after, rand=random.random()
+    )
     store().record(
         feed.id,
         {
-            "status": "failing", "last_attempt_at": now, "last_status": status, "last_error": reason,
-            "last_error_kind": kind, "failures": failures, "polls": int(previous.get("polls", 0)) + 1,
-            "next_poll_at": now + next_in, "body_hash": body_hash or previous.get("body_hash"),
+            "status": "failing",
+            "last_attempt_at": now,
+            "last_status": status,
+            "last_error": reason,
+            "last_error_kind": kind,
+            "failures": failures,
+            "polls": int(previous.get("polls", 0)) + 1,
+            "next_poll_at": now + next_in,
+            "body_hash": body_hash or previous.get("body_hash"),
         },
         next_at=now + next_in,
     )
     state().count(polls=1, **{f"polls_failed_{kind}": 1})
-    log.warning("feed poll failed", extra={"feed": feed.id, "kind": kind, "reason": reason, "status": status})
+    log.warning(
+        "feed poll failed",
+        extra={"feed": feed.id, "kind": kind, "reason": reason, "status": status},
+    )
     return {"feed": feed.id, "status": "failing", "kind": kind, "reason": reason}
 
 
@@ -203,9 +248,16 @@ def _queue_items(feed: FeedConfig, items: list[FeedItem]) -> tuple[int, int]:
         pending[ident] = "pending:" + fingerprint
         payloads.append(
             {
-                "feed_id": feed.id, "doc_id": ident, "fingerprint": fingerprint, "source": feed.source,
-                "source_name": feed.name, "region": feed.region, "lang": feed.lang,
-                "fetch_page": settings.fetch_pages if feed.fetch_pages is None else feed.fetch_pages,
+                "feed_id": feed.id,
+                "doc_id": ident,
+                "fingerprint": fingerprint,
+                "source": feed.source,
+                "source_name": feed.name,
+                "region": feed.region,
+                "lang": feed.lang,
+                "fetch_page": settings.fetch_pages
+                if feed.fetch_pages is None
+                else feed.fetch_pages,
                 **item.as_dict(),
             }
         )
@@ -273,7 +325,11 @@ def fetch_articles(self: Task, keys: list[str]) -> dict[str, Any]:
     store().mark_seen(marks, ttl=settings.seen_ttl)
     state().count(indexed=len(result.created), updated=len(result.updated))
     state().unstage(done_keys)
-    return {"indexed": len(result.created), "updated": len(result.updated), "rejected": len(rejected)}
+    return {
+        "indexed": len(result.created),
+        "updated": len(result.updated),
+        "rejected": len(rejected),
+    }
 
 
 class _Deferred(Exception):
@@ -284,10 +340,14 @@ class _Deferred(Exception):
 def _article_input(payload: dict[str, Any]) -> RawArticle:
     """The page if it can be had politely, else the feed's own content."""
     common = {
-        "url": payload["url"], "title": payload.get("title") or None, "source": payload.get("source"),
-        "source_name": payload.get("source_name"), "feed_id": payload.get("feed_id"),
+        "url": payload["url"],
+        "title": payload.get("title") or None,
+        "source": payload.get("source"),
+        "source_name": payload.get("source_name"),
+        "feed_id": payload.get("feed_id"),
         "published_at": payload.get("published") or payload.get("updated"),
-        "region": payload.get("region"), "lang": payload.get("lang"),
+        "region": payload.get("region"),
+        "lang": payload.get("lang"),
     }
     reason = "feed content only (fetch_pages is off)"
     if payload.get("fetch_page"):
@@ -305,8 +365,14 @@ def _article_input(payload: dict[str, Any]) -> RawArticle:
             with politeness().slot(host) as got:
                 if not got:
                     raise FetchError("transient", f"{host} is busy")
-                page = fetcher().get(url, max_bytes=settings.max_page_bytes, accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5")
-            return RawArticle(content=page.content, headers=page.headers, text_source="page", **common)
+                page = fetcher().get(
+                    url,
+                    max_bytes=settings.max_page_bytes,
+                    accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
+                )
+            return RawArticle(
+                content=page.content, headers=page.headers, text_source="page", **common
+            )
         except Refused as exc:
             raise RejectArticle("refused_url", exc.reason, stage="fetch") from exc
         except FetchError as exc:
@@ -314,14 +380,21 @@ def _article_input(payload: dict[str, Any]) -> RawArticle:
     html = payload.get("content_html") or payload.get("summary") or ""
     if not html.strip():
         raise RejectArticle("no_content", f"{reason}; the feed item has no content", stage="fetch")
-    raw = RawArticle(html=f"<html><body><article>{html}</article></body></html>", text_source="feed", **common)
+    raw = RawArticle(
+        html=f"<html><body><article>{html}</article></body></html>", text_source="feed", **common
+    )
     return raw
 
 
 def _rejection(payload: dict[str, Any], exc: RejectArticle) -> Rejection:
     return Rejection(
-        id=payload["doc_id"], stage=exc.stage or "process", reason=exc.reason, detail=exc.detail,
-        url=payload.get("url"), source=payload.get("source"), feed_id=payload.get("feed_id"),
+        id=payload["doc_id"],
+        stage=exc.stage or "process",
+        reason=exc.reason,
+        detail=exc.detail,
+        url=payload.get("url"),
+        source=payload.get("source"),
+        feed_id=payload.get("feed_id"),
         excerpt=(payload.get("title") or payload.get("summary") or "")[:200],
     )
 
@@ -342,7 +415,10 @@ def sync_feed_health() -> int:
         if config is None:
             operations.append({"delete": {"_index": alias, "_id": feed_id}})
             continue
-        operations += [{"index": {"_index": alias, "_id": feed_id}}, health_document(config, states[feed_id])]
+        operations += [
+            {"index": {"_index": alias, "_id": feed_id}},
+            health_document(config, states[feed_id]),
+        ]
     try:
         search_client().bulk(operations)
     except SearchError:
@@ -356,15 +432,31 @@ def health_document(config: FeedConfig, st: dict[str, Any]) -> dict[str, Any]:
         return _iso(st[key]) if st.get(key) else None
 
     doc = {
-        "id": config.id, "url": config.url, "final_url": st.get("final_url"), "name": config.name,
-        "title": st.get("title"), "source": config.source, "lang": config.lang, "region": config.region,
-        "kind": st.get("kind"), "enabled": config.enabled, "status": st.get("status", "new"),
-        "last_status": st.get("last_status"), "last_error": st.get("last_error"),
-        "last_error_kind": st.get("last_error_kind"), "failures": float(st.get("failures", 0.0)),
-        "failing": st.get("status") == "failing", "last_attempt_at": when("last_attempt_at"),
-        "last_success_at": when("last_success_at"), "next_poll_at": when("next_poll_at"),
-        "interval_s": st.get("interval"), "polls": st.get("polls", 0), "items_seen": st.get("items_seen"),
-        "items_new": st.get("items_new"), "items_total": st.get("items_total", 0),
-        "parse_error": st.get("parse_error"), "updated_at": _iso(time.time()),
+        "id": config.id,
+        "url": config.url,
+        "final_url": st.get("final_url"),
+        "name": config.name,
+        "title": st.get("title"),
+        "source": config.source,
+        "lang": config.lang,
+        "region": config.region,
+        "kind": st.get("kind"),
+        "enabled": config.enabled,
+        "status": st.get("status", "new"),
+        "last_status": st.get("last_status"),
+        "last_error": st.get("last_error"),
+        "last_error_kind": st.get("last_error_kind"),
+        "failures": float(st.get("failures", 0.0)),
+        "failing": st.get("status") == "failing",
+        "last_attempt_at": when("last_attempt_at"),
+        "last_success_at": when("last_success_at"),
+        "next_poll_at": when("next_poll_at"),
+        "interval_s": st.get("interval"),
+        "polls": st.get("polls", 0),
+        "items_seen": st.get("items_seen"),
+        "items_new": st.get("items_new"),
+        "items_total": st.get("items_total", 0),
+        "parse_error": st.get("parse_error"),
+        "updated_at": _iso(time.time()),
     }
     return {k: v for k, v in doc.items() if v is not None}

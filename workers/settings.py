@@ -74,7 +74,9 @@ class Settings(BaseSettings):
     )
     host_max_concurrency: int = Field(2, ge=1, description="Requests in flight per host.")
     poll_min_interval: float = Field(600, gt=0, description="Shortest adaptive poll interval (s).")
-    poll_max_interval: float = Field(86_400, gt=0, description="Longest adaptive poll interval (s).")
+    poll_max_interval: float = Field(
+        86_400, gt=0, description="Longest adaptive poll interval (s)."
+    )
     poll_default_interval: float = Field(3_600, gt=0, description="Interval of a new feed (s).")
     respect_robots: bool = Field(True, description="Obey robots.txt when fetching pages.")
     fetch_pages: bool = Field(

@@ -93,9 +93,22 @@ def start_worker(name: str, queues: str = "feeds,articles,alerts") -> subprocess
 def start_beat(name: str) -> subprocess.Popen[bytes]:
     with open(ROOT / ".state" / f"test-beat-{name}.log", "ab") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "workers.app", "beat", "--loglevel", "INFO",
-             "-s", str(ROOT / ".state" / f"test-beat-{name}.db")],
-            cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers.app",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "-s",
+                str(ROOT / ".state" / f"test-beat-{name}.db"),
+            ],
+            cwd=ROOT,
+            env=os.environ.copy(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
@@ -108,7 +121,9 @@ def wait_until(predicate, timeout: float = 30.0, interval: float = 0.2):  # type
         if value:
             return value
         if time.monotonic() > deadline:
-            pytest.fail(f"condition not met within {timeout}s: {getattr(predicate, '__name__', predicate)}")
+            pytest.fail(
+                f"condition not met within {timeout}s: {getattr(predicate, '__name__', predicate)}"
+            )
         time.sleep(interval)
 
 

@@ -49,7 +49,9 @@ def _poll(store, feed_id: str, timeout: float = 30.0) -> dict:  # type: ignore[n
 def _docs(search, **terms) -> list[dict]:  # type: ignore[no-untyped-def]
     refresh(search)
     query = {"bool": {"filter": [{"term": {k: v}} for k, v in terms.items()]}}
-    hits = search.request("POST", f"/{search.index_name('articles')}/_search", {"query": query, "size": 100})
+    hits = search.request(
+        "POST", f"/{search.index_name('articles')}/_search", {"query": query, "size": 100}
+    )
     return [h["_source"] for h in hits["hits"]["hits"]]
 
 
@@ -57,8 +59,17 @@ def _wait_docs(search, count: int, timeout: float = 30.0, **terms) -> list[dict]
     return wait_until(lambda: (d := _docs(search, **terms)) and len(d) >= count and d, timeout)
 
 
-def test_new_items_are_indexed_once_and_a_304_creates_nothing(search, store, server: FeedServer) -> None:  # type: ignore[no-untyped-def]
-    feed_id = _feed(store, "t-rss", server.url("/feeds/rss-zh-hant.xml"), source="cna", lang="zh-Hant", region="TW")
+def test_new_items_are_indexed_once_and_a_304_creates_nothing(
+    search, store, server: FeedServer
+) -> None:  # type: ignore[no-untyped-def]
+    feed_id = _feed(
+        store,
+        "t-rss",
+        server.url("/feeds/rss-zh-hant.xml"),
+        source="cna",
+        lang="zh-Hant",
+        region="TW",
+    )
     state = _poll(store, feed_id)
     assert state["status"] == "ok" and state["items_seen"] == 2 and state["items_new"] == 2
     docs = _wait_docs(search, 2, feed_id=feed_id)
@@ -77,7 +88,11 @@ def test_new_items_are_indexed_once_and_a_304_creates_nothing(search, store, ser
 
 def test_all_formats_and_charsets_are_indexed(search, store, server: FeedServer) -> None:  # type: ignore[no-untyped-def]
     for name in ("atom-zh-hans.xml", "jsonfeed-en.json", "rss-big5.xml", "rss-gb2312.xml"):
-        feed_id = _feed(store, "t-" + name.split(".")[0], server.url(f"/gzip/{name}" if name.endswith("xml") else f"/feeds/{name}"))
+        feed_id = _feed(
+            store,
+            "t-" + name.split(".")[0],
+            server.url(f"/gzip/{name}" if name.endswith("xml") else f"/feeds/{name}"),
+        )
         state = _poll(store, feed_id)
         assert state["status"] == "ok", (name, state)
         assert state["items_new"] >= 1
@@ -85,20 +100,37 @@ def test_all_formats_and_charsets_are_indexed(search, store, server: FeedServer)
     _wait_docs(search, 2, feed_id="t-jsonfeed-en")
 
 
-def test_an_updated_item_updates_its_document_and_a_new_guid_alone_does_nothing(search, store, server: FeedServer) -> None:  # type: ignore[no-untyped-def]
-    item = ('<rss version="2.0"><channel><title>dyn</title><item><title>{title}</title>'
-            '<link>{{base}}/status/404</link><guid>{guid}</guid><description>{text}</description></item></channel></rss>')
-    server.set("updates", item.format(title="Kyiv talks", guid="g1", text="Talks on Ukraine began in Kyiv."))
+def test_an_updated_item_updates_its_document_and_a_new_guid_alone_does_nothing(
+    search, store, server: FeedServer
+) -> None:  # type: ignore[no-untyped-def]
+    item = (
+        '<rss version="2.0"><channel><title>dyn</title><item><title>{title}</title>'
+        "<link>{{base}}/status/404</link><guid>{guid}</guid><description>{text}</description></item></channel></rss>"
+    )
+    server.set(
+        "updates",
+        item.format(title="Kyiv talks", guid="g1", text="Talks on Ukraine began in Kyiv."),
+    )
     feed_id = _feed(store, "t-updates", server.url("/dyn/updates"))
     _poll(store, feed_id)
     first = _wait_docs(search, 1, feed_id=feed_id)[0]
     assert first["text_source"] == "feed"  # the page answered 404: the feed's text was used
-    server.set("updates", item.format(title="Kyiv talks resume", guid="g1", text="Talks on Ukraine resumed in Kyiv."))
+    server.set(
+        "updates",
+        item.format(title="Kyiv talks resume", guid="g1", text="Talks on Ukraine resumed in Kyiv."),
+    )
     state = _poll(store, feed_id)
     assert state["items_new"] == 1
-    updated = wait_until(lambda: (d := _docs(search, feed_id=feed_id)) and d[0]["title"] == "Kyiv talks resume" and d)
+    updated = wait_until(
+        lambda: (d := _docs(search, feed_id=feed_id)) and d[0]["title"] == "Kyiv talks resume" and d
+    )
     assert len(updated) == 1 and updated[0]["id"] == first["id"]
-    server.set("updates", item.format(title="Kyiv talks resume", guid="g2-new", text="Talks on Ukraine resumed in Kyiv."))
+    server.set(
+        "updates",
+        item.format(
+            title="Kyiv talks resume", guid="g2-new", text="Talks on Ukraine resumed in Kyiv."
+        ),
+    )
     state = _poll(store, feed_id)
     assert state["status"] == "ok" and state["items_new"] == 0
     assert len(_docs(search, feed_id=feed_id)) == 1
@@ -116,7 +148,11 @@ def test_failures_are_recorded_and_backed_off(search, store, server: FeedServer)
     for feed_id, (path, kind, weight) in cases.items():
         _feed(store, feed_id, server.url(path))
         state = _poll(store, feed_id)
-        assert (state["status"], state["last_error_kind"], state["failures"]) == ("failing", kind, weight), feed_id
+        assert (state["status"], state["last_error_kind"], state["failures"]) == (
+            "failing",
+            kind,
+            weight,
+        ), feed_id
         assert state["last_error"]
     state = store.state("t-429")
     assert state["next_poll_at"] - state["last_attempt_at"] >= 120 * 0.9  # Retry-After honoured
@@ -132,18 +168,26 @@ def test_ssrf_attempts_are_refused_and_recorded(search, store, server: FeedServe
     feed_id = _feed(store, "t-ssrf-feed", f"http://127.0.0.2:{port}/feeds/rss-zh-hant.xml")
     state = _poll(store, feed_id)
     assert state["last_error_kind"] == "refused" and "not a public address" in state["last_error"]
-    redirect = _feed(store, "t-ssrf-redirect", server.url("/to?url=http://169.254.169.254/latest/meta-data/"))
+    redirect = _feed(
+        store, "t-ssrf-redirect", server.url("/to?url=http://169.254.169.254/latest/meta-data/")
+    )
     assert _poll(store, redirect)["last_error_kind"] == "refused"
-    server.set("ssrf-items", '<rss version="2.0"><channel><title>x</title><item><title>metadata</title>'
-               '<link>http://169.254.169.254/latest/meta-data/</link><description>x</description></item>'
-               '</channel></rss>')
+    server.set(
+        "ssrf-items",
+        '<rss version="2.0"><channel><title>x</title><item><title>metadata</title>'
+        "<link>http://169.254.169.254/latest/meta-data/</link><description>x</description></item>"
+        "</channel></rss>",
+    )
     items = _feed(store, "t-ssrf-items", server.url("/dyn/ssrf-items"))
     _poll(store, items)
 
     def recorded():  # type: ignore[no-untyped-def]
         refresh(search)
-        hits = search.request("POST", f"/{search.index_name('rejected')}/_search",
-                              {"query": {"term": {"feed_id": items}}})["hits"]["hits"]
+        hits = search.request(
+            "POST",
+            f"/{search.index_name('rejected')}/_search",
+            {"query": {"term": {"feed_id": items}}},
+        )["hits"]["hits"]
         return hits and hits[0]["_source"]
 
     rejection = wait_until(recorded)
@@ -171,19 +215,28 @@ def test_robots_disallow_falls_back_to_feed_content(search, store, server: FeedS
     server.robots = ""
 
 
-def test_two_beats_do_not_double_poll_and_health_reaches_the_index(search, store, server: FeedServer) -> None:  # type: ignore[no-untyped-def]
-    feed_id = _feed(store, "t-beat", server.url("/feeds/atom-zh-hans.xml"), interval=2, adaptive=False)
+def test_two_beats_do_not_double_poll_and_health_reaches_the_index(
+    search, store, server: FeedServer
+) -> None:  # type: ignore[no-untyped-def]
+    feed_id = _feed(
+        store, "t-beat", server.url("/feeds/atom-zh-hans.xml"), interval=2, adaptive=False
+    )
+
     def health():  # type: ignore[no-untyped-def]
         search.request("POST", f"/{search.index_name('feeds')}/_refresh")
         query = {"query": {"ids": {"values": [feed_id]}}}
-        hits = search.request("POST", f"/{search.index_name('feeds')}/_search", query)["hits"]["hits"]
+        hits = search.request("POST", f"/{search.index_name('feeds')}/_search", query)["hits"][
+            "hits"
+        ]
         return hits and hits[0]["_source"]
 
     beats = [start_beat("a"), start_beat("b")]
     try:
         started = time.time()
         time.sleep(16)
-        polls = sum(1 for _, p, t in server.requests if p == "/feeds/atom-zh-hans.xml" and t >= started)
+        polls = sum(
+            1 for _, p, t in server.requests if p == "/feeds/atom-zh-hans.xml" and t >= started
+        )
         # beat also writes feed health to the index every 30 s
         doc = wait_until(health, 45, interval=1.0)
     finally:
@@ -197,7 +250,9 @@ def test_two_beats_do_not_double_poll_and_health_reaches_the_index(search, store
 
 def test_feeds_cli_add_list_remove_and_opml(store, tmp_path) -> None:  # type: ignore[no-untyped-def]
     runner = CliRunner()
-    added = runner.invoke(main, ["feeds", "add", "https://news.example.org/rss.xml", "--id", "t-cli", "--lang", "en"])
+    added = runner.invoke(
+        main, ["feeds", "add", "https://news.example.org/rss.xml", "--id", "t-cli", "--lang", "en"]
+    )
     assert added.exit_code == 0, added.output
     bad = runner.invoke(main, ["feeds", "add", "file:///etc/passwd"])
     assert bad.exit_code != 0 and "scheme" in bad.output
@@ -210,3 +265,29 @@ def test_feeds_cli_add_list_remove_and_opml(store, tmp_path) -> None:  # type: i
     imported = runner.invoke(main, ["feeds", "import-opml", str(opml)])
     assert imported.exit_code == 0 and store.config("t-cli") is not None
     assert runner.invoke(main, ["feeds", "remove", "nope"]).exit_code != 0
+
+
+REAL_FEEDS = {
+    "t-real-guardian": "rss-parser_en/guardian.rss",
+    "t-real-reuters": "react-native-rss-parser/reuters.xml",
+    "t-real-dw": "exposir_jsonfeed_snapshots/dw.json.gz",
+    "t-real-zaobao": "exposir_jsonfeed_snapshots/zaobao.json.gz",
+    "t-real-oschina": "rssant_zh/parser/warn/https-www-oschina-net-news-rss-show-industry.xml",
+}
+
+
+def test_real_feeds_as_served(search, store, server: FeedServer) -> None:  # type: ignore[no-untyped-def]
+    """Third-party feeds from ../shared/data, polled through the server (their links point
+    to the internet, so the feeds' own text is indexed)."""
+    from tests.feedserver import SHARED_FEEDS
+
+    if not SHARED_FEEDS.exists():
+        pytest.skip(f"shared feed data not found at {SHARED_FEEDS}")
+    for feed_id, path in REAL_FEEDS.items():
+        _feed(store, feed_id, server.url(f"/shared/{path}"), fetch_pages=False)
+        state = _poll(store, feed_id)
+        assert state["status"] == "ok" and state["items_new"] > 0, (feed_id, state)
+    assert store.state("t-real-oschina")["parse_error"]  # malformed, yet its items were kept
+    zaobao = _wait_docs(search, 50, feed_id="t-real-zaobao", timeout=60)
+    assert all(d["text_source"] == "feed" for d in zaobao)
+    assert {d["lang"] for d in zaobao} == {"zh-Hans"}

@@ -24,9 +24,17 @@ def _fixture(name: str) -> bytes:
 @pytest.mark.parametrize(
     ("name", "kind", "titles"),
     [
-        ("rss-zh-hant.xml", "rss20", ["外交部：持續關注烏克蘭戰事", "普丁抵達撒馬爾罕 將與習近平會談"]),
+        (
+            "rss-zh-hant.xml",
+            "rss20",
+            ["外交部：持續關注烏克蘭戰事", "普丁抵達撒馬爾罕 將與習近平會談"],
+        ),
         ("atom-zh-hans.xml", "atom10", ["习近平同普京通电话", "习近平在莫斯科同普京举行会谈"]),
-        ("jsonfeed-en.json", "json11", ["Grain corridor talks resume", "Ukraine presses counter-offensive near Kharkiv"]),
+        (
+            "jsonfeed-en.json",
+            "json11",
+            ["Grain corridor talks resume", "Ukraine presses counter-offensive near Kharkiv"],
+        ),
         ("rss-big5.xml", "rss20", ["台灣關注俄烏戰事"]),
         ("rss-gb2312.xml", "rss20", ["习近平同普京通电话"]),
     ],
@@ -60,14 +68,25 @@ def test_at_most_max_items_newest_first() -> None:
         f"<pubDate>Mon, {i + 1:02d} Jan 2024 00:00:00 GMT</pubDate></item>"
         for i in range(20)
     )
-    feed = parse_feed(f'<rss version="2.0"><channel><title>x</title>{items}</channel></rss>'.encode(), max_items=5)
-    assert feed.total_items == 20 and [i.title for i in feed.items] == ["t19", "t18", "t17", "t16", "t15"]
+    feed = parse_feed(
+        f'<rss version="2.0"><channel><title>x</title>{items}</channel></rss>'.encode(), max_items=5
+    )
+    assert feed.total_items == 20 and [i.title for i in feed.items] == [
+        "t19",
+        "t18",
+        "t17",
+        "t16",
+        "t15",
+    ]
 
 
 def test_fingerprint_ignores_the_guid_and_sees_the_text() -> None:
     a = FeedItem(url="u", guid="1", title="T", summary="S")
     assert a.fingerprint() == FeedItem(url="u", guid="2", title="T", summary="S").fingerprint()
-    assert a.fingerprint() != FeedItem(url="u", guid="1", title="T", summary="S, updated").fingerprint()
+    assert (
+        a.fingerprint()
+        != FeedItem(url="u", guid="1", title="T", summary="S, updated").fingerprint()
+    )
 
 
 @pytest.mark.skipif(not (SHARED_DATA / "feeds").exists(), reason="shared feed data not found")
@@ -109,7 +128,11 @@ def test_backoff_grows_to_a_day_and_never_drops_the_feed() -> None:
     waits = [schedule.after_failure(f, bounds) for f in (1, 2, 3, 10, 100)]
     assert waits[:3] == [600, 1200, 2400] and waits[-1] == 86_400 == waits[-2]
     assert schedule.after_failure(1, bounds, retry_after=7200) == 7200
-    assert schedule.failure_weight("permanent") > schedule.failure_weight("transient") > schedule.failure_weight("throttled")
+    assert (
+        schedule.failure_weight("permanent")
+        > schedule.failure_weight("transient")
+        > schedule.failure_weight("throttled")
+    )
 
 
 def test_jitter_spreads_polls() -> None:
@@ -121,24 +144,54 @@ def test_jitter_spreads_polls() -> None:
 def test_default_feed_list_is_valid_and_covers_the_mission() -> None:
     feeds = load_feeds_file(Settings().config_dir / "feeds.yaml")
     ids = {feed.id for feed in feeds}
-    assert {"cna-politics", "cna-intworld", "cna-mainland", "bbc-zhongwen-trad", "bbc-zhongwen-simp",
-            "rfi-zh", "dw-zh", "voa-zh", "zaobao-china", "zaobao-world", "people-world", "xinhua-world",
-            "bbc-world", "guardian-world", "aljazeera", "kyiv-independent", "scmp-china"} <= ids
-    assert all(feed.url.startswith(("http://", "https://")) and feed.lang and feed.region and feed.interval
-               and feed.documented_at for feed in feeds)
+    assert {
+        "cna-politics",
+        "cna-intworld",
+        "cna-mainland",
+        "bbc-zhongwen-trad",
+        "bbc-zhongwen-simp",
+        "rfi-zh",
+        "dw-zh",
+        "voa-zh",
+        "zaobao-china",
+        "zaobao-world",
+        "people-world",
+        "xinhua-world",
+        "bbc-world",
+        "guardian-world",
+        "aljazeera",
+        "kyiv-independent",
+        "scmp-china",
+    } <= ids
+    assert all(
+        feed.url.startswith(("http://", "https://"))
+        and feed.lang
+        and feed.region
+        and feed.interval
+        and feed.documented_at
+        for feed in feeds
+    )
 
 
 def test_bad_feed_list_names_the_entry(tmp_path: Path) -> None:
     path = tmp_path / "feeds.yaml"
-    path.write_text("feeds:\n  - id: ok\n    url: https://example.org/rss\n  - id: Bad Id\n    url: ftp://x\n")
+    path.write_text(
+        "feeds:\n  - id: ok\n    url: https://example.org/rss\n  - id: Bad Id\n    url: ftp://x\n"
+    )
     with pytest.raises(ConfigError, match=r"feed 2 \(Bad Id\): id"):
         load_feeds_file(path)
 
 
 def test_opml_round_trip_and_safety() -> None:
     feeds = [
-        FeedConfig(id="cna-politics", url="https://feeds.feedburner.com/rsscna/politics", name="中央社 政治",
-                   lang="zh-Hant", source="cna", region="TW"),
+        FeedConfig(
+            id="cna-politics",
+            url="https://feeds.feedburner.com/rsscna/politics",
+            name="中央社 政治",
+            lang="zh-Hant",
+            source="cna",
+            region="TW",
+        ),
         FeedConfig(id="bbc-world", url="https://feeds.bbci.co.uk/news/world/rss.xml", name="BBC"),
     ]
     back = import_opml(export_opml(feeds).encode())
@@ -146,7 +199,21 @@ def test_opml_round_trip_and_safety() -> None:
         (f.id, f.url, f.name, f.lang, f.source, f.region) for f in sorted(feeds, key=lambda f: f.id)
     ]
     other = b'<opml version="1.0"><body><outline text="News"><outline text="A Feed" xmlUrl="https://a.example/rss"/></outline></body></opml>'
-    assert [(f.id, f.url) for f in import_opml(other, existing={"a-feed"})] == [("a-feed-2", "https://a.example/rss")]
-    laughs = b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><opml><body>&lol2;</body></opml>'
+    assert [(f.id, f.url) for f in import_opml(other, existing={"a-feed"})] == [
+        ("a-feed-2", "https://a.example/rss")
+    ]
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]>'
+        b"<opml><body>&lol2;</body></opml>"
+    )
     with pytest.raises(ConfigError, match="not a readable OPML"):
         import_opml(laughs)
+
+
+def test_a_wrong_charset_header_does_not_garble_the_feed() -> None:
+    feed = parse_feed(
+        _fixture("rss-zh-hant.xml"), {"Content-Type": "application/rss+xml; charset=ISO-8859-1"}
+    )
+    assert feed.items[0].title == "外交部：持續關注烏克蘭戰事"
+    big5 = parse_feed(_fixture("rss-big5.xml"), {"Content-Type": "text/xml; charset=utf-8"})
+    assert big5.items[0].title == "台灣關注俄烏戰事"
