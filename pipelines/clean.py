@@ -340,6 +340,18 @@ def _date_code(body: str) -> re.Match[str] | None:
     return None
 
 
+_DATELINE_BLOCK = re.compile(
+    r"^\s*[（(【\[][^（(）)】\]\n]{1,40}?(?:電|电|訊|讯|報導|报导|報道|报道|專電|专电)[）)】\]]"
+)
+
+
+def dateline_end(body: str) -> int:
+    """Where a bracketed dateline such as （中央社倫敦14日綜合外電報導） ends (0 if none):
+    the part of a wire story that each outlet writes differently."""
+    match = _DATELINE_BLOCK.match(body)
+    return match.end() if match else 0
+
+
 def dateline(body: str) -> tuple[dict[str, str], list[str]]:
     """Date hint and reporter from a dateline such as （中央社記者王小明台北15日電）."""
     match = _DATELINE.match(body[:80])

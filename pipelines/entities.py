@@ -154,6 +154,10 @@ class Catalogue:
             [a.form for a in self.aliases], matchkind=ahocorasick_rs.MatchKind.LeftmostLongest
         )
 
+    def alias_map(self) -> dict[str, str]:
+        """Search-form alias -> entity id (every spelling of every entity)."""
+        return {a.form: a.entity.id for a in self.aliases}
+
     def user_words(self) -> list[str]:
         """Chinese aliases in search form: the segmenter's user dictionary."""
         return sorted({a.form for a in self.aliases if _CJK.search(a.form) and len(a.form) > 1})

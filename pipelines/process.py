@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from pipelines import dates
 from pipelines.article import Article, RawArticle, RejectArticle
-from pipelines.clean import SourceRules, clean
+from pipelines.clean import SourceRules, clean, dateline_end
 from pipelines.decode import decode
 from pipelines.document import Analysis, to_document
 from pipelines.entities import Catalogue, candidates, group, summarize
@@ -130,6 +130,10 @@ class Pipeline:
         others = _stage("entities", candidates, full, norm, segmented, mentions)
         counts = Counter(words)
         keywords = _stage("keywords", self.keywords.extract, counts, self.top_k)
+        # The fingerprint skips what outlets write differently around one wire story:
+        # the headline and the dateline. (Credits are gone already.)
+        start = (len(article.title) + 1 if article.title else 0) + dateline_end(article.body)
+        story_words = segmented.content_from(start) if start else counts
         by_type: dict[str, list[int]] = {}
         for found in by_id.values():
             by_type.setdefault(found[0].entity.type, []).extend(m.start for m in found)
@@ -140,7 +144,7 @@ class Pipeline:
             token_list=lambda: [(t.text, t.start) for t in segmented.tokens()],
         )
         topics = _stage("topics", classify, self.topics, context)
-        fingerprint = _stage("fingerprint", simhash, counts)
+        fingerprint = _stage("fingerprint", simhash, story_words)
         return Analysis(
             text_norm=norm.text,
             tokens=words,

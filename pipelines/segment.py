@@ -8,6 +8,7 @@ bench/bench_pipeline.py and docs/quality.md.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
 from itertools import accumulate, compress
 from operator import itemgetter
@@ -43,6 +44,11 @@ class Segmented:
     def content(self) -> list[str]:
         """The words, without punctuation and whitespace (jieba tags those "x")."""
         return list(compress(self.words, map("x".__ne__, self.tags)))
+
+    def content_from(self, offset: int) -> list[str]:
+        """The content words that start at or after ``offset``."""
+        first = bisect_right(self.ends, offset)
+        return [w for w, t in zip(self.words[first:], self.tags[first:], strict=True) if t != "x"]
 
     def boundaries(self) -> tuple[set[int], set[int]]:
         """Token start and end offsets. Tokens tile the text, so every start but the

@@ -4,6 +4,7 @@ their own Redis database, index prefix and Celery worker process."""
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from pathlib import Path
 
@@ -11,6 +12,13 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 SHARED_DATA = ROOT.parent / "shared" / "data"
 SEED = ROOT.parent / "shared" / "seed" / "cna-xi-putin-2022-09-14.txt"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
 
 # Settings are read once per process (workers/settings.py), so the test namespace is
 # fixed here, before any test imports the Celery app.
@@ -27,6 +35,11 @@ os.environ.setdefault("MEDIAMON_POLL_MIN_INTERVAL", "1")
 os.environ.setdefault("MEDIAMON_POLL_DEFAULT_INTERVAL", "2")
 os.environ.setdefault("MEDIAMON_FETCH_TIMEOUT", "3")
 os.environ.setdefault("MEDIAMON_FEEDS_FILE", str(DATA / "feeds" / "empty.yaml"))
+# Alert delivery: a local SMTP server (tests/integration) and quick retries.
+os.environ.setdefault("MEDIAMON_SMTP_HOST", "127.0.0.1")
+os.environ.setdefault("MEDIAMON_SMTP_PORT", str(free_port()))
+os.environ.setdefault("MEDIAMON_ALERT_RETRY_BASE", "0.3")
+os.environ.setdefault("MEDIAMON_ALERT_MAX_ATTEMPTS", "3")
 
 
 def pytest_addoption(parser):  # type: ignore[no-untyped-def]

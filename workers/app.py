@@ -45,6 +45,7 @@ app.conf.update(
         "mediamon.sync_feed_health": {"queue": "feeds"},
         "mediamon.record_heartbeat": {"queue": "feeds"},
         "mediamon.deliver_*": {"queue": "alerts"},
+        "mediamon.send_digests": {"queue": "alerts"},
         "mediamon.*": {"queue": "articles"},
     },
     worker_hijack_root_logger=False,
@@ -57,6 +58,7 @@ app.conf.update(
         # The tick is cheap (one Redis script); due feeds are enqueued within 5 s.
         "schedule-feeds": {"task": "mediamon.schedule_feeds", "schedule": 5.0},
         "feed-health": {"task": "mediamon.sync_feed_health", "schedule": 30.0},
+        "digests": {"task": "mediamon.send_digests", "schedule": 15.0},
     },
     beat_scheduler="redbeat.RedBeatScheduler",
     redbeat_redis_url=settings.redis_url,
@@ -64,7 +66,7 @@ app.conf.update(
     # One beat leads; a second one waits for the lock, so two replicas never double-poll.
     redbeat_lock_timeout=90,
     beat_max_loop_interval=5,
-    include=["workers.tasks", "workers.polling"],
+    include=["workers.tasks", "workers.polling", "workers.delivery"],
 )
 
 

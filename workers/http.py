@@ -215,6 +215,36 @@ class Fetcher:
             response.elapsed = time.monotonic() - started
             return response
 
+    def post(
+        self, url: str, body: bytes, *, headers: dict[str, str], timeout: float = 10.0
+    ) -> Response:
+        """POST without following redirects (a webhook that redirects is misconfigured);
+        the same guard as GET. Raises FetchError for any non-2xx answer."""
+        host, _ = check_url(url)
+        if _is_ip(host) and not address_allowed(host, self.allowed):
+            raise Refused(f"{host} is not a public address", url)
+        started = time.monotonic()
+        try:
+            resp = self.client.post(url, content=body, headers=headers, timeout=timeout)
+        except httpx.TimeoutException as exc:
+            raise FetchError("transient", f"timeout: {type(exc).__name__}", url=url) from exc
+        except httpx.TransportError as exc:
+            if isinstance(exc.__cause__, _GuardRefusal):
+                raise Refused(str(exc.__cause__), url) from exc
+            raise FetchError("transient", f"{type(exc).__name__}: {exc}", url=url) from exc
+        elapsed = time.monotonic() - started
+        result = Response(url, resp.status_code, _headers(resp), resp.content[:65536], elapsed)
+        if resp.status_code in REDIRECTS:
+            raise FetchError(
+                "permanent",
+                f"HTTP {resp.status_code}: webhooks are not redirected",
+                status=resp.status_code,
+                url=url,
+            )
+        if resp.status_code >= 400:
+            raise _status_error(result)
+        return result
+
     def _one(
         self, url: str, headers: dict[str, str], accept: str, cap: int, deadline: float
     ) -> Response:

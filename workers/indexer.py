@@ -112,3 +112,29 @@ def record_rejections(client: SearchClient | None, state: State, items: list[Rej
         except SearchError as exc:
             log.error("could not record rejections in the engine: %s", exc)
     state.park_rejections(docs)
+
+
+def index_batch(client: SearchClient, state: State, docs: list[dict[str, Any]]) -> BulkResult:
+    """The whole write path of a batch: story clusters, one bulk request, then one
+    percolate request for the keyword alerts and delivery of what fired.
+
+    A transient engine error anywhere raises SearchError for the task to retry; the
+    batch is idempotent (URL-hash ids, create-only alert events)."""
+    from workers import alerts, delivery, stories
+
+    stories.assign(state.redis, state.prefix, docs)
+    result = index_documents(client, docs)
+    landed = set(result.created) | set(result.updated)
+    matched = [doc for doc in docs if doc["id"] in landed]
+    try:
+        events = alerts.match(client, matched)
+    except SearchError as exc:
+        if exc.transient:
+            raise
+        log.error("alert matching failed for a batch: %s", exc)
+        state.count(alerts_match_failed=1)
+        return result
+    if events:
+        state.count(alerts_fired=len(events))
+        delivery.dispatch(events)
+    return result

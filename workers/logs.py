@@ -35,5 +35,7 @@ def configure(level: str = "INFO", *, json_lines: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("opensearch", "elastic_transport", "urllib3", "httpx", "httpcore"):
+    for noisy in ("elastic_transport", "urllib3", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # opensearch-py logs every 404 (an absent document or index) as a warning
+    logging.getLogger("opensearch").setLevel(logging.ERROR)

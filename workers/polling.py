@@ -23,7 +23,7 @@ from workers.app import app, settings
 from workers.config import build_pipeline
 from workers.feedstore import FeedConfig, FeedStore
 from workers.http import Fetcher, FetchError, Refused
-from workers.indexer import Rejection, index_documents, record_rejections
+from workers.indexer import Rejection, index_batch, record_rejections
 from workers.politeness import Politeness
 from workers.robots import Robots
 from workers.search.client import SearchError
@@ -314,7 +314,7 @@ def fetch_articles(self: Task, keys: list[str]) -> dict[str, Any]:
         done_keys.append(key)
     try:
         client = search_client()
-        result = index_documents(client, docs)
+        result = index_batch(client, state(), docs)
     except SearchError as exc:
         if exc.transient:
             state().count(retried=1)

@@ -83,6 +83,20 @@ class Settings(BaseSettings):
         True, description="Fetch each item's page; off: index the feed's own content."
     )
     seen_ttl: int = Field(90 * 86_400, description="Seconds an item stays in the seen-set.")
+    smtp_host: str = Field("127.0.0.1", description="SMTP server for alert e-mail.")
+    smtp_port: int = Field(25, description="SMTP port (587 with STARTTLS, 465 with TLS).")
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_ssl: bool = Field(False, description="Connect to SMTP over TLS from the start (465).")
+    smtp_username: str | None = Field(None, description="SMTP login.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    smtp_from: str = Field("mediamon@localhost", description="From address of alert e-mail.")
+    alert_max_attempts: int = Field(6, ge=1, description="Delivery attempts before failed.")
+    alert_retry_base: float = Field(
+        2.0, gt=0, description="Seconds before the first delivery retry (doubles each time)."
+    )
+    public_url: str | None = Field(
+        None, description="Base URL of Kibana, linked from alert messages (optional)."
+    )
     allow_private_addresses: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Networks (CIDR) that feeds and webhooks may reach despite the SSRF guard.",

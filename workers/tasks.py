@@ -12,7 +12,7 @@ from pipelines.article import RawArticle, RejectArticle
 from pipelines.ids import doc_id
 from workers.app import app, settings
 from workers.config import build_pipeline
-from workers.indexer import Rejection, index_documents, record_rejections
+from workers.indexer import Rejection, index_batch, record_rejections
 from workers.search.client import SearchClient, SearchError, connect
 from workers.staging import raw_from_payload
 from workers.state import State
@@ -75,7 +75,7 @@ def process_articles(self: Task, keys: list[str]) -> dict[str, Any]:
             rejected.append(_rejection(payload, exc))
     try:
         client = search_client()
-        result = index_documents(client, docs)
+        result = index_batch(client, state(), docs)
     except SearchError as exc:
         if exc.transient:
             state().count(retried=1)

@@ -21,9 +21,11 @@ def _count(search, query=None) -> int:  # type: ignore[no-untyped-def]
 
 
 def _search(runner: CliRunner, *words: str) -> list[dict]:
-    result = runner.invoke(main, ["search", *words, "--json"])
+    """Hits among this module's fixtures (other tests index articles too)."""
+    result = runner.invoke(main, ["search", *words, "--json", "-n", "100"])
     assert result.exit_code == 0, result.output
-    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    hits = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    return [hit for hit in hits if hit.get("source") == "fixtures"]
 
 
 def test_engine_detected_and_status(search) -> None:  # type: ignore[no-untyped-def]

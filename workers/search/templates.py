@@ -16,7 +16,7 @@ from typing import Any
 from workers.search.client import SearchClient
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
-NAMES = ("articles", "rejected", "feeds")
+NAMES = ("articles", "rejected", "feeds", "alert-rules", "alert-events")
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,13 @@ def load(name: str) -> Template:
     meta = raw["_meta"]
     if raw["mappings"].get("dynamic") != "strict":
         raise ValueError(f'{path}: mappings must be "dynamic": "strict"')
+    if meta.get("mirrors"):
+        # Fields another index's documents are matched against (the percolator's) are
+        # copied from that index's template, with its analyzers.
+        source = load(meta["mirrors"])
+        for field in meta.get("mirror_fields", []):
+            raw["mappings"]["properties"][field] = source.mappings["properties"][field]
+        raw.setdefault("settings", {})["analysis"] = source.settings.get("analysis", {})
     return Template(
         name=meta["alias"],
         version=int(meta["version"]),
@@ -97,6 +104,9 @@ def apply(client: SearchClient, names: tuple[str, ...] = NAMES) -> list[str]:
             )
             report.append(f"created {physical} with alias {alias}")
         else:
+            # New fields reach an existing index too (adding fields is always allowed; a
+            # changed field is an error here and needs a new version and a reindex).
+            client.request("PUT", f"/{physical}/_mapping", template.mappings)
             client.request(
                 "POST",
                 "/_aliases",

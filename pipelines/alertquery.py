@@ -1,0 +1,366 @@
+"""The alert query language, compiled to an engine-neutral query DSL.
+
+    普京 烏克蘭                     both words (AND is implicit)
+    "上海合作組織" OR SCO            a phrase, or a word
+    習近平 AND NOT 台灣              NOT, also written -台灣; +word requires a word
+    ("習近平 普京"~10) entity:nato   words within 10 positions; an entity by id
+    习近平 NEAR/5 普京               within 5 words of each other, in either order
+    ukrain* lang:en                 a prefix (at least 3 letters or 2 Chinese characters)
+    普京                             a catalogued name also matches its entity (蒲亭, Putin)
+    topic:ukraine_war source:cna region:TW
+
+Terms are analysed like the index: converted to simplified, folded, segmented with the
+same dictionary, so a rule written in either script matches articles in both, and a
+phrase matches the segmenter's words (text_tokens) or, failing that, the CJK bigrams
+(text_norm). ``entity:ID`` matches every alias of a catalogued entity (普京, 普丁, 蒲亭,
+Putin). Errors point at the position; constructs that make the percolator slow
+(leading or short wildcards, huge queries, deep nesting, wide proximity) are refused.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from pipelines.normalize import fold, normalize
+
+FIELDS = {
+    "entity": "entities.id",
+    "topic": "topics",
+    "source": "source",
+    "lang": "lang",
+    "region": "region",
+    "feed": "feed_id",
+    "type": "entities.type",
+}
+LANGS = {"zh-hant": "zh-Hant", "zh-hans": "zh-Hans", "en": "en"}
+MAX_TERMS = 64
+MAX_DEPTH = 8
+MAX_SLOP = 50
+MAX_WILDCARDS = 4
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_TOKEN = re.compile(
+    r"""\s*(?:
+      (?P<lparen>\() | (?P<rparen>\)) |
+      (?P<near>NEAR/(?P<near_n>\d+)) |
+      (?P<op>AND|OR|NOT)(?=[\s()"]|$) |
+      (?P<phrase>"(?P<phrase_text>[^"]*)"(?:~(?P<slop>\d+))?) |
+      (?P<unclosed>"[^"]*$) |
+      (?P<field>(?P<field_name>[a-z]+):(?P<field_value>"[^"]*"|[^\s()"]+)) |
+      (?P<sign>[+-])(?=[^\s]) |
+      (?P<word>[^\s()"]+)
+    )""",
+    re.VERBOSE,
+)
+
+
+class QueryError(ValueError):
+    """A rule query that cannot be used; ``position`` is the offending character."""
+
+    def __init__(self, message: str, query: str, position: int):
+        self.message, self.query, self.position = message, query, position
+        super().__init__(f"{message} at position {position}:\n  {query}\n  {' ' * position}^")
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str
+    value: str
+    position: int
+    extra: str | None = None
+
+
+def tokenize(query: str) -> list[Token]:
+    tokens: list[Token] = []
+    position = 0
+    while position < len(query):
+        if query[position:].strip() == "":
+            break
+        match = _TOKEN.match(query, position)
+        if not match or match.end() == position:
+            raise QueryError("unexpected character", query, position)
+        kind = next(
+            k
+            for k in (
+                "lparen",
+                "rparen",
+                "near",
+                "op",
+                "phrase",
+                "unclosed",
+                "field",
+                "sign",
+                "word",
+            )
+            if match.group(k)
+        )
+        start = match.start(kind)
+        if kind == "unclosed":
+            raise QueryError("unclosed quote", query, start)
+        if kind == "near":
+            tokens.append(Token("near", match.group("near_n"), start))
+        elif kind == "phrase":
+            tokens.append(Token("phrase", match.group("phrase_text"), start, match.group("slop")))
+        elif kind == "field":
+            tokens.append(
+                Token(
+                    "field", match.group("field_value").strip('"'), start, match.group("field_name")
+                )
+            )
+        else:
+            tokens.append(Token(kind, match.group(kind), start))
+        position = match.end()
+    return tokens
+
+
+Node = tuple[Any, ...]
+
+
+class _Parser:
+    def __init__(self, query: str):
+        self.query = query
+        self.tokens = tokenize(query)
+        self.index = 0
+        self.terms = 0
+
+    def peek(self) -> Token | None:
+        return self.tokens[self.index] if self.index < len(self.tokens) else None
+
+    def fail(self, message: str, token: Token | None = None) -> QueryError:
+        return QueryError(message, self.query, token.position if token else len(self.query))
+
+    def parse(self) -> Node:
+        if not self.tokens:
+            raise self.fail("empty query")
+        node = self.expr(0)
+        extra = self.peek()
+        if extra is not None:
+            raise self.fail(f"unexpected {extra.value!r}", extra)
+        if self.terms > MAX_TERMS:
+            raise self.fail(f"more than {MAX_TERMS} terms: split the rule")
+        return node
+
+    def expr(self, depth: int) -> Node:
+        if depth > MAX_DEPTH:
+            raise self.fail(f"nested deeper than {MAX_DEPTH} levels", self.peek())
+        parts = [self.conj(depth)]
+        while (tok := self.peek()) and tok.kind == "op" and tok.value == "OR":
+            self.index += 1
+            parts.append(self.conj(depth))
+        return ("or", *parts) if len(parts) > 1 else parts[0]
+
+    def conj(self, depth: int) -> Node:
+        parts = [self.unary(depth)]
+        while (tok := self.peek()) and not (
+            tok.kind == "rparen" or (tok.kind == "op" and tok.value == "OR")
+        ):
+            if tok.kind == "op" and tok.value == "AND":
+                self.index += 1
+            parts.append(self.unary(depth))
+        positive = [p for p in parts if p[0] != "not"]
+        if not positive:
+            raise self.fail("a query cannot be only NOT terms: add something to match")
+        return ("and", *parts) if len(parts) > 1 else parts[0]
+
+    def unary(self, depth: int) -> Node:
+        tok = self.peek()
+        if tok is None:
+            raise self.fail("the query ends too early")
+        if (tok.kind == "op" and tok.value == "NOT") or (tok.kind == "sign" and tok.value == "-"):
+            self.index += 1
+            return ("not", self.unary(depth))
+        if tok.kind == "sign":  # "+word": required, which AND already means
+            self.index += 1
+        return self.near(depth)
+
+    def near(self, depth: int) -> Node:
+        left = self.primary(depth)
+        while (tok := self.peek()) and tok.kind == "near":
+            self.index += 1
+            slop = int(tok.value)
+            if slop > MAX_SLOP:
+                raise self.fail(f"NEAR/{slop} is wider than {MAX_SLOP}", tok)
+            right = self.primary(depth)
+            for side in (left, right):
+                if side[0] != "text":
+                    raise self.fail("NEAR joins plain words or phrases", tok)
+            left = ("text", f"{left[1]} {right[1]}", slop, True)
+        return left
+
+    def primary(self, depth: int) -> Node:
+        tok = self.peek()
+        if tok is None:
+            raise self.fail("the query ends too early")
+        self.index += 1
+        if tok.kind == "lparen":
+            node = self.expr(depth + 1)
+            closing = self.peek()
+            if closing is None or closing.kind != "rparen":
+                raise self.fail("missing closing parenthesis", closing or tok)
+            self.index += 1
+            return node
+        if tok.kind == "rparen":
+            raise self.fail("unexpected ')'", tok)
+        if tok.kind in ("op", "near"):
+            raise self.fail(f"{tok.value} needs a term before and after it", tok)
+        self.terms += 1
+        if tok.kind == "field":
+            name = tok.extra or ""
+            if name not in FIELDS:
+                raise self.fail(f"unknown field {name!r} (known: {', '.join(sorted(FIELDS))})", tok)
+            return ("field", name, tok.value, tok.position)
+        if tok.kind == "phrase":
+            if not tok.value.strip():
+                raise self.fail("empty phrase", tok)
+            slop = int(tok.extra) if tok.extra else 0
+            if slop > MAX_SLOP:
+                raise self.fail(f"~{slop} is wider than {MAX_SLOP}", tok)
+            return ("text", tok.value, slop, bool(tok.extra))
+        value = tok.value
+        if "*" in value or "?" in value:
+            return ("wildcard", value, tok.position)
+        return ("text", value, 0, False)
+
+
+def parse(query: str) -> Node:
+    return _Parser(query).parse()
+
+
+@dataclass
+class Compiler:
+    """Turns a parsed query into DSL; ``segment`` is the pipeline segmenter's tokens
+    function on search-form text, ``entity_ids`` the catalogue (for helpful errors)."""
+
+    segment: Callable[[str], list[str]]
+    entity_ids: frozenset[str] = frozenset()
+    topic_ids: frozenset[str] = frozenset()
+    aliases: dict[str, str] | None = None  # search-form alias -> entity id
+    _query: str = ""
+    _wildcards: int = 0
+
+    def compile(self, query: str) -> dict[str, Any]:
+        """Query text -> DSL. Raises QueryError. Safe to share: each call works on a copy."""
+        run = replace(self)
+        run._query = query
+        run._wildcards = 0
+        return run._node(parse(query))
+
+    def _node(self, node: Node) -> dict[str, Any]:
+        kind = node[0]
+        if kind == "and":
+            must = [self._node(n) for n in node[1:] if n[0] != "not"]
+            must_not = [self._node(n[1]) for n in node[1:] if n[0] == "not"]
+            out: dict[str, Any] = {"must": must}
+            if must_not:
+                out["must_not"] = must_not
+            return {"bool": out}
+        if kind == "or":
+            return {
+                "bool": {"should": [self._node(n) for n in node[1:]], "minimum_should_match": 1}
+            }
+        if kind == "not":
+            return {"bool": {"must_not": [self._node(node[1])]}}
+        if kind == "field":
+            return self._field(node[1], node[2], node[3])
+        if kind == "wildcard":
+            return self._wildcard(node[1], node[2])
+        return self._text(node[1], node[2], node[3])
+
+    def _text(self, text: str, slop: int, proximity: bool) -> dict[str, Any]:
+        norm = fold(normalize(text).text)
+        words = self.segment(norm)
+        if not words:
+            raise QueryError(
+                f"{text!r} has no searchable words", self._query, self._query.find(text)
+            )
+        tokens = " ".join(words)
+        if proximity:
+            return {"match_phrase": {"text_tokens": {"query": tokens, "slop": slop}}}
+        # The segmenter's words first; CJK bigrams catch a word segmented differently
+        # inside a longer compound (报导 inside 外电报导). A word that is a catalogued
+        # name also matches the entity, so 普京 finds articles that wrote 蒲亭.
+        should: list[dict[str, Any]] = [
+            {"match_phrase": {"text_tokens": tokens}},
+            {"match_phrase": {"text_norm": norm}},
+        ]
+        entity = (self.aliases or {}).get(norm)
+        if entity:
+            should.append({"term": {"entities.id": entity}})
+        return {"bool": {"should": should, "minimum_should_match": 1}}
+
+    def _wildcard(self, value: str, position: int) -> dict[str, Any]:
+        self._wildcards += 1
+        if self._wildcards > MAX_WILDCARDS:
+            raise QueryError(f"more than {MAX_WILDCARDS} wildcards", self._query, position)
+        form = fold(normalize(value).text)
+        head = re.split(r"[*?]", form, maxsplit=1)[0]
+        needed = 2 if _CJK.search(head) else 3
+        if len(head) < needed:
+            raise QueryError(
+                f"a wildcard needs at least {needed} {'characters' if needed == 2 else 'letters'} before it "
+                "(short and leading wildcards are too slow to run on every article)",
+                self._query,
+                position,
+            )
+        if form == head + "*":
+            return {"prefix": {"text_tokens": head}}
+        if "*" in form[len(head) + 1 :] or form.count("?") > 3:
+            raise QueryError(
+                "only a trailing * and up to three ? are allowed", self._query, position
+            )
+        return {"wildcard": {"text_tokens": form}}
+
+    def _field(self, name: str, value: str, position: int) -> dict[str, Any]:
+        field = FIELDS[name]
+        if name == "entity":
+            value = value.lower()
+            if self.entity_ids and value not in self.entity_ids:
+                hint = _closest(value, self.entity_ids)
+                raise QueryError(
+                    f"unknown entity {value!r}" + (f"; did you mean {hint!r}?" if hint else ""),
+                    self._query,
+                    position,
+                )
+        elif name == "topic":
+            value = value.lower()
+            if self.topic_ids and value not in self.topic_ids:
+                raise QueryError(
+                    f"unknown topic {value!r} (known: {', '.join(sorted(self.topic_ids))})",
+                    self._query,
+                    position,
+                )
+        elif name == "lang":
+            value = LANGS.get(value.lower(), value)
+        elif name == "region":
+            value = value.upper()
+        return {"term": {field: value}}
+
+
+def _closest(value: str, choices: Iterable[str]) -> str | None:
+    import difflib
+
+    found = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def filters(
+    *,
+    sources: Iterable[str] = (),
+    langs: Iterable[str] = (),
+    topics: Iterable[str] = (),
+    entities: Iterable[str] = (),
+) -> list[dict[str, Any]]:
+    """A rule's structured filters as filter clauses (each list is OR'ed within)."""
+    clauses = []
+    for field, values in (
+        ("source", sources),
+        ("lang", [LANGS.get(v.lower(), v) for v in langs]),
+        ("topics", topics),
+        ("entities.id", entities),
+    ):
+        values = [v for v in values if v]
+        if values:
+            clauses.append({"terms": {field: sorted(set(values))}})
+    return clauses

@@ -1,0 +1,293 @@
+"""Keyword alerts end to end: rules in the real percolator, articles through the real
+worker, deliveries to a local webhook receiver and a local SMTP server."""
+
+from __future__ import annotations
+
+import email
+import hashlib
+import hmac
+import json
+import os
+import time
+from collections.abc import Iterator
+from email import policy
+
+import pytest
+from click.testing import CliRunner
+
+from tests.integration.conftest import refresh, wait_until
+from tests.webhooks import Receiver
+from workers.cli import main
+
+pytestmark = pytest.mark.integration
+
+XI_PUTIN = "中国国家主席习近平{n}日在莫斯科同俄罗斯总统普京举行会谈，双方讨论了乌克兰局势与能源合作。会谈后双方发表联合声明。"
+TRAD = "俄羅斯總統蒲亭今天抵達撒馬爾罕，將與中國國家主席習近平舉行雙邊會談，討論烏克蘭戰事。"
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    with Receiver() as r:
+        yield r
+
+
+class _Sink:
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[_Sink]:
+    from aiosmtpd.controller import Controller
+
+    sink = _Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=int(os.environ["MEDIAMON_SMTP_PORT"]))
+    controller.start()
+    yield sink
+    controller.stop()
+
+
+def _ingest(tmp_path, articles: list[dict]) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / f"batch-{time.monotonic_ns()}.jsonl"
+    path.write_text(
+        "\n".join(json.dumps(a, ensure_ascii=False) for a in articles), encoding="utf-8"
+    )
+    result = CliRunner().invoke(main, ["ingest", str(path)])
+    assert result.exit_code == 0, result.output
+
+
+def _add(*args: str) -> str:
+    result = CliRunner().invoke(main, ["alerts", "add", *args])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def _events(search, rule_id: str) -> list[dict]:  # type: ignore[no-untyped-def]
+    search.request("POST", f"/{search.index_name('alert-events')}/_refresh")
+    body = {"query": {"term": {"rule_id": rule_id}}, "size": 100}
+    return [
+        h["_source"]
+        for h in search.request("POST", f"/{search.index_name('alert-events')}/_search", body)[
+            "hits"
+        ]["hits"]
+    ]
+
+
+def test_immediate_alert_arrives_signed(search, worker, receiver: Receiver, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    out = _add("t-signed", "-q", "習近平 普京", "--webhook", receiver.url("/ok/signed"))
+    secret = out.split("secret")[-1].split(":", 1)[1].strip().split()[0]
+    started = time.time()
+    _ingest(
+        tmp_path,
+        [
+            {
+                "url": "https://news.example.org/a/1",
+                "title": "习近平同普京会谈",
+                "text": XI_PUTIN.format(n=21),
+                "source": "outlet-a",
+            }
+        ],
+    )
+    _, headers, body, _ = wait_until(
+        lambda: receiver.on("/ok/signed") and receiver.on("/ok/signed")[0], 20
+    )
+    expected = (
+        "sha256="
+        + hmac.new(
+            secret.encode(), f"{headers['x-mediamon-timestamp']}.".encode() + body, hashlib.sha256
+        ).hexdigest()
+    )
+    assert hmac.compare_digest(headers["x-mediamon-signature"], expected)
+    assert abs(int(headers["x-mediamon-timestamp"]) - started) < 60
+    payload = json.loads(body)
+    assert payload["rule"]["id"] == "t-signed" and len(payload["events"]) == 1
+    event = payload["events"][0]
+    assert event["url"] == "https://news.example.org/a/1"
+    assert {"习近平", "普京"} <= set(event["why"]["terms"])
+    delivered = wait_until(
+        lambda: (
+            (e := _events(search, "t-signed"))
+            and e[0]["delivery"]["webhook"]["status"] == "delivered"
+            and e
+        )
+    )
+    assert delivered[0]["delivery"]["webhook"]["attempts"] == 1
+
+
+def test_the_same_story_from_a_second_outlet_does_not_alert_twice(
+    search, worker, receiver: Receiver, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    _add(
+        "t-once", "-q", "entity:xi_jinping AND entity:putin", "--webhook", receiver.url("/ok/once")
+    )
+    wire = XI_PUTIN.format(n=22) * 3
+    _ingest(
+        tmp_path,
+        [
+            {
+                "url": "https://outlet-a.example/story",
+                "text": "（甲社莫斯科22日电）" + wire,
+                "source": "a",
+            }
+        ],
+    )
+    wait_until(lambda: receiver.on("/ok/once"), 20)
+    _ingest(
+        tmp_path,
+        [
+            {
+                "url": "https://outlet-b.example/world/9",
+                "text": "（乙报综合报导）" + wire + "（编辑：某人）",
+                "source": "b",
+            }
+        ],
+    )
+    time.sleep(3)
+    refresh(search)
+    docs = search.request(
+        "POST",
+        f"/{search.index_name('articles')}/_search",
+        {"query": {"terms": {"source": ["a", "b"]}}},
+    )["hits"]["hits"]
+    assert len(docs) == 2 and len({d["_source"]["story_id"] for d in docs}) == 1  # one story
+    assert len(_events(search, "t-once")) == 1
+    assert len(receiver.on("/ok/once")) == 1
+
+
+def test_cross_script_and_alias_matching(search, worker, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _add("t-simplified-rule", "-q", "习近平 AND 乌克兰")  # simplified rule, traditional article
+    _add("t-alias", "-q", "entity:putin", "--lang", "zh-Hant")  # matches 蒲亭
+    _add("t-traditional-rule", "-q", "烏克蘭 能源")  # traditional rule, simplified article
+    _ingest(
+        tmp_path,
+        [
+            {"url": "https://tw.example/1", "text": TRAD, "source": "tw"},
+            {"url": "https://cn.example/1", "text": XI_PUTIN.format(n=23), "source": "cn"},
+        ],
+    )
+    wait_until(lambda: _events(search, "t-alias"), 20)
+    both = {"https://tw.example/1", "https://cn.example/1"}
+    assert {e["url"] for e in _events(search, "t-simplified-rule")} == both  # 習近平 烏克蘭 in tw
+    alias = _events(search, "t-alias")
+    assert [e["url"] for e in alias] == ["https://tw.example/1"] and alias[0]["why"]["aliases"] == [
+        "蒲亭"
+    ]
+    assert [e["url"] for e in _events(search, "t-traditional-rule")] == ["https://cn.example/1"]
+
+
+def test_a_failing_webhook_is_retried_then_recorded_as_failed(
+    search, worker, receiver: Receiver, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    _add("t-fail", "-q", "撒马尔罕 AND entity:putin", "--webhook", receiver.url("/fail"))
+    _add("t-flaky", "-q", "撒马尔罕 AND entity:putin", "--webhook", receiver.url("/flaky/2"))
+    _ingest(
+        tmp_path,
+        [{"url": "https://tw.example/2", "text": TRAD + "峰會將在撒馬爾罕舉行。", "source": "tw"}],
+    )
+    failed = wait_until(
+        lambda: (
+            (e := _events(search, "t-fail"))
+            and e[0]["delivery"]["webhook"]["status"] == "failed"
+            and e
+        ),
+        30,
+    )
+    assert (
+        failed[0]["delivery"]["webhook"]["attempts"] == 3
+        and "HTTP 500" in failed[0]["delivery"]["webhook"]["last_error"]
+    )
+    assert len(receiver.on("/fail")) == 3
+    flaky = wait_until(
+        lambda: (
+            (e := _events(search, "t-flaky"))
+            and e[0]["delivery"]["webhook"]["status"] == "delivered"
+            and e
+        ),
+        30,
+    )
+    assert flaky[0]["delivery"]["webhook"]["attempts"] == 3
+
+
+def test_a_digest_arrives_by_email_with_several_events(
+    search, worker, smtp: _Sink, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from workers.delivery import send_digests
+    from workers.settings import get_settings
+    from workers.state import State
+
+    _add("t-digest", "-q", "entity:kyiv", "--email", "desk@example.org", "--digest", "1h")
+    _ingest(
+        tmp_path,
+        [
+            {
+                "url": f"https://kyiv.example/{i}",
+                "title": f"Kyiv report {i}",
+                "source": "ua",
+                "text": f"Officials in Kyiv said on day {i} that talks on Ukraine would continue. "
+                * (i + 2),
+            }
+            for i in range(3)
+        ],
+    )
+    state = State(get_settings())
+    key = state.key("alerts", "digest", "t-digest")
+    wait_until(lambda: state.redis.llen(key) == 3, 20)
+    assert not smtp.messages  # nothing before the period ends
+    state.redis.zadd(
+        state.key("alerts", "digest-due"), {"t-digest": time.time() - 1}
+    )  # end the hour now
+    send_digests.delay()
+    message = wait_until(
+        lambda: [m for m in smtp.messages if m["X-Mediamon-Rule"] == "t-digest"], 20
+    )[0]
+    assert message["To"] == "desk@example.org" and "3 new article(s)" in message["Subject"]
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert all(
+        f"https://kyiv.example/{i}" in text and f"https://kyiv.example/{i}" in html
+        for i in range(3)
+    )
+    events = wait_until(
+        lambda: (
+            (e := _events(search, "t-digest"))
+            and all(x["delivery"]["email"]["status"] == "delivered" for x in e)
+            and e
+        )
+    )
+    assert len({e["digest_id"] for e in events}) == 1
+
+
+def test_alerts_cli(search, worker, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    runner = CliRunner()
+    bad = runner.invoke(main, ["alerts", "add", "t-bad", "-q", "習近平 AND (普京"])
+    assert bad.exit_code != 0 and "missing closing parenthesis" in bad.output and "^" in bad.output
+    refused = runner.invoke(
+        main, ["alerts", "add", "t-ssrf", "-q", "普京", "--webhook", "http://169.254.169.254/x"]
+    )
+    assert refused.exit_code != 0 and "not a public address" in refused.output
+    _add("t-cli", "-q", "撒馬爾罕")
+    assert "t-cli" in runner.invoke(main, ["alerts", "list"]).stdout
+    assert runner.invoke(main, ["alerts", "disable", "t-cli"]).exit_code == 0
+    _ingest(
+        tmp_path, [{"url": "https://tw.example/3", "text": TRAD + "撒馬爾罕。", "source": "tw"}]
+    )
+    time.sleep(2)
+    assert _events(search, "t-cli") == []  # disabled rules do not fire
+    edited = runner.invoke(
+        main, ["alerts", "edit", "t-cli", "-q", "撒馬爾罕 OR 莫斯科", "--digest", "1d"]
+    )
+    assert edited.exit_code == 0, edited.output
+    shown = runner.invoke(main, ["alerts", "show", "t-cli"])
+    assert '"mode": "digest"' in shown.stdout and "compiled" in shown.stdout
+    tested = runner.invoke(main, ["alerts", "test", "t-cli", "--since", "3650d"])
+    assert tested.exit_code == 0 and "[撒馬爾罕]" in tested.stdout
+    adhoc = runner.invoke(
+        main, ["alerts", "test", "-q", "entity:putin lang:zh-Hant", "--since", "3650d"]
+    )
+    assert "[蒲亭]" in adhoc.stdout
+    assert runner.invoke(main, ["alerts", "delete", "t-cli"]).exit_code == 0
+    assert runner.invoke(main, ["alerts", "show", "t-cli"]).exit_code != 0

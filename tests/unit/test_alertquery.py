@@ -1,0 +1,100 @@
+"""The alert query language: parsing, errors with positions, compiled DSL."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipelines.alertquery import Compiler, QueryError, filters
+from workers.config import build_pipeline
+from workers.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def compiler() -> Compiler:
+    pipe = build_pipeline(Settings().config_dir)
+    return Compiler(
+        segment=lambda text: [t.text for t in pipe.segmenter.tokens(text)],
+        entity_ids=frozenset(pipe.catalogue.entities),
+        topic_ids=frozenset(t.id for t in pipe.topics),
+        aliases=pipe.catalogue.alias_map(),
+    )
+
+
+def test_words_are_analysed_like_the_index(compiler: Compiler) -> None:
+    # traditional input, simplified search form, segmented like the articles
+    dsl = compiler.compile("烏克蘭")
+    should = dsl["bool"]["should"]
+    assert {"match_phrase": {"text_tokens": "乌克兰"}} in should
+    assert {"match_phrase": {"text_norm": "乌克兰"}} in should
+    assert {"term": {"entities.id": "ukraine"}} in should  # a catalogued name is its entity too
+
+
+def test_boolean_structure(compiler: Compiler) -> None:
+    dsl = compiler.compile('習近平 AND NOT 台灣 OR "上海合作組織"')
+    assert "should" in dsl["bool"]
+    left = dsl["bool"]["should"][0]["bool"]
+    assert len(left["must"]) == 1 and len(left["must_not"]) == 1
+    plus_minus = compiler.compile("+普京 -台灣")
+    assert len(plus_minus["bool"]["must"]) == 1 and len(plus_minus["bool"]["must_not"]) == 1
+
+
+def test_proximity_and_fields(compiler: Compiler) -> None:
+    assert compiler.compile('"習近平 蒲亭"~10') == {
+        "match_phrase": {"text_tokens": {"query": "习近平 蒲亭", "slop": 10}}
+    }
+    assert compiler.compile("习近平 NEAR/5 普京") == {
+        "match_phrase": {"text_tokens": {"query": "习近平 普京", "slop": 5}}
+    }
+    dsl = compiler.compile("entity:Putin topic:ukraine_war source:cna lang:zh-hant region:tw")
+    assert [c["term"] for c in dsl["bool"]["must"]] == [
+        {"entities.id": "putin"},
+        {"topics": "ukraine_war"},
+        {"source": "cna"},
+        {"lang": "zh-Hant"},
+        {"region": "TW"},
+    ]
+    assert compiler.compile("ukrain*") == {"prefix": {"text_tokens": "ukrain"}}
+    assert compiler.compile("烏克*") == {"prefix": {"text_tokens": "乌克"}}
+
+
+@pytest.mark.parametrize(
+    ("query", "message", "position"),
+    [
+        ("(普京", "missing closing parenthesis", 0),
+        ('"unclosed', "unclosed quote", 0),
+        ("普京 AND", "ends too early", 6),
+        ("NOT 普京", "only NOT terms", 6),
+        ("foo:bar", "unknown field 'foo'", 0),
+        ("entity:putn", "did you mean 'putin'", 0),
+        ("topic:weather", "unknown topic", 0),
+        ("普京 )", "unexpected", 3),
+        ("*ine", "at least 3 letters", 0),
+        ("uk*", "at least 3 letters", 0),
+        ("烏*", "at least 2 characters", 0),
+        ("a NEAR/99 b", "wider than 50", 2),
+        ('"a b"~80', "wider than 50", 0),
+        ("abc* bcd* cde* def* efg*", "more than 4 wildcards", 20),
+        ("(" * 10 + "a" + ")" * 10, "nested deeper", 9),
+        ("   ", "empty query", 3),
+    ],
+)
+def test_bad_queries_point_at_the_problem(
+    compiler: Compiler, query: str, message: str, position: int
+) -> None:
+    with pytest.raises(QueryError) as info:
+        compiler.compile(query)
+    assert message in info.value.message and info.value.position == position
+    assert "^" in str(info.value)
+
+
+def test_too_many_terms_are_refused(compiler: Compiler) -> None:
+    with pytest.raises(QueryError, match="more than 64 terms"):
+        compiler.compile(" OR ".join(f"word{i}" for i in range(70)))
+
+
+def test_rule_filters() -> None:
+    assert filters(sources=["cna", "cna"], langs=["zh-hant"], topics=[], entities=["putin"]) == [
+        {"terms": {"source": ["cna"]}},
+        {"terms": {"lang": ["zh-Hant"]}},
+        {"terms": {"entities.id": ["putin"]}},
+    ]

@@ -1,0 +1,65 @@
+"""A webhook receiver on 127.0.0.1 for alert tests and the alert benchmark.
+
+POST /ok answers 200, /fail answers 500, /flaky/<n> fails n times then answers 200.
+Every request is kept in ``receiver.received`` as (path, headers, body, time).
+"""
+
+from __future__ import annotations
+
+import http.server
+import threading
+import time
+
+
+class Receiver:
+    def __init__(self) -> None:
+        self.received: list[tuple[str, dict[str, str], bytes, float]] = []
+        self.failures: dict[str, int] = {}
+        self.event = threading.Condition()
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self.httpd.daemon_threads = True
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> Receiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def on(self, path: str) -> list[tuple[str, dict[str, str], bytes, float]]:
+        return [r for r in self.received if r[0] == path]
+
+
+def _handler(receiver: Receiver) -> type[http.server.BaseHTTPRequestHandler]:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            receiver.received.append(
+                (self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.time())
+            )
+            status = 200
+            if self.path == "/fail":
+                status = 500
+            elif self.path.startswith("/flaky/"):
+                left = receiver.failures.setdefault(self.path, int(self.path.rsplit("/", 1)[1]))
+                if left > 0:
+                    receiver.failures[self.path] = left - 1
+                    status = 503
+            self.send_response(status)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+    return Handler
