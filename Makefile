@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PYTHON ?= python3
 export MEDIAMON_STATE_DIR ?= $(CURDIR)/.state
 
-.PHONY: demo help install services services-down services-status init run stop workers-up \
+.PHONY: check-compose dashboards demo help install services services-down services-status init run stop workers-up \
         workers-down test test-unit test-integration lint format bench clean-state
 
 help:
@@ -57,6 +57,12 @@ run: init workers-up
 	@echo "  try:         $(BIN)/mediamon ingest tests/data/*/input.* && $(BIN)/mediamon search 習近平"
 	@echo "  stop:        make stop"
 
+check-compose:
+	@devstack/check-compose.sh
+
+dashboards: install
+	$(BIN)/python dashboards/generate.py
+
 demo: install services
 	@devstack/demo.sh
 
@@ -64,6 +70,10 @@ stop: services-down
 
 test: install services
 	@$(MAKE) --no-print-directory lint-fast
+	@devstack/check-compose.sh
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "chromium missing: the report test will fail (apt-get install chromium)"
 	MEDIAMON_REQUIRE_SERVICES=1 $(BIN)/pytest
 
 test-unit: install

@@ -97,6 +97,12 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         None, description="Base URL of Kibana, linked from alert messages (optional)."
     )
+    dashboards_url: str = Field(
+        "http://127.0.0.1:5601", description="Kibana or OpenSearch Dashboards, for import/export."
+    )
+    dashboards_username: str | None = Field(None, description="Dashboards login (basic auth).")
+    dashboards_password: SecretStr | None = Field(None, description="Dashboards password.")
+    dashboards_dir: Path = Field(ROOT / "dashboards", description="Saved-object NDJSON files.")
     allow_private_addresses: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Networks (CIDR) that feeds and webhooks may reach despite the SSRF guard.",
