@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PYTHON ?= python3
 export MEDIAMON_STATE_DIR ?= $(CURDIR)/.state
 
-.PHONY: check-compose dashboards demo help install services services-down services-status init run stop workers-up \
+.PHONY: test-faults check-compose dashboards demo help install services services-down services-status init run stop workers-up \
         workers-down test test-unit test-integration lint format bench clean-state
 
 help:
@@ -17,6 +17,7 @@ help:
 	@echo "make services-down    stop everything this project started"
 	@echo "make services-status  what is running"
 	@echo "make test-unit        unit tests only (no services needed)"
+	@echo "make test-faults      fault tests: kill -9 a worker, stop the engine, restart Redis (slow)"
 	@echo "make lint             ruff, import contracts, mypy"
 
 install: $(VENV)/.installed
@@ -74,7 +75,10 @@ test: install services
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 	  echo "chromium missing: the report test will fail (apt-get install chromium)"
-	MEDIAMON_REQUIRE_SERVICES=1 $(BIN)/pytest
+	MEDIAMON_REQUIRE_SERVICES=1 $(BIN)/pytest --ignore=tests/faults
+
+test-faults: install services
+	MEDIAMON_REQUIRE_SERVICES=1 $(BIN)/pytest tests/faults
 
 test-unit: install
 	$(BIN)/pytest tests/unit

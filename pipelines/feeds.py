@@ -88,13 +88,42 @@ def parse_feed(
     content: bytes, headers: dict[str, str] | None = None, *, max_items: int = 500
 ) -> ParsedFeed:
     """Bytes of a feed -> ParsedFeed. Raises NotAFeed when nothing feed-like is there."""
+    cut = 0
     if _JSON_FEED.match(content[:200]) or _looks_like_json(content, headers):
         feed = _parse_json_feed(content)
     else:
+        content, cut = _cut_items(content, _read_at_most(max_items))
         feed = _parse_xml_feed(content, headers or {})
-    feed.total_items = len(feed.items)
+    feed.total_items = cut or len(feed.items)
+    if cut:
+        note = f"{cut} items; only the first {_read_at_most(max_items)} were read"
+        feed.error = f"{note} ({feed.error})" if feed.error else note
     feed.items = _newest_first(feed.items)[:max_items]
     return feed
+
+
+def _read_at_most(max_items: int) -> int:
+    """Items parsed at most: generous, since a feed may list its oldest items first."""
+    return max(max_items * 4, 2000)
+
+
+def _cut_items(content: bytes, keep: int) -> tuple[bytes, int]:
+    """A feed with far more items than a poll takes is cut after ``keep`` items before it
+    is parsed (feeds list the newest first), so a 100,000-item feed costs what a normal
+    one does. Returns the bytes and the item count when cut (else 0)."""
+    for open_tag, close_tag, tail in (
+        (b"<item", b"</item>", b"</channel></rss>"),
+        (b"<entry", b"</entry>", b"</feed>"),
+    ):
+        count = content.count(open_tag)
+        if count > keep:
+            position = -1
+            for _ in range(keep):
+                position = content.find(close_tag, position + 1)
+                if position == -1:
+                    return content, 0
+            return content[: position + len(close_tag)] + tail, count
+    return content, 0
 
 
 def _looks_like_json(content: bytes, headers: dict[str, str] | None) -> bool:
@@ -116,7 +145,7 @@ def _parse_xml_feed(content: bytes, headers: dict[str, str]) -> ParsedFeed:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         parsed = feedparser.parse(content, response_headers=response_headers)
-    if not parsed.version and not parsed.entries:
+    if not parsed.get("version") and not parsed.get("entries"):
         reason = str(parsed.get("bozo_exception") or "no RSS, Atom or JSON Feed structure")
         head = content[:512].lstrip().lower()
         if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
@@ -162,7 +191,7 @@ def _parse_xml_feed(content: bytes, headers: dict[str, str]) -> ParsedFeed:
         error = f"{type(parsed.bozo_exception).__name__}: {parsed.bozo_exception}"[:500]
     return ParsedFeed(
         title=_text(meta.get("title")),
-        kind=parsed.version or "unknown",
+        kind=parsed.get("version") or "unknown",
         items=items,
         error=error,
         refresh_seconds=refresh,

@@ -25,11 +25,16 @@ from pipelines.topics import Topics, classify, load_topics
 
 T = TypeVar("T")
 MAX_TEXT_CHARS = 2_000_000
-MAX_HTML_CHARS = 20_000_000
-# NUL and other C0 controls (but tab and newline) have no place in text; zero-width and
-# bidi controls are kept in the body (they matter to some scripts) but the search form
-# drops nothing: matching works on what readers see.
+# The fetcher caps pages at 5 MiB; HTML beyond this size is no article (and costs a lot
+# of memory to extract).
+MAX_HTML_CHARS = 5_000_000
+# NUL and other C0 controls (but tab and newline) have no place in text.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Invisible characters that split words for the matcher without changing what a reader
+# sees (zero-width space, word joiner, BOM, soft hyphen), and bidi overrides and isolates,
+# which can make a title display differently from what it says. ZWJ/ZWNJ stay: some
+# scripts need them.
+_INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
 
 
 def _stage(name: str, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -106,8 +111,8 @@ class Pipeline:
             hints = {"feed": raw.published_at, **hints}
         return Article(
             url=raw.url,
-            title=_CONTROL.sub("", title).strip(),
-            body=_CONTROL.sub("", body),
+            title=_INVISIBLE.sub("", _CONTROL.sub("", title)).strip(),
+            body=_INVISIBLE.sub("", _CONTROL.sub("", body)),
             source=raw.source,
             source_name=raw.source_name,
             feed_id=raw.feed_id,
@@ -158,7 +163,7 @@ class Pipeline:
     def process(self, raw: RawArticle, *, now: datetime | None = None) -> dict[str, Any]:
         """RawArticle -> document. Raises RejectArticle with a reason and a stage."""
         now = now or datetime.now(UTC)
-        article = self.load(raw)
+        article = _stage("load", self.load, raw)
         article = _stage("clean", clean, article, rules=self.sources)
         if not article.body.strip():
             raise RejectArticle("empty_body", "no article text found", stage="clean")

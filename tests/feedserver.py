@@ -10,10 +10,11 @@ Routes:
   /to?url=<url>         302 to any URL (SSRF tests)
   /status/<code>        that status (429 and 503 with Retry-After: 120)
   /slow                 drips a byte every 0.5 s (longer than any test timeout)
-  /big                  a 20 MiB body
+  /big                  a 20 MiB body; /huge 100 MiB; /endless a chunked body that never ends
   /gzip/<file>          a fixture, gzip-encoded; /bomb 256 MiB of zeros, gzipped
   /wrong-charset/<file> a UTF-8 fixture labelled ISO-8859-1
   /shared/<path>        a file of ../shared/data/feeds (gzip files served decompressed)
+  /gen/<path>           whatever server.generator(path) returns (benchmarks' pages)
   /robots.txt           set with server.robots = "..."
 Every request is logged in server.requests as (method, path, time).
 """
@@ -22,9 +23,11 @@ from __future__ import annotations
 
 import gzip
 import http.server
+import sys
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from hashlib import md5
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -35,12 +38,21 @@ FEEDS = DATA / "feeds"
 TYPES = {".xml": "application/rss+xml", ".json": "application/feed+json", ".html": "text/html"}
 
 
+class _QuietServer(http.server.ThreadingHTTPServer):
+    """Clients that hang up early (fetch caps, deadlines) are expected here, not errors."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 class FeedServer:
     def __init__(self, port: int = 0) -> None:
         self.dynamic: dict[str, tuple[bytes, str]] = {}
         self.requests: list[tuple[str, str, float]] = []
         self.robots = ""
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
+        self.generator: Callable[[str], bytes] | None = None  # serves /gen/... when set
+        self.httpd = _QuietServer(("127.0.0.1", port), _handler(self))
         self.httpd.daemon_threads = True
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -134,6 +146,10 @@ def _handler(server: FeedServer) -> type[http.server.BaseHTTPRequestHandler]:
                 if target.suffix == ".gz":
                     body = gzip.decompress(body)
                 self._send(200, body, {"Content-Type": "application/xml"})
+            elif path.startswith("/gen/") and server.generator is not None:
+                self._send(
+                    200, server.generator(path), {"Content-Type": "text/html; charset=utf-8"}
+                )
             elif path.startswith("/dyn/"):
                 found = server.dynamic.get(path.removeprefix("/dyn/"))
                 if found is None:
@@ -162,8 +178,8 @@ def _handler(server: FeedServer) -> type[http.server.BaseHTTPRequestHandler]:
             elif path.startswith("/redirect/"):
                 _, _, hops, rest = path.split("/", 3)
                 left = int(hops) - 1
-                target = f"/redirect/{left}/{rest}" if left > 0 else "/" + rest
-                self._send(301, headers={"Location": target})
+                location = f"/redirect/{left}/{rest}" if left > 0 else "/" + rest
+                self._send(301, headers={"Location": location})
             elif path == "/loop":
                 self._send(302, headers={"Location": "/loop2"})
             elif path == "/loop2":
@@ -194,6 +210,27 @@ def _handler(server: FeedServer) -> type[http.server.BaseHTTPRequestHandler]:
                 try:
                     for _ in range(20):
                         self.wfile.write(b"x" * 2**20)
+                except OSError:
+                    pass
+            elif path == "/huge":  # 100 MiB, announced
+                self.send_response(200)
+                self.send_header("Content-Type", "application/rss+xml")
+                self.send_header("Content-Length", str(100 * 2**20))
+                self.end_headers()
+                try:
+                    for _ in range(100):
+                        self.wfile.write(b"<" * 2**20)
+                except OSError:
+                    pass
+            elif path == "/endless":  # chunked, never ends
+                self.send_response(200)
+                self.send_header("Content-Type", "application/rss+xml")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                try:
+                    while True:
+                        chunk = b"<item>" * 10_000
+                        self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
                 except OSError:
                     pass
             elif path.startswith("/gzip/"):

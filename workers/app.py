@@ -21,9 +21,10 @@ QUEUES = ("feeds", "articles", "alerts")
 
 # The Redis transport re-delivers a message that was reserved but not acknowledged
 # after this many seconds. With acks_late, a task is acknowledged when it ends, so this
-# must exceed the longest task plus the longest retry countdown (an hour at most);
-# otherwise a slow task would run twice. A killed worker's tasks come back after it.
-VISIBILITY_TIMEOUT = 2 * 3600
+# must exceed the longest task plus the longest retry countdown (retries back off to 5
+# minutes; the default is 2 hours); otherwise a slow task would run twice. A worker that
+# was killed gets its tasks back after this time (MEDIAMON_VISIBILITY_TIMEOUT).
+VISIBILITY_TIMEOUT = settings.visibility_timeout
 
 app = Celery("mediamon", broker=settings.redis_url, backend=settings.redis_url)
 app.conf.update(

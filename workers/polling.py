@@ -278,7 +278,7 @@ def _queue_items(feed: FeedConfig, items: list[FeedItem]) -> tuple[int, int]:
     bind=True,
     autoretry_for=(TransientSearchError,),
     retry_backoff=2,
-    retry_backoff_max=300,
+    retry_backoff_max=120,
     retry_jitter=True,
     max_retries=20,
 )

@@ -54,9 +54,17 @@ class Settings(BaseSettings):
     staging_ttl: int = Field(
         7 * 24 * 3600, description="Seconds an ingested payload waits in Redis for a worker."
     )
+    visibility_timeout: int = Field(
+        7200,
+        ge=30,
+        description="Seconds before Redis re-delivers a task a vanished worker had taken "
+        "(longer than the longest task and retry countdown).",
+    )
     log_level: str = Field("INFO", description="Log level of workers and CLI.")
     log_json: bool = Field(True, description="Workers log one JSON object per line.")
-    worker_concurrency: int = Field(2, ge=1, description="Processes per worker.")
+    worker_concurrency: int = Field(
+        4, ge=1, description="Processes per worker (more than cores: fetches wait on the network)."
+    )
     feeds_file: Path | None = Field(
         None, description="Feed list to load (default: feeds.yaml in the config folder)."
     )

@@ -53,7 +53,7 @@ class RecordingTask(Task):
     bind=True,
     autoretry_for=(TransientSearchError,),
     retry_backoff=2,
-    retry_backoff_max=300,
+    retry_backoff_max=120,
     retry_jitter=True,
     max_retries=20,
 )

@@ -141,3 +141,41 @@ def test_engine_rejects_a_field_outside_the_mapping(search, redis_client) -> Non
     assert (
         State(search.settings).counters()["rejected.engine:strict_dynamic_mapping_exception"] >= 1
     )
+
+
+def test_a_poison_article_is_rejected_and_the_rest_of_its_batch_lands(search, worker) -> None:  # type: ignore[no-untyped-def]
+    """A payload that makes a stage raise (here: a title that is no string, as a buggy
+    producer might stage it) is recorded with the stage and reason; its batch lands."""
+    from workers.settings import get_settings
+    from workers.state import State
+    from workers.tasks import process_articles
+
+    state = State(get_settings())
+    good = [
+        {
+            "url": f"https://poison.example/{i}",
+            "text": "Talks on Ukraine continued in Kyiv.",
+            "source": "poison",
+        }
+        for i in range(4)
+    ]
+    bad = {
+        "url": "https://poison.example/bad",
+        "text": "Fine text.",
+        "title": {"not": "a string"},
+        "source": "poison",
+    }
+    keys = state.stage([*good[:2], bad, *good[2:]])
+    summary = process_articles.delay(keys).get(timeout=30)
+    assert summary["indexed"] == 4 and [r["reason"] for r in summary["rejected"]] == ["stage_error"]
+    refresh(search)
+    assert _count(search, {"term": {"source": "poison"}}) == 4
+    rejected = search.request(
+        "POST",
+        f"/{search.index_name('rejected')}/_search",
+        {"query": {"term": {"url": "https://poison.example/bad"}}},
+    )["hits"]["hits"]
+    assert (
+        rejected[0]["_source"]["stage"] == "load"
+        and "TypeError" in rejected[0]["_source"]["detail"]
+    )

@@ -1,0 +1,311 @@
+"""End to end: feed items to searchable documents through Redis, Celery and the engine.
+
+    make services && .venv/bin/python bench/bench_e2e.py [--feeds 100] [--rate 300] [--seconds 60]
+
+A local server publishes new items into N RSS feeds at a steady rate (and serves each
+item's article page, about 3 KB of Chinese or English news text); every feed is polled
+every 2 s (as beat's tick would queue them, but more often than its 5 s tick so the
+latency measured is the pipeline's); a Celery worker with two processes polls, fetches,
+processes, bulk-indexes and percolates. The bench watches the index for new documents.
+
+Prints: articles/s that became searchable while items were being published; latency
+from the poll that first saw an item to its document being searchable (p50/p95);
+CPU and memory of each component; queue lengths, and which stage limits throughput.
+Uses Redis database 11 and its own index prefix, removed afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+RUN = uuid.uuid4().hex[:6]
+os.environ.update(
+    MEDIAMON_REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6390/11"),
+    MEDIAMON_INDEX_PREFIX=f"bench-{RUN}-",
+    MEDIAMON_ALLOW_PRIVATE_ADDRESSES="127.0.0.1/32",
+    MEDIAMON_HOST_MIN_INTERVAL="0",
+    MEDIAMON_HOST_MAX_CONCURRENCY="64",
+    MEDIAMON_RESPECT_ROBOTS="true",
+    MEDIAMON_LOG_LEVEL="WARNING",
+    MEDIAMON_FEEDS_FILE=str(ROOT / "tests" / "data" / "feeds" / "empty.yaml"),
+)
+
+import psutil  # noqa: E402
+
+from tests.feedserver import FeedServer  # noqa: E402
+
+SENTENCES = [
+    line.strip()
+    for case in sorted((ROOT / "tests" / "data").glob("*/input.txt"))
+    for line in case.read_text(encoding="utf-8").replace("。", "。\n").splitlines()
+    if len(line.strip()) > 20
+]
+
+
+def page(path: str) -> bytes:
+    rng = random.Random(path)
+    body = "".join(f"<p>{rng.choice(SENTENCES)}</p>" for _ in range(12))
+    title = rng.choice(SENTENCES)[:30]
+    return (
+        f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>{body}"
+        f"<p>Story {path}</p></article></body></html>"
+    ).encode()
+
+
+def feed_xml(feed: int, items: list[int], base: str) -> str:
+    entries = "".join(
+        f"<item><title>Story {n} of feed {feed}</title><link>{base}/gen/{feed}/{n}.html</link>"
+        f"<guid>{feed}-{n}</guid><description>Summary of story {n}.</description></item>"
+        for n in reversed(items)
+    )
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Feed {feed}</title>{entries}</channel></rss>'
+
+
+def doc_id(url: str) -> str:
+    from pipelines.ids import doc_id as make
+
+    return make(url)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--feeds", type=int, default=100)
+    parser.add_argument(
+        "--rate", type=float, default=350, help="new items per second, all feeds together"
+    )
+    parser.add_argument("--seconds", type=float, default=60, help="how long items are published")
+    parser.add_argument("--concurrency", type=int, default=4, help="worker processes")
+    parser.add_argument("--items", type=int, default=20, help="items a feed lists (the newest)")
+    parser.add_argument(
+        "--poll-every", type=float, default=2.0, help="seconds between polls of a feed"
+    )
+    args = parser.parse_args()
+
+    from workers.feedstore import FeedConfig
+    from workers.polling import poll_feed, store
+    from workers.search import templates
+    from workers.search.client import connect
+    from workers.settings import get_settings
+    from workers.state import State
+
+    settings = get_settings()
+    state = State(settings)
+    try:
+        state.redis.ping()
+        client = connect(settings)
+    except Exception as exc:
+        print(f"services not reachable ({exc}); run `make services` first", file=sys.stderr)
+        return 2
+    state.redis.flushdb()
+    templates.apply(client)
+    articles = client.index_name("articles")
+
+    added: dict[str, tuple[int, float]] = {}  # doc id -> (feed, time published)
+    searchable: dict[str, float] = {}
+    queues: list[tuple[float, int, int]] = []
+    stop = threading.Event()
+    publishing = threading.Event()
+
+    with FeedServer() as server:
+        server.generator = page
+        items: list[list[int]] = [[] for _ in range(args.feeds)]
+        counter = [0] * args.feeds
+        for f in range(args.feeds):
+            server.set(f"f{f}", feed_xml(f, items[f], server.base))
+            store().upsert(
+                FeedConfig(id=f"f{f}", url=server.url(f"/dyn/f{f}"), adaptive=False, interval=86400)
+            )
+
+        def publish() -> None:
+            tick, carry, f = 0.1, 0.0, 0
+            while publishing.is_set():
+                carry += args.rate * tick
+                touched = set()
+                while carry >= 1:
+                    carry -= 1
+                    counter[f] += 1
+                    items[f] = (items[f] + [counter[f]])[-args.items :]
+                    added[doc_id(f"{server.base}/gen/{f}/{counter[f]}.html")] = (f, time.time())
+                    touched.add(f)
+                    f = (f + 1) % args.feeds
+                for t in touched:
+                    server.set(f"f{t}", feed_xml(t, items[t], server.base))
+                time.sleep(tick)
+
+        def poll() -> None:
+            while not stop.is_set():
+                started = time.time()
+                for f in range(args.feeds):
+                    poll_feed.delay(f"f{f}")
+                time.sleep(max(0.0, args.poll_every - (time.time() - started)))
+
+        def watch() -> None:
+            while not stop.is_set():
+                body = {
+                    "query": {"range": {"indexed_at": {"gte": "now-20s"}}},
+                    "size": 10000,
+                    "_source": False,
+                }
+                try:
+                    hits = client.request("POST", f"/{articles}/_search", body)["hits"]["hits"]
+                except Exception:
+                    hits = []
+                now = time.time()
+                for hit in hits:
+                    searchable.setdefault(hit["_id"], now)
+                queues.append((now, state.redis.llen("feeds"), state.redis.llen("articles")))
+                time.sleep(0.25)
+
+        log = open(ROOT / ".state" / "bench-e2e-worker.log", "wb")  # noqa: SIM115
+        worker = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers.app",
+                "worker",
+                "-Q",
+                "feeds,articles,alerts",
+                "-c",
+                str(args.concurrency),
+                "-n",
+                f"bench-{RUN}@%h",
+                "--without-mingle",
+                "--without-gossip",
+                "--loglevel",
+                "WARNING",
+            ],
+            cwd=ROOT,
+            env=os.environ.copy(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        components = {"worker": psutil.Process(worker.pid), "bench+feed server": psutil.Process()}
+        for name, pidfile in (
+            ("redis", "redis/redis.pid"),
+            ("opensearch", "opensearch/opensearch.pid"),
+        ):
+            path = settings.state_dir / pidfile
+            if path.exists():
+                components[name] = psutil.Process(int(path.read_text()))
+
+        def cpu(proc: psutil.Process) -> float:
+            total = sum(proc.cpu_times()[:2])
+            if proc.pid == os.getpid():
+                return total  # the worker is this process's child: counted on its own
+            for child in proc.children(recursive=True):
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    total += sum(child.cpu_times()[:2])
+            return total
+
+        def rss(proc: psutil.Process) -> float:
+            total = proc.memory_info().rss
+            if proc.pid == os.getpid():
+                return total / 2**20
+            for child in proc.children(recursive=True):
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    total += child.memory_info().rss
+            return total / 2**20
+
+        try:
+            time.sleep(5)  # worker start-up
+            threads = [threading.Thread(target=t, daemon=True) for t in (poll, watch)]
+            for t in threads:
+                t.start()
+            cpu_before = {name: cpu(p) for name, p in components.items()}
+            publishing.set()
+            publisher = threading.Thread(target=publish, daemon=True)
+            started = time.time()
+            publisher.start()
+            time.sleep(args.seconds)
+            publishing.clear()
+            publisher.join()
+            ended = time.time()
+            cpu_after = {name: cpu(p) for name, p in components.items()}
+            memory = {name: rss(p) for name, p in components.items()}
+            deadline = time.time() + 90
+            while time.time() < deadline and len(set(added) - set(searchable)) > 0:
+                time.sleep(0.5)
+            stop.set()
+            for t in threads:
+                t.join(5)
+        finally:
+            worker.terminate()
+            worker.wait(30)
+            log.close()
+
+        # ------------------------------------------------------------ figures
+        published = len(added)
+        found = [i for i in added if i in searchable]
+        in_window = [i for i in found if searchable[i] <= ended]
+        requests: dict[int, list[float]] = {}
+        for _, asked, when in server.requests:
+            if asked.startswith("/dyn/f"):
+                requests.setdefault(int(asked[6:]), []).append(when)
+        latencies = []
+        for ident in found:
+            feed, t_added = added[ident]
+            seen = next((t for t in requests.get(feed, []) if t >= t_added), None)
+            if seen is not None:
+                latencies.append(searchable[ident] - seen)
+        elapsed = ended - started
+        print(
+            f"{args.feeds} feeds, {args.rate:.0f} new items/s for {elapsed:.0f} s: {published} items published, "
+            f"{len(found)} searchable ({published - len(found)} missing after the drain)"
+        )
+        print(
+            f"sustained: {len(in_window) / elapsed:.0f} articles/s searchable while publishing "
+            f"({len(found) / max(1e-9, max(searchable[i] for i in found) - started) if found else 0:.0f}/s until the last one)"
+        )
+        if latencies:
+            print(
+                f"latency, first poll that saw the item -> searchable: p50 {statistics.median(latencies):.2f} s, "
+                f"p95 {percentile(latencies, 0.95):.2f} s, max {max(latencies):.2f} s"
+            )
+        print(f"{'component':<18} {'CPU (of one core)':>18} {'RSS MiB':>9}")
+        for name in components:
+            share = (cpu_after[name] - cpu_before[name]) / elapsed
+            print(f"{name:<18} {share:>17.0%} {memory[name]:>9.0f}")
+        peak_feeds = max((q[1] for q in queues), default=0)
+        peak_articles = max((q[2] for q in queues), default=0)
+        print(f"queue peaks: feeds {peak_feeds}, articles {peak_articles}")
+        busiest = max(components, key=lambda n: cpu_after[n] - cpu_before[n])
+        total_cpu = sum(cpu_after[n] - cpu_before[n] for n in components) / elapsed
+        limit = (
+            "article fetching and processing (the articles queue backs up)"
+            if peak_articles > 50
+            else "polling (the feeds queue backs up)"
+            if peak_feeds > args.feeds * 2
+            else "none of the queues backs up: the offered rate is handled"
+        )
+        print(
+            f"machine CPU used: {total_cpu:.0%} of 2 cores; busiest component: {busiest}; limiting stage: {limit}"
+        )
+        digest = hashlib.sha256("".join(sorted(found)).encode()).hexdigest()[:12]
+        print(f"(run {RUN}, {digest})")
+    templates.drop(client)
+    state.redis.flushdb()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

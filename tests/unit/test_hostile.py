@@ -1,0 +1,464 @@
+"""Hostile input: every case ends in a clear, specific outcome, within its time limit and
+with bounded memory, and nothing else is lost. docs/reliability.md lists the cases; a
+test below checks that it lists all of them."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from pipelines.alertquery import Compiler, QueryError
+from pipelines.article import RawArticle, RejectArticle
+from pipelines.feeds import NotAFeed, parse_feed
+from tests.feedserver import FeedServer
+from workers.config import build_pipeline
+from workers.http import Fetcher, FetchError, Refused
+from workers.settings import Settings
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
+CASES: dict[str, Callable[..., None]] = {}
+MEMORY_LIMIT = 300 * 2**20  # Python-side peak per case
+
+
+def case(func: Callable[..., None]) -> Callable[..., None]:
+    CASES[func.__name__.removeprefix("case_")] = func
+    return func
+
+
+@pytest.fixture(scope="module")
+def pipe():  # type: ignore[no-untyped-def]
+    return build_pipeline(Settings().config_dir)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[FeedServer]:
+    with FeedServer() as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def fetcher() -> Iterator[Fetcher]:
+    f = Fetcher(
+        Settings(
+            allow_private_addresses=["127.0.0.1/32"],
+            fetch_timeout=3,
+            max_feed_bytes=10 * 2**20,
+            max_page_bytes=5 * 2**20,
+        )
+    )
+    yield f
+    f.close()
+
+
+def rejected(pipe, raw: RawArticle, reason: str) -> RejectArticle:  # type: ignore[no-untyped-def]
+    with pytest.raises(RejectArticle) as info:
+        pipe.process(raw)
+    assert info.value.reason == reason and info.value.detail
+    return info.value
+
+
+# ------------------------------------------------------------------ feeds
+@case
+def case_billion_laughs_feed(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    lol = "".join(
+        f'<!ENTITY l{i} "&l{i - 1};&l{i - 1};&l{i - 1};&l{i - 1};&l{i - 1};&l{i - 1};&l{i - 1};&l{i - 1};&l{i - 1};&l{i - 1};">'
+        for i in range(1, 10)
+    )
+    data = f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY l0 "lol">{lol}]><rss version="2.0"><channel><title>&l9;</title><item><title>ok</title><link>http://x.example/1</link></item></channel></rss>'
+    try:
+        feed = parse_feed(data.encode())
+    except NotAFeed:
+        return
+    assert len(feed.title) < 10_000  # not 10^9 characters
+
+
+@case
+def case_external_entity_in_feed(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    data = b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY x SYSTEM "file:///etc/passwd">]><rss version="2.0"><channel><title>t</title><item><title>&x;</title><link>http://x.example/1</link></item></channel></rss>'
+    try:
+        feed = parse_feed(data)
+    except NotAFeed:
+        return
+    assert all("root:" not in item.title for item in feed.items)
+
+
+@case
+def case_external_dtd_in_feed(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    data = f'<?xml version="1.0"?><!DOCTYPE rss SYSTEM "{server.url("/status/500")}"><rss version="2.0"><channel><title>t</title><item><title>a</title><link>http://x.example/1</link></item></channel></rss>'.encode()
+    before = len(server.requests)
+    parse_feed(data)
+    assert len(server.requests) == before  # the parser fetched nothing
+
+
+@case
+def case_feed_with_100000_items(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    items = "".join(
+        f"<item><title>t{i}</title><link>http://x.example/{i}</link></item>" for i in range(100_000)
+    )
+    feed = parse_feed(
+        f'<rss version="2.0"><channel><title>x</title>{items}</channel></rss>'.encode(),
+        max_items=500,
+    )
+    assert (
+        len(feed.items) == 500
+        and feed.total_items == 100_000
+        and "only the first" in (feed.error or "")
+    )
+
+
+@case
+def case_truncated_feed(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    feed = parse_feed(
+        b'<rss version="2.0"><channel><title>x</title><item><title>kept</title><link>http://x.example/1</link></item><item><title>cut'
+    )
+    assert feed.error and feed.items[0].title == "kept"
+
+
+@case
+def case_html_instead_of_feed(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(NotAFeed, match="HTML page"):
+        parse_feed(b"<!DOCTYPE html><html><body><p>Parked domain</p></body></html>")
+
+
+@case
+def case_empty_body_as_feed(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(NotAFeed):
+        parse_feed(b"")
+
+
+@case
+def case_binary_garbage_as_feed(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(NotAFeed):
+        parse_feed(bytes(range(256)) * 100)
+
+
+@case
+def case_json_feed_with_wrong_shapes(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    feed = parse_feed(
+        b'{"version": "https://jsonfeed.org/version/1.1", "items": [1, "x", {"url": 5, "title": ["a"]}]}'
+    )
+    assert feed.error == "2 items were not objects" and feed.items[0].url is None
+    with pytest.raises(NotAFeed):
+        parse_feed(b'{"version": "https://jsonfeed.org/version/1.1", "items": {"not": "a list"}}')
+
+
+@case
+def case_nul_bytes_in_feed(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    feed = parse_feed(
+        b'<rss version="2.0"><channel><title>x\x00y</title><item><title>a\x00b</title><link>http://x.example/1</link></item></channel></rss>'
+    )
+    assert feed.error  # recorded; whatever survives is text
+
+
+@case
+def case_deeply_nested_feed(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    nested = "<x>" * 50_000 + "</x>" * 50_000
+    with contextlib.suppress(NotAFeed):
+        parse_feed(
+            f'<rss version="2.0"><channel><title>t</title>{nested}<item><title>a</title><link>http://x.example/1</link></item></channel></rss>'.encode()
+        )
+
+
+# ------------------------------------------------------------------ HTTP
+@case
+def case_gzip_bomb(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(FetchError, match="larger than"):
+        fetcher.get(server.url("/bomb"), max_bytes=10 * 2**20)
+
+
+@case
+def case_body_of_100_mb(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(FetchError, match="larger than"):
+        fetcher.get(server.url("/huge"), max_bytes=10 * 2**20)
+
+
+@case
+def case_endless_chunked_body(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(FetchError, match=r"larger than|deadline"):
+        fetcher.get(server.url("/endless"), max_bytes=10 * 2**20)
+
+
+@case
+def case_server_drips_a_byte_at_a_time(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    started = time.monotonic()
+    with pytest.raises(FetchError, match=r"deadline|timeout"):
+        fetcher.get(server.url("/slow"))
+    assert time.monotonic() - started < 3 + 1.5
+
+
+@case
+def case_redirect_to_loopback(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(Refused):
+        fetcher.get(server.url("/to?url=http://127.0.0.2:80/"))
+
+
+@case
+def case_redirect_to_cloud_metadata(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(Refused):
+        fetcher.get(server.url("/to?url=http://169.254.169.254/latest/meta-data/"))
+
+
+@case
+def case_redirect_to_ipv6_loopback(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(Refused):
+        fetcher.get(server.url("/to?url=http://[::1]:80/"))
+
+
+@case
+def case_redirect_to_unspecified_address(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(Refused):
+        fetcher.get(server.url("/to?url=http://0.0.0.0:80/"))
+
+
+@case
+def case_redirect_to_private_network(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(Refused):
+        fetcher.get(server.url("/to?url=http://192.168.1.1/"))
+
+
+@case
+def case_url_with_credentials(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(Refused, match="credentials"):
+        fetcher.get("https://user:secret@example.org/feed")
+
+
+@case
+def case_javascript_link(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(Refused, match="scheme"):
+        fetcher.get("javascript:alert(document.cookie)")
+
+
+@case
+def case_data_link(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(Refused, match="scheme"):
+        fetcher.get("data:text/html;base64,PHNjcmlwdD4=")
+
+
+@case
+def case_file_link(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(Refused, match="scheme"):
+        fetcher.get("file:///etc/passwd")
+
+
+@case
+def case_redirect_loop(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(FetchError, match="loop"):
+        fetcher.get(server.url("/loop"))
+
+
+@case
+def case_too_many_redirects(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(FetchError, match="redirects"):
+        fetcher.get(server.url("/redirect/9/feeds/rss-zh-hant.xml"))
+
+
+# ------------------------------------------------------------------ articles
+@case
+def case_invalid_utf8(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    doc = pipe.process(
+        RawArticle(content="烏克蘭局勢".encode() + b"\xff\xfe\xc3(" + "基輔報導".encode() * 30)
+    )
+    assert doc["lang"].startswith("zh")
+
+
+@case
+def case_gbk_page_declared_utf8(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    page = (
+        "<html><head><meta charset='utf-8'></head><body><p>"
+        + "习近平同普京通电话，双方就乌克兰局势交换意见。" * 5
+        + "</p></body></html>"
+    ).encode("gbk")
+    doc = pipe.process(RawArticle(content=page))
+    assert "习近平" in doc["body"]
+
+
+@case
+def case_big5_page_declared_latin1(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    page = (
+        "<html><body><p>"
+        + "外交部表示將持續關注烏克蘭戰事並提供人道援助。" * 5
+        + "</p></body></html>"
+    ).encode("big5")
+    doc = pipe.process(
+        RawArticle(content=page, headers={"Content-Type": "text/html; charset=iso-8859-1"})
+    )
+    assert "人道援助" in doc["body"]
+
+
+@case
+def case_10_mb_of_html_on_one_line(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    html = "<html><body><div>" + "<span>烏克蘭</span> word " * 480_000 + "</div></body></html>"
+    assert len(html) > 10_000_000 and "\n" not in html
+    try:
+        doc = pipe.process(RawArticle(html=html))
+        assert doc["char_count"] > 0
+    except RejectArticle as exc:
+        assert exc.reason == "too_large"
+
+
+@case
+def case_deeply_nested_html(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    html = (
+        "<div>" * 100_000
+        + "<p>"
+        + "Talks on Ukraine continued in Kyiv. " * 5
+        + "</p>"
+        + "</div>" * 100_000
+    )
+    doc = pipe.process(RawArticle(html=html))
+    assert "Kyiv" in doc["body"]
+
+
+@case
+def case_nul_bytes_in_text(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    doc = pipe.process(RawArticle(text="Putin\x00 met\x00 Xi in Samarkand.\x00", title="T\x00itle"))
+    assert "\x00" not in doc["body"] and doc["title"] == "Title"
+    assert {"putin", "xi_jinping"} <= {e["id"] for e in doc["entities"]}
+
+
+@case
+def case_zero_width_and_bidi_in_title(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    doc = pipe.process(
+        RawArticle(
+            title="\u202e普\u200b京\u202c訪問北京",
+            text="普\u200b京今天抵達北京，與習\u2060近平會談。",
+        )
+    )
+    assert doc["title"] == "普京訪問北京"
+    assert {"putin", "xi_jinping"} <= {e["id"] for e in doc["entities"]}
+
+
+@case
+def case_date_in_year_1246(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    rejected(
+        pipe, RawArticle(text="A chronicle entry.", published_at="1246-05-01T00:00:00Z"), "bad_date"
+    )
+
+
+@case
+def case_date_in_year_2999(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    rejected(
+        pipe, RawArticle(text="From the future.", published_at="2999-01-01T00:00:00Z"), "bad_date"
+    )
+
+
+@case
+def case_impossible_date_beside_a_good_one(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    html = "<html><head><meta property='article:published_time' content='2023-05-01T10:00:00Z'></head><body><p>Talks on Ukraine continued in Kyiv today.</p></body></html>"
+    doc = pipe.process(RawArticle(html=html, published_at="2999-01-01T00:00:00Z"))
+    assert doc["published_at"].startswith("2023-05-01") and doc["published_at_source"] == "meta"
+
+
+@case
+def case_empty_article(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    rejected(
+        pipe,
+        RawArticle(html="<html><body><nav>Home | World</nav><footer>©</footer></body></html>"),
+        "empty_body",
+    )
+
+
+@case
+def case_binary_file_as_article(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    rejected(pipe, RawArticle(content=b"\x89PNG\r\n\x1a\n" + b"\x00" * 4000), "undecodable")
+
+
+@case
+def case_100000_mentions(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    doc = pipe.process(RawArticle(text="普京" * 100_000))
+    assert doc["entities"][0]["id"] == "putin" and doc["entities"][0]["count"] == 100_000
+
+
+@case
+def case_one_megabyte_token(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    doc = pipe.process(RawArticle(text="a" * 1_000_000 + " Kyiv"))
+    assert "kyiv" in {e["id"] for e in doc["entities"]}
+
+
+@case
+def case_text_larger_than_the_limit(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    rejected(pipe, RawArticle(text="x " * 1_500_000), "too_large")
+
+
+@case
+def case_only_punctuation(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    doc = pipe.process(RawArticle(text="。，！？……——" * 100))
+    assert doc["keywords"] == [] and doc["entities"] == []
+
+
+@case
+def case_script_injection_in_article(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    doc = pipe.process(
+        RawArticle(
+            html="<html><body><script>alert(1)</script><p>Talks on Ukraine continued in Kyiv on Monday.</p><img src=x onerror=alert(2)></body></html>"
+        )
+    )
+    assert "alert" not in doc["body"]
+
+
+# ------------------------------------------------------------------ alert queries
+def _compiler(pipe) -> Compiler:  # type: ignore[no-untyped-def]
+    return Compiler(
+        segment=lambda t: [x.text for x in pipe.segmenter.tokens(t)],
+        entity_ids=frozenset(pipe.catalogue.entities),
+    )
+
+
+@case
+def case_query_with_leading_wildcards(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(QueryError, match="wildcard"):
+        _compiler(pipe).compile("*a*")
+
+
+@case
+def case_query_with_many_wildcards(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(QueryError, match="wildcards"):
+        _compiler(pipe).compile(" ".join(f"word{i}*" for i in range(20)))
+
+
+@case
+def case_query_with_thousands_of_terms(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(QueryError, match="terms"):
+        _compiler(pipe).compile(" OR ".join(f"w{i}" for i in range(5000)))
+
+
+@case
+def case_query_nested_deeply(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(QueryError, match="nested"):
+        _compiler(pipe).compile("(" * 500 + "a" + ")" * 500)
+
+
+@case
+def case_query_with_huge_proximity(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(QueryError, match="wider"):
+        _compiler(pipe).compile('"a b"~100000')
+
+
+@case
+def case_query_with_regex_and_script_characters(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    dsl = _compiler(pipe).compile('"<script>" OR [a-z]+ OR \\\\x')
+    assert "bool" in dsl  # plain words: no regex or script reaches the engine
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_hostile(name: str, pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    tracemalloc.start()
+    try:
+        CASES[name](pipe, server, fetcher)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < MEMORY_LIMIT, f"{name}: {peak / 2**20:.0f} MiB"
+
+
+def test_the_reliability_table_lists_every_case() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    missing = [name for name in CASES if f"`{name}`" not in text]
+    assert not missing, missing
+    assert len(CASES) >= 40
