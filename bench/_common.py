@@ -43,3 +43,24 @@ def quiet_jieba():  # type: ignore[no-untyped-def]
     jieba.setLogLevel(logging.WARNING)
     jieba.initialize()
     return jieba
+
+
+def services():  # type: ignore[no-untyped-def]
+    """(settings, state, search client) for the local stack, with the bench's Redis DB emptied
+    and the index templates applied; exits with status 2 and a hint when a service is down."""
+    from workers.search import templates
+    from workers.search.client import connect
+    from workers.settings import get_settings
+    from workers.state import State
+
+    settings = get_settings()
+    state = State(settings)
+    try:
+        state.redis.ping()
+        client = connect(settings)
+    except Exception as exc:
+        print(f"services not reachable ({exc}); run `make services` first", file=sys.stderr)
+        raise SystemExit(2) from exc
+    state.redis.flushdb()
+    templates.apply(client)
+    return settings, state, client

@@ -21,7 +21,6 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -39,7 +38,8 @@ os.environ.update(
     MEDIAMON_FEEDS_FILE=str(ROOT / "tests" / "data" / "feeds" / "empty.yaml"),
 )
 
-from bench._common import DEFAULT_DATA  # noqa: E402
+from bench._common import DEFAULT_DATA, services  # noqa: E402
+from tests.processes import start_worker  # noqa: E402
 from tests.webhooks import Receiver  # noqa: E402
 
 
@@ -80,20 +80,8 @@ def main() -> int:
     from workers.alerts import AlertRule, Rules, compile_rule
     from workers.config import build_pipeline
     from workers.search import templates
-    from workers.search.client import connect
-    from workers.settings import get_settings
-    from workers.state import State
 
-    settings = get_settings()
-    state = State(settings)
-    try:
-        state.redis.ping()
-        client = connect(settings)
-    except Exception as exc:
-        print(f"services not reachable ({exc}); run `make services` first", file=sys.stderr)
-        return 2
-    state.redis.flushdb()
-    templates.apply(client)
+    settings, state, client = services()
     pipeline = build_pipeline(settings.config_dir)
     corpus = texts(args.zaobao, max(args.articles, 100) + 100)
     worker = None
@@ -110,30 +98,12 @@ def main() -> int:
                 ),
                 new=True,
             )
-            log = open(ROOT / ".state" / "bench-alerts-worker.log", "wb")  # noqa: SIM115
-            worker = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "workers.app",
-                    "worker",
-                    "-Q",
-                    "articles,alerts",
-                    "-c",
-                    "2",
-                    "-n",
-                    f"bench-{RUN}@%h",
-                    "--without-mingle",
-                    "--without-gossip",
-                    "--loglevel",
-                    "WARNING",
-                ],
-                cwd=ROOT,
-                env=os.environ.copy(),
-                stdout=log,
-                stderr=subprocess.STDOUT,
+            worker = start_worker(
+                f"bench-{RUN}",
+                ROOT / ".state" / "bench-alerts-worker.log",
+                queues="articles,alerts",
+                loglevel="WARNING",
+                mode="wb",
             )
             time.sleep(4)
             from workers.staging import to_payload

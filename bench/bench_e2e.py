@@ -22,7 +22,6 @@ import hashlib
 import os
 import random
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -45,7 +44,9 @@ os.environ.update(
 
 import psutil  # noqa: E402
 
+from bench._common import services  # noqa: E402
 from tests.feedserver import FeedServer  # noqa: E402
+from tests.processes import start_worker  # noqa: E402
 
 SENTENCES = [
     line.strip()
@@ -102,20 +103,8 @@ def main() -> int:
     from workers.feedstore import FeedConfig
     from workers.polling import poll_feed, store
     from workers.search import templates
-    from workers.search.client import connect
-    from workers.settings import get_settings
-    from workers.state import State
 
-    settings = get_settings()
-    state = State(settings)
-    try:
-        state.redis.ping()
-        client = connect(settings)
-    except Exception as exc:
-        print(f"services not reachable ({exc}); run `make services` first", file=sys.stderr)
-        return 2
-    state.redis.flushdb()
-    templates.apply(client)
+    settings, state, client = services()
     articles = client.index_name("articles")
 
     added: dict[str, tuple[int, float]] = {}  # doc id -> (feed, time published)
@@ -174,30 +163,12 @@ def main() -> int:
                 queues.append((now, state.redis.llen("feeds"), state.redis.llen("articles")))
                 time.sleep(0.25)
 
-        log = open(ROOT / ".state" / "bench-e2e-worker.log", "wb")  # noqa: SIM115
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "workers.app",
-                "worker",
-                "-Q",
-                "feeds,articles,alerts",
-                "-c",
-                str(args.concurrency),
-                "-n",
-                f"bench-{RUN}@%h",
-                "--without-mingle",
-                "--without-gossip",
-                "--loglevel",
-                "WARNING",
-            ],
-            cwd=ROOT,
-            env=os.environ.copy(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
+        worker = start_worker(
+            f"bench-{RUN}",
+            ROOT / ".state" / "bench-e2e-worker.log",
+            concurrency=args.concurrency,
+            loglevel="WARNING",
+            mode="wb",
         )
         components = {"worker": psutil.Process(worker.pid), "bench+feed server": psutil.Process()}
         for name, pidfile in (
@@ -251,7 +222,6 @@ def main() -> int:
         finally:
             worker.terminate()
             worker.wait(30)
-            log.close()
 
         # ------------------------------------------------------------ figures
         published = len(added)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import subprocess
 import sys
 import time
 import uuid
@@ -41,6 +40,7 @@ os.environ.update(
 import psutil  # noqa: E402
 
 from tests.feedserver import FeedServer  # noqa: E402
+from tests.processes import start_worker  # noqa: E402
 
 
 def feed_xml(feed: int, first: int, items: int = 20) -> str:
@@ -58,11 +58,15 @@ def feed_xml(feed: int, first: int, items: int = 20) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--feeds", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument(
+        "--rounds", type=int, default=4, help="rounds of polls; the first (cold) is not averaged"
+    )
     parser.add_argument(
         "--changed", type=float, default=0.3, help="share of feeds with a new item per round"
     )
     args = parser.parse_args()
+    if args.rounds < 2:
+        parser.error("--rounds must be at least 2: the first round warms up and is left out")
 
     from workers.feedstore import FeedConfig
     from workers.polling import poll_feed, store
@@ -85,30 +89,13 @@ def main() -> int:
             store().upsert(
                 FeedConfig(id=f"f{i}", url=server.url(f"/dyn/f{i}"), adaptive=False, interval=86400)
             )
-        log = open(ROOT / ".state" / "bench-polling-worker.log", "wb")  # noqa: SIM115
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "workers.app",
-                "worker",
-                "-Q",
-                "feeds",
-                "-P",
-                "solo",
-                "-n",
-                f"bench-{RUN}@%h",
-                "--without-mingle",
-                "--without-gossip",
-                "--loglevel",
-                "WARNING",
-            ],
-            cwd=ROOT,
-            env=os.environ.copy(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
+        worker = start_worker(
+            f"bench-{RUN}",
+            ROOT / ".state" / "bench-polling-worker.log",
+            queues="feeds",
+            pool="solo",
+            loglevel="WARNING",
+            mode="wb",
         )
         try:
             proc = psutil.Process(worker.pid)
@@ -159,7 +146,6 @@ def main() -> int:
         finally:
             worker.terminate()
             worker.wait(30)
-            log.close()
             state.redis.flushdb()
     return 0
 

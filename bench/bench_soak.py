@@ -11,8 +11,6 @@ warm-up (MiB per hour; about zero means no growth), with the articles indexed.
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import threading
 import time
@@ -23,6 +21,7 @@ import psutil
 
 from bench import bench_e2e as e2e
 from tests.feedserver import FeedServer
+from tests.processes import start_worker
 
 
 def slope(points: list[tuple[float, float]]) -> float:
@@ -90,30 +89,12 @@ def main() -> int:
                 time.sleep(2)
 
         root = Path(e2e.ROOT)
-        log = open(root / ".state" / "bench-soak-worker.log", "wb")  # noqa: SIM115
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "workers.app",
-                "worker",
-                "-Q",
-                "feeds,articles,alerts",
-                "-c",
-                "4",
-                "-n",
-                f"soak-{e2e.RUN}@%h",
-                "--without-mingle",
-                "--without-gossip",
-                "--loglevel",
-                "WARNING",
-            ],
-            cwd=root,
-            env=os.environ.copy(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
+        worker = start_worker(
+            f"soak-{e2e.RUN}",
+            root / ".state" / "bench-soak-worker.log",
+            concurrency=4,
+            loglevel="WARNING",
+            mode="wb",
         )
         samples: list[tuple[float, float]] = []
         try:
@@ -139,7 +120,6 @@ def main() -> int:
             stop.set()
             worker.terminate()
             worker.wait(60)
-            log.close()
     steady = [(m / 60, r) for m, r in samples if m >= args.warmup]
     first, last = (steady[0][1], steady[-1][1]) if steady else (0.0, 0.0)
     print(

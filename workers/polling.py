@@ -23,11 +23,17 @@ from workers.app import app, settings
 from workers.config import build_pipeline
 from workers.feedstore import FeedConfig, FeedStore
 from workers.http import Fetcher, FetchError, Refused
-from workers.indexer import Rejection, index_batch, record_rejections
+from workers.indexer import Rejection
 from workers.politeness import Politeness
 from workers.robots import Robots
 from workers.search.client import SearchError
-from workers.tasks import RecordingTask, TransientSearchError, search_client, state
+from workers.tasks import (
+    INDEXING_TASK,
+    RecordingTask,
+    index_and_record,
+    search_client,
+    state,
+)
 
 log = logging.getLogger(__name__)
 
@@ -272,16 +278,7 @@ def _queue_items(feed: FeedConfig, items: list[FeedItem]) -> tuple[int, int]:
 
 
 # ------------------------------------------------------------------ articles
-@app.task(
-    name="mediamon.fetch_articles",
-    base=RecordingTask,
-    bind=True,
-    autoretry_for=(TransientSearchError,),
-    retry_backoff=2,
-    retry_backoff_max=120,
-    retry_jitter=True,
-    max_retries=20,
-)
+@app.task(name="mediamon.fetch_articles", **INDEXING_TASK)
 def fetch_articles(self: Task, keys: list[str]) -> dict[str, Any]:
     """Fetch the pages of staged feed items, process them, bulk-index the batch."""
     pipeline = build_pipeline(settings.config_dir)
@@ -312,16 +309,7 @@ def fetch_articles(self: Task, keys: list[str]) -> dict[str, Any]:
             docs.append(doc)
         marks[payload["doc_id"]] = payload["fingerprint"]
         done_keys.append(key)
-    try:
-        client = search_client()
-        result = index_batch(client, state(), docs)
-    except SearchError as exc:
-        if exc.transient:
-            state().count(retried=1)
-            raise TransientSearchError(str(exc)) from exc
-        raise
-    rejected += result.rejected
-    record_rejections(client, state(), rejected)
+    result, rejected = index_and_record(docs, rejected)
     store().mark_seen(marks, ttl=settings.seen_ttl)
     state().count(indexed=len(result.created), updated=len(result.updated))
     state().unstage(done_keys)

@@ -12,7 +12,7 @@ from pipelines.article import RawArticle, RejectArticle
 from pipelines.ids import doc_id
 from workers.app import app, settings
 from workers.config import build_pipeline
-from workers.indexer import Rejection, index_batch, record_rejections
+from workers.indexer import BulkResult, Rejection, index_batch, record_rejections
 from workers.search.client import SearchClient, SearchError, connect
 from workers.staging import raw_from_payload
 from workers.state import State
@@ -47,16 +47,20 @@ class RecordingTask(Task):
         state().count(failed=1)
 
 
-@app.task(
-    name="mediamon.process_articles",
-    base=RecordingTask,
-    bind=True,
-    autoretry_for=(TransientSearchError,),
-    retry_backoff=2,
-    retry_backoff_max=120,
-    retry_jitter=True,
-    max_retries=20,
-)
+# Options of the tasks that bulk-index: an unreachable engine is retried with exponential
+# backoff (2 s doubling to 2 min between tries, with jitter) for about half an hour.
+INDEXING_TASK: dict[str, Any] = {
+    "base": RecordingTask,
+    "bind": True,
+    "autoretry_for": (TransientSearchError,),
+    "retry_backoff": 2,
+    "retry_backoff_max": 120,
+    "retry_jitter": True,
+    "max_retries": 20,
+}
+
+
+@app.task(name="mediamon.process_articles", **INDEXING_TASK)
 def process_articles(self: Task, keys: list[str]) -> dict[str, Any]:
     """Staged payloads -> pipeline -> one bulk request. Idempotent: ids are URL hashes."""
     pipeline = build_pipeline(settings.config_dir)
@@ -73,17 +77,7 @@ def process_articles(self: Task, keys: list[str]) -> dict[str, Any]:
             docs.append(pipeline.process(raw))
         except RejectArticle as exc:
             rejected.append(_rejection(payload, exc))
-    try:
-        client = search_client()
-        result = index_batch(client, state(), docs)
-    except SearchError as exc:
-        if exc.transient:
-            state().count(retried=1)
-            log.warning("search engine unavailable, retrying: %s", exc)
-            raise TransientSearchError(str(exc)) from exc
-        raise
-    rejected += result.rejected
-    record_rejections(client, state(), rejected)
+    result, rejected = index_and_record(docs, rejected)
     state().count(indexed=len(result.created), duplicate=len(result.updated))
     state().unstage(keys)
     summary = {
@@ -100,6 +94,28 @@ def process_articles(self: Task, keys: list[str]) -> dict[str, Any]:
         extra={k: v for k, v in summary.items() if k != "ids" and k != "rejected"},
     )
     return summary
+
+
+def index_and_record(
+    docs: list[dict[str, Any]], rejected: list[Rejection]
+) -> tuple[BulkResult, list[Rejection]]:
+    """One bulk request for a batch, then its rejections (the pipeline's and the engine's).
+
+    An engine that is down or overloaded raises TransientSearchError, which the indexing
+    tasks retry with backoff; nothing of the batch is unstaged before this returns.
+    """
+    try:
+        client = search_client()
+        result = index_batch(client, state(), docs)
+    except SearchError as exc:
+        if exc.transient:
+            state().count(retried=1)
+            log.warning("search engine unavailable, retrying: %s", exc)
+            raise TransientSearchError(str(exc)) from exc
+        raise
+    rejected = rejected + result.rejected
+    record_rejections(client, state(), rejected)
+    return result, rejected
 
 
 def _rejection(payload: dict[str, Any], exc: RejectArticle) -> Rejection:

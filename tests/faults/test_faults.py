@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
@@ -14,6 +13,7 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.integration.conftest import refresh, stop_worker, wait_until
+from tests.processes import start_worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SERVICES = ROOT / "devstack" / "services.sh"
@@ -21,32 +21,8 @@ SERVICES = ROOT / "devstack" / "services.sh"
 
 def _worker(name: str, *, concurrency: int = 1, visibility: int = 30) -> subprocess.Popen[bytes]:
     env = {**os.environ, "MEDIAMON_VISIBILITY_TIMEOUT": str(visibility)}
-    with open(ROOT / ".state" / f"test-fault-worker-{name}.log", "ab") as log:
-        return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "workers.app",
-                "worker",
-                "-Q",
-                "feeds,articles,alerts",
-                "-c",
-                str(concurrency),
-                "-n",
-                f"{name}@%h",
-                "--without-mingle",
-                "--without-gossip",
-                "--loglevel",
-                "INFO",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    log = ROOT / ".state" / f"test-fault-worker-{name}.log"
+    return start_worker(name, log, concurrency=concurrency, env=env)
 
 
 def _enqueue(prefix: str, count: int, batch: int = 10) -> list[str]:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
 import pytest
 
+from tests import processes
 from tests.conftest import ROOT
 
 
@@ -62,55 +62,12 @@ def search(settings, redis_client):  # type: ignore[no-untyped-def]
 
 
 def start_worker(name: str, queues: str = "feeds,articles,alerts") -> subprocess.Popen[bytes]:
-    with open(ROOT / ".state" / f"test-worker-{name}.log", "ab") as log:
-        return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "workers.app",
-                "worker",
-                "-Q",
-                queues,
-                "-c",
-                "2",
-                "-n",
-                f"{name}@%h",
-                "--without-mingle",
-                "--without-gossip",
-                "--loglevel",
-                "INFO",
-            ],
-            cwd=ROOT,
-            env=os.environ.copy(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    return processes.start_worker(name, ROOT / ".state" / f"test-worker-{name}.log", queues=queues)
 
 
 def start_beat(name: str) -> subprocess.Popen[bytes]:
-    with open(ROOT / ".state" / f"test-beat-{name}.log", "ab") as log:
-        return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "workers.app",
-                "beat",
-                "--loglevel",
-                "INFO",
-                "-s",
-                str(ROOT / ".state" / f"test-beat-{name}.db"),
-            ],
-            cwd=ROOT,
-            env=os.environ.copy(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    state = ROOT / ".state"
+    return processes.start_beat(state / f"test-beat-{name}.db", state / f"test-beat-{name}.log")
 
 
 def wait_until(predicate, timeout: float = 30.0, interval: float = 0.2):  # type: ignore[no-untyped-def]
