@@ -32,41 +32,21 @@ from hashlib import md5
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from tests.localserver import LocalServer
+
 DATA = Path(__file__).resolve().parent / "data"
 SHARED_FEEDS = Path(__file__).resolve().parents[2] / "shared" / "data" / "feeds"
 FEEDS = DATA / "feeds"
 TYPES = {".xml": "application/rss+xml", ".json": "application/feed+json", ".html": "text/html"}
 
 
-class _QuietServer(http.server.ThreadingHTTPServer):
-    """Clients that hang up early (fetch caps, deadlines) are expected here, not errors."""
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)  # type: ignore[arg-type]
-
-
-class FeedServer:
+class FeedServer(LocalServer):
     def __init__(self, port: int = 0) -> None:
         self.dynamic: dict[str, tuple[bytes, str]] = {}
         self.requests: list[tuple[str, str, float]] = []
         self.robots = ""
         self.generator: Callable[[str], bytes] | None = None  # serves /gen/... when set
-        self.httpd = _QuietServer(("127.0.0.1", port), _handler(self))
-        self.httpd.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> FeedServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def url(self, path: str) -> str:
-        return self.base + path
+        super().__init__(_handler(self), port)
 
     def set(self, name: str, body: str | bytes, content_type: str = "application/rss+xml") -> None:
         data = body.encode() if isinstance(body, str) else body

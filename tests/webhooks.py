@@ -10,27 +10,15 @@ import http.server
 import threading
 import time
 
+from tests.localserver import LocalServer
 
-class Receiver:
+
+class Receiver(LocalServer):
     def __init__(self) -> None:
         self.received: list[tuple[str, dict[str, str], bytes, float]] = []
         self.failures: dict[str, int] = {}
         self.event = threading.Condition()
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self.httpd.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> Receiver:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def url(self, path: str) -> str:
-        return self.base + path
+        super().__init__(_handler(self))
 
     def on(self, path: str) -> list[tuple[str, dict[str, str], bytes, float]]:
         return [r for r in self.received if r[0] == path]
