@@ -13,7 +13,10 @@ from collections import Counter
 
 import numpy as np
 
-_HASHES: dict[str, int] = {}  # token -> 64-bit hash; bounded below
+# token -> 64-bit hash. A long-running worker sees an endless tail of new tokens (numbers,
+# names), so the memo is emptied when it would pass MEMO_TOKENS: about 10 MiB at the most.
+MEMO_TOKENS = 100_000
+_HASHES: dict[str, int] = {}
 
 
 def _hash(token: str) -> int:
@@ -25,7 +28,7 @@ def simhash(tokens: list[str] | Counter[str]) -> int:
     if not counts:
         return 0
     missing = counts.keys() - _HASHES.keys()
-    if len(_HASHES) + len(missing) > 500_000:
+    if len(_HASHES) + len(missing) > MEMO_TOKENS:
         _HASHES.clear()
         missing = set(counts)
     _HASHES.update(zip(missing, map(_hash, missing), strict=True))

@@ -22,6 +22,7 @@ from pipelines.normalize import fold, normalize
 
 _CJK_WORD = re.compile(r"^[\u3400-\u9fff\uf900-\ufaff]+$")
 _LATIN_WORD = re.compile(r"^[a-z][a-z'\-]{2,}$")
+MEMO_TOKENS = 100_000  # judged tokens kept per process (emptied beyond: bounded memory)
 
 
 @dataclass
@@ -50,7 +51,7 @@ class KeywordModel:
     def weight(self, token: str) -> float:
         known = self._weights.get(token)
         if known is None:
-            if len(self._weights) > 500_000:
+            if len(self._weights) >= MEMO_TOKENS:
                 self._weights.clear()
             known = self._weights[token] = self._idf_of(token) if self._judge(token) else 0.0
         return known
