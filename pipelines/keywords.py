@@ -53,8 +53,11 @@ class KeywordModel:
         if known is None:
             if len(self._weights) >= MEMO_TOKENS:
                 self._weights.clear()
-            known = self._weights[token] = self._idf_of(token) if self._judge(token) else 0.0
+            known = self._weights[token] = self._judged(token)
         return known
+
+    def _judged(self, token: str) -> float:
+        return self._idf_of(token) if self._judge(token) else 0.0
 
     def candidate(self, token: str) -> bool:
         return self.weight(token) > 0.0
@@ -63,8 +66,12 @@ class KeywordModel:
         """The k tokens (a list, or their counts) with the highest tf·idf, best first."""
         counts = tokens if isinstance(tokens, Counter) else Counter(tokens)
         weights = self._weights
-        for token in counts.keys() - weights.keys():
-            self.weight(token)
+        missing = counts.keys() - weights.keys()
+        if missing:
+            if len(weights) + len(missing) > MEMO_TOKENS:
+                weights.clear()  # before judging: every token of this article must stay
+                missing = set(counts)
+            weights.update(zip(missing, map(self._judged, missing), strict=True))
         selected = list(filter(weights.__getitem__, counts))
         if not selected:
             return []

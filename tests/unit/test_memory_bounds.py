@@ -21,3 +21,13 @@ def test_keyword_judgements_are_bounded() -> None:
         if n % 1_000 == 0:
             assert len(model._weights) <= keywords.MEMO_TOKENS
     assert model.weight("俄罗斯") == 8.0
+
+
+def test_an_article_that_fills_the_keyword_memo_keeps_all_its_tokens() -> None:
+    model = keywords.KeywordModel({"北约": 9.0, "俄罗斯": 8.0}, frozenset(), 10.0)
+    for n in range(keywords.MEMO_TOKENS - 2):
+        model.weight(f"word{n}")
+    article = ["北约", "北约", "俄罗斯", "乌克兰", "基辅"]
+    # 北约 2 x 9.0; unknown words the default 10.0 (ties in code-point order); 俄罗斯 8.0
+    assert model.extract(article, k=4) == ["北约", "乌克兰", "基辅", "俄罗斯"]
+    assert len(model._weights) <= keywords.MEMO_TOKENS
