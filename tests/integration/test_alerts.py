@@ -118,6 +118,37 @@ def test_immediate_alert_arrives_signed(search, worker, receiver: Receiver, tmp_
     assert delivered[0]["delivery"]["webhook"]["attempts"] == 1
 
 
+def test_slack_compatible_message(search, worker, receiver: Receiver, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _add("t-slack", "-q", "普京 AND 乌克兰", "--slack", receiver.url("/ok/slack"))
+    _ingest(
+        tmp_path,
+        [
+            {
+                "url": "https://news.example.org/slack/1",
+                "title": "习近平同普京会谈",
+                "text": XI_PUTIN.format(n=23),
+                "source": "outlet-s",
+            }
+        ],
+    )
+    _, headers, body, _ = wait_until(
+        lambda: receiver.on("/ok/slack") and receiver.on("/ok/slack")[0], 20
+    )
+    assert headers["content-type"] == "application/json"
+    message = json.loads(body)
+    link = "<https://news.example.org/slack/1|习近平同普京会谈>"
+    assert link in message["text"] and "outlet-s" in message["text"]
+    section = message["blocks"][0]
+    assert section["type"] == "section" and section["text"]["type"] == "mrkdwn"
+    assert link in section["text"]["text"]
+    delivered = wait_until(
+        lambda: (
+            (e := _events(search, "t-slack")) and e[0]["delivery"]["slack"]["status"] == "delivered"
+        )
+    )
+    assert delivered
+
+
 def test_the_same_story_from_a_second_outlet_does_not_alert_twice(
     search, worker, receiver: Receiver, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
