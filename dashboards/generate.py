@@ -292,28 +292,11 @@ def _share(col: str, topic: str) -> dict[str, Any]:
     formula = f"count(kql='topics : \"{topic}\"') / count()"
     x0, x1, x2 = f"{col}X0", f"{col}X1", f"{col}X2"
     part = f"Part of {formula}"
+    share_of = {**_count(x0)[x0], "label": part}
+    share_of["filter"] = {"query": f'topics : "{topic}"', "language": "kuery"}
     return {
-        x0: {
-            "label": part,
-            "dataType": "number",
-            "operationType": "count",
-            "isBucketed": False,
-            "scale": "ratio",
-            "sourceField": "___records___",
-            "filter": {"query": f'topics : "{topic}"', "language": "kuery"},
-            "params": {"emptyAsNull": False},
-            "customLabel": True,
-        },
-        x1: {
-            "label": part,
-            "dataType": "number",
-            "operationType": "count",
-            "isBucketed": False,
-            "scale": "ratio",
-            "sourceField": "___records___",
-            "params": {"emptyAsNull": False},
-            "customLabel": True,
-        },
+        x0: share_of,
+        x1: {**_count(x1)[x1], "label": part},
         x2: {
             "label": part,
             "dataType": "number",

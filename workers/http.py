@@ -16,7 +16,8 @@ from __future__ import annotations
 import ipaddress
 import socket
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
@@ -224,14 +225,8 @@ class Fetcher:
         if _is_ip(host) and not address_allowed(host, self.allowed):
             raise Refused(f"{host} is not a public address", url)
         started = time.monotonic()
-        try:
+        with _translated_errors(url):
             resp = self.client.post(url, content=body, headers=headers, timeout=timeout)
-        except httpx.TimeoutException as exc:
-            raise FetchError("transient", f"timeout: {type(exc).__name__}", url=url) from exc
-        except httpx.TransportError as exc:
-            if isinstance(exc.__cause__, _GuardRefusal):
-                raise Refused(str(exc.__cause__), url) from exc
-            raise FetchError("transient", f"{type(exc).__name__}: {exc}", url=url) from exc
         elapsed = time.monotonic() - started
         result = Response(url, resp.status_code, _headers(resp), resp.content[:65536], elapsed)
         if resp.status_code in REDIRECTS:
@@ -252,44 +247,54 @@ class Fetcher:
         if remaining <= 0:
             raise FetchError("transient", "deadline passed before the request", url=url)
         timeout = httpx.Timeout(min(10.0, remaining), connect=min(10.0, remaining))
-        try:
-            with self.client.stream(
+        with (
+            _translated_errors(url),
+            self.client.stream(
                 "GET", url, headers={"Accept": accept, **headers}, timeout=timeout
-            ) as resp:
-                chunks, size = [], 0
-                if resp.status_code in REDIRECTS or resp.status_code == 304:
-                    return Response(url, resp.status_code, _headers(resp), b"", 0.0)
-                for chunk in resp.iter_bytes():
-                    size += len(chunk)
-                    if size > cap:
-                        raise FetchError(
-                            "permanent",
-                            f"body larger than {cap} bytes",
-                            status=resp.status_code,
-                            url=url,
-                        )
-                    chunks.append(chunk)
-                    if time.monotonic() > deadline:
-                        raise FetchError(
-                            "transient",
-                            f"slower than the {self.settings.fetch_timeout:.0f}s deadline",
-                            url=url,
-                        )
-                result = Response(url, resp.status_code, _headers(resp), b"".join(chunks), 0.0)
-        except _GuardRefusal as exc:
-            raise Refused(str(exc), url) from exc
-        except httpx.TimeoutException as exc:
-            raise FetchError("transient", f"timeout: {type(exc).__name__}", url=url) from exc
-        except httpx.DecodingError as exc:
-            raise FetchError("permanent", f"cannot decode the body: {exc}", url=url) from exc
-        except httpx.TransportError as exc:
-            # httpx re-raises httpcore's errors "from" them: the guard's refusal is the cause
-            if isinstance(exc.__cause__, _GuardRefusal):
-                raise Refused(str(exc.__cause__), url) from exc
-            raise FetchError("transient", f"{type(exc).__name__}: {exc}", url=url) from exc
+            ) as resp,
+        ):
+            chunks, size = [], 0
+            if resp.status_code in REDIRECTS or resp.status_code == 304:
+                return Response(url, resp.status_code, _headers(resp), b"", 0.0)
+            for chunk in resp.iter_bytes():
+                size += len(chunk)
+                if size > cap:
+                    raise FetchError(
+                        "permanent",
+                        f"body larger than {cap} bytes",
+                        status=resp.status_code,
+                        url=url,
+                    )
+                chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise FetchError(
+                        "transient",
+                        f"slower than the {self.settings.fetch_timeout:.0f}s deadline",
+                        url=url,
+                    )
+            result = Response(url, resp.status_code, _headers(resp), b"".join(chunks), 0.0)
         if result.status >= 400:
             raise _status_error(result)
         return result
+
+
+@contextmanager
+def _translated_errors(url: str) -> Iterator[None]:
+    """httpx's failures as the fetcher's: refusals by the address guard, timeouts (transient),
+    undecodable bodies (permanent), other transport failures (transient)."""
+    try:
+        yield
+    except _GuardRefusal as exc:
+        raise Refused(str(exc), url) from exc
+    except httpx.TimeoutException as exc:
+        raise FetchError("transient", f"timeout: {type(exc).__name__}", url=url) from exc
+    except httpx.DecodingError as exc:
+        raise FetchError("permanent", f"cannot decode the body: {exc}", url=url) from exc
+    except httpx.TransportError as exc:
+        # httpx re-raises httpcore's errors "from" them: the guard's refusal is the cause
+        if isinstance(exc.__cause__, _GuardRefusal):
+            raise Refused(str(exc.__cause__), url) from exc
+        raise FetchError("transient", f"{type(exc).__name__}: {exc}", url=url) from exc
 
 
 def _headers(resp: httpx.Response) -> dict[str, str]:
