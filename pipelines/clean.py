@@ -151,6 +151,122 @@ class _Prefiltered:
         return self.regex.match(text, start, end)
 
 
+class _Anchored:
+    """A regex every match of which starts with one of a few characters (most span rules
+    start with [（(]): str.find jumps to those characters and the regex is tried there
+    only, instead of at every position of the text."""
+
+    def __init__(self, pattern: re.Pattern[str], firsts: str):
+        self.regex = pattern
+        self.pattern = pattern.pattern
+        self.firsts = firsts
+
+    def _candidates(self, text: str) -> list[int]:
+        found: list[int] = []
+        for ch in self.firsts:
+            index = text.find(ch)
+            while index != -1:
+                found.append(index)
+                index = text.find(ch, index + 1)
+        if len(self.firsts) > 1:
+            found.sort()
+        return found
+
+    def finditer(self, text: str) -> list[re.Match[str]]:
+        """Leftmost, non-overlapping matches, as ``re.finditer`` finds them."""
+        out: list[re.Match[str]] = []
+        end = 0
+        match_at = self.regex.match
+        for index in self._candidates(text):
+            if index < end:
+                continue
+            match = match_at(text, index)
+            if match:
+                out.append(match)
+                end = max(match.end(), index + 1)
+        return out
+
+    def search(self, text: str) -> re.Match[str] | None:
+        match_at = self.regex.match
+        for index in self._candidates(text):
+            if match := match_at(text, index):
+                return match
+        return None
+
+    def sub(self, replacement: str, text: str) -> str:
+        if replacement:
+            return self.regex.sub(replacement, text)
+        return _cut_out(text, self.finditer(text))
+
+    def match(self, text: str, start: int, end: int) -> re.Match[str] | None:
+        return self.regex.match(text, start, end)
+
+
+def _cut_out(text: str, matches: list[re.Match[str]]) -> str:
+    """``text`` without the (ordered, non-overlapping) matches."""
+    if not matches:
+        return text
+    pieces, last = [], 0
+    for match in matches:
+        pieces.append(text[last : match.start()])
+        last = match.end()
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+# [（(]…, or (?:點擊|點此|歡迎)…: the characters a match can start with.
+_LEADING_CLASS = re.compile(r"\[([^\]\\^-]{1,4})\]")
+_LEADING_ALTERNATION = re.compile(r"\(\?:([^()\[\]\\.^$*+?{}]+)\)")
+
+
+def _anchored(rule: Rule) -> Rule:
+    """A plain regex as an ``_Anchored`` rule when its first characters are few and known."""
+    if not isinstance(rule, re.Pattern) or rule.flags & ~re.UNICODE:
+        return rule
+    pattern = rule.pattern
+    if _has_top_level_branch(pattern):
+        return rule
+    if found := _LEADING_CLASS.match(pattern):
+        firsts, rest = found.group(1), found.end()
+    elif found := _LEADING_ALTERNATION.match(pattern):
+        branches = found.group(1).split("|")
+        if not all(branches):
+            return rule
+        firsts, rest = "".join(dict.fromkeys(b[0] for b in branches)), found.end()
+    elif pattern[:1] and not _SYNTAX.match(pattern):
+        firsts, rest = pattern[0], 1
+    else:
+        return rule
+    if len(firsts) > 4 or pattern[rest : rest + 1] in ("?", "*", "{"):
+        return rule  # the first part is optional: a match may start elsewhere
+    return _Anchored(rule, firsts)
+
+
+def _has_top_level_branch(pattern: str) -> bool:
+    """Whether ``pattern`` has a | outside groups and classes (a match may then start
+    with either branch)."""
+    depth, in_class, i = 0, False, 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+            i += 1 + (pattern[i + 1 : i + 2] == "]")  # a ] first in a class is literal
+            continue
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            return True
+        i += 1
+    return False
+
+
 def required_literal(pattern: str) -> str:
     """The longest run of plain characters every match must contain ("" if unsure):
     outside groups and classes, not quantified, in a pattern without a top-level |."""
@@ -188,7 +304,7 @@ def required_literal(pattern: str) -> str:
 
 
 _SYNTAX = re.compile(r"[\\.^$*+?{}\[\]|()]")
-Rule = re.Pattern[str] | _Literal | _Prefiltered
+Rule = re.Pattern[str] | _Literal | _Prefiltered | _Anchored
 
 
 def _compile(patterns: list[str], script: str | None) -> list[Rule]:
@@ -316,10 +432,10 @@ class SourceRules:
         extra = self.sources[source_id].rules if source_id in self.sources else {}
         merged = {k: self.defaults[k] + extra.get(k, []) for k in self.KEYS}
         return CleanRules(
-            cut=_compile(merged["cut_markers"], script),
-            drop_lines=_compile(merged["drop_lines"], script),
-            drop_spans=_merge_prefixed(_compile(merged["drop_spans"], script)),
-            credits=_compile(merged["credits"], script),
+            cut=[_anchored(r) for r in _compile(merged["cut_markers"], script)],
+            drop_lines=[_anchored(r) for r in _compile(merged["drop_lines"], script)],
+            drop_spans=[_anchored(r) for r in _merge_prefixed(_compile(merged["drop_spans"], script))],
+            credits=[_anchored(r) for r in _compile(merged["credits"], script)],
         )
 
 
@@ -402,11 +518,14 @@ def clean(article: Article, *, rules: SourceRules) -> Article:
         article.date_hints.setdefault("code", f"{year}-{month}-{day}T12:00:00+08:00")
         body = body[: code.start()] + body[code.end() :]
     for pattern in compiled.credits:
-        for match in pattern.finditer(body):
+        matches = list(pattern.finditer(body))
+        if not matches:
+            continue
+        for match in matches:
             byline += [
                 v.strip() for k, v in match.groupdict().items() if v and k.startswith("name")
             ]
-        body = pattern.sub("", body)
+        body = _cut_out(body, matches)
     for pattern in compiled.drop_spans:
         body = pattern.sub("", body)
     paragraphs = body.split("\n")

@@ -41,7 +41,7 @@ def to_document(article: Article, analysis: Analysis, *, now: datetime) -> dict[
     except BadURL:
         canonical = None
     doc: dict[str, Any] = {
-        "id": doc_id(article.url, full_text),
+        "id": doc_id(article.url, full_text, canonical=canonical),
         "url": article.url,
         "canonical_url": canonical,
         "source": article.source,

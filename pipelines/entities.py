@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from itertools import compress
 from operator import itemgetter
@@ -251,7 +252,7 @@ def summarize(
                 "name": entity.display(lang),
                 "count": len(found),
                 "first_offset": norm.original_span(first.start, first.end)[0],
-                "aliases": sorted({m.written for m in found}),
+                "aliases": sorted({m.written for m in found}) if len(found) > 1 else [first.written],
             }
         )
     return out
@@ -310,17 +311,23 @@ def other_names(
     not covered by a mention (adjacent person tokens joined; a place followed by an
     institution word such as 大学 or 政府 is an organisation)."""
     spans: list[tuple[int, int, str]] = []
-    covered: set[int] = set()
-    for mention in mentions:
-        covered.update(range(mention.start, mention.end))
+    # Mentions come in order and do not overlap; most name tokens a mention covers
+    # start where it starts (the user dictionary keeps aliases whole).
+    mention_starts = [m.start for m in mentions]
+    mention_ends = [m.end for m in mentions]
+    exact = set(mention_starts)
     words, tags, ends = segmented.words, segmented.tags, segmented.ends
     picked = compress(range(len(tags)), map(_NAME_TAGS.__contains__, tags))
     skip_to = -1
     for i in picked:
         if i <= skip_to:
             continue
-        start = ends[i] - len(words[i])
-        if start in covered or (len(words[i]) < 2 and tags[i] != "nr") or not _CJK.search(words[i]):
+        word = words[i]
+        start = ends[i] - len(word)
+        if start in exact or (len(word) < 2 and tags[i] != "nr") or not _CJK.search(word):
+            continue
+        inside = bisect_right(mention_starts, start) - 1
+        if inside >= 0 and start < mention_ends[inside]:
             continue
         kind, j = POS_TYPES[tags[i]], i
         if kind == "person":
@@ -348,8 +355,9 @@ def candidates(
     counts: Counter[tuple[str, str]] = Counter(
         (original[start:end], kind) for start, end, kind in other_names(norm, segmented, mentions)
     )
-    aliases = [m.written.lower() for m in mentions if len(m.written) > 3]
-    for name in _english_names(original):
+    names = _english_names(original)
+    aliases = [m.written.lower() for m in mentions if len(m.written) > 3] if names else []
+    for name in names:
         lowered = name.lower()
         if not any(alias in lowered for alias in aliases):
             counts[(name, "name")] += 1

@@ -27,16 +27,18 @@ def simhash(tokens: list[str] | Counter[str]) -> int:
     counts = tokens if isinstance(tokens, Counter) else Counter(tokens)
     if not counts:
         return 0
-    missing = counts.keys() - _HASHES.keys()
+    # Not counts.keys() - _HASHES.keys(): that walks the whole memo (100,000 tokens)
+    missing = [t for t in counts if t not in _HASHES]
     if len(_HASHES) + len(missing) > MEMO_TOKENS:
         _HASHES.clear()
-        missing = set(counts)
+        missing = list(counts)
     _HASHES.update(zip(missing, map(_hash, missing), strict=True))
     hashes = np.fromiter(map(_HASHES.__getitem__, counts), dtype=np.uint64, count=len(counts))
-    weights = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+    # Counts are small integers, exact in float32.
+    weights = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
     bits = np.unpackbits(hashes.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
-    votes = weights @ (bits.astype(np.float64) * 2 - 1)
-    packed = np.packbits(votes > 0, bitorder="little")
+    # Each bit's vote is sum(w * (+1 if set else -1)) = 2 * (weight of set bits) - total.
+    packed = np.packbits((weights @ bits.astype(np.float32)) * 2 > weights.sum(), bitorder="little")
     return int.from_bytes(packed.tobytes(), "little")
 
 

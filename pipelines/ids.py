@@ -80,11 +80,14 @@ def canonical_url(url: str) -> str:
     return urlunsplit((scheme, netloc, path, urlencode(sorted(query)), ""))
 
 
-def doc_id(url: str | None, content: str = "") -> str:
-    """sha256 of the canonical URL; of the content when there is no usable URL."""
-    if url:
+def doc_id(url: str | None, content: str = "", *, canonical: str | None = None) -> str:
+    """sha256 of the canonical URL (``canonical`` if the caller has it already); of the
+    content when there is no usable URL."""
+    if canonical is None and url:
         try:
-            return hashlib.sha256(canonical_url(url).encode()).hexdigest()
+            canonical = canonical_url(url)
         except BadURL:
             pass
+    if canonical:
+        return hashlib.sha256(canonical.encode()).hexdigest()
     return hashlib.sha256(("content:" + content).encode()).hexdigest()

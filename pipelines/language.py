@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from pipelines.normalize import script_counts
 
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-_KANA = re.compile(r"[\u3040-\u30ff]")
-_HANGUL = re.compile(r"[\uac00-\ud7af]")
-_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+# Character classes by BMP code point, counted in one pass with numpy.
+_OTHER, _CJK, _KANA, _HANGUL, _CYRILLIC, _LATIN = range(6)
+_CLASSES = np.zeros(0x10000, dtype=np.uint8)
+for _first, _last, _class in (
+    (0x3400, 0x4DBF, _CJK),
+    (0x4E00, 0x9FFF, _CJK),
+    (0xF900, 0xFAFF, _CJK),
+    (0x3040, 0x30FF, _KANA),
+    (0xAC00, 0xD7AF, _HANGUL),
+    (0x0400, 0x04FF, _CYRILLIC),
+    (ord("A"), ord("Z"), _LATIN),
+    (ord("a"), ord("z"), _LATIN),
+):
+    _CLASSES[_first : _last + 1] = _class
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
 _EN_COMMON = frozenset(
     {
@@ -67,22 +79,20 @@ def detect_language(
     only in one script (``counts``, if the caller has them), ``en`` by common words,
     ``ja``/``ko``/``ru`` by script, else the hint's primary subtag, else ``und``."""
     sample = text[:2500]
-    cjk = sum(map(len, _CJK_RUN.findall(sample)))
-    kana = len(_KANA.findall(sample)) if _KANA.search(sample) else 0
+    # UTF-16 code units: characters beyond the BMP become surrogates, class "other".
+    units = np.frombuffer(sample.encode("utf-16-le", "surrogatepass"), dtype=np.uint16)
+    _, cjk, kana, hangul, cyrillic, latin = map(int, np.bincount(_CLASSES[units], minlength=6))
     if kana >= 5 and kana > cjk * 0.1:
         return "ja"
-    hangul = len(_HANGUL.findall(sample)) if _HANGUL.search(sample) else 0
     if cjk > len(sample) * 0.3 and not hangul:
         return _chinese(sample, hint, counts)
-    words = _LATIN_WORD.findall(sample)
-    latin = sum(len(w) for w in words)
-    cyrillic = len(_CYRILLIC.findall(sample)) if _CYRILLIC.search(sample) else 0
     if hangul > max(cjk, latin) * 0.5 and hangul > 20:
         return "ko"
     if cjk and cjk * 2 >= latin * 0.5 and cjk >= cyrillic:
         return _chinese(sample, hint, counts)
     if cyrillic > latin:
         return "uk" if hint and hint.lower().startswith("uk") else "ru"
+    words = _LATIN_WORD.findall(sample)
     if words:
         common = sum(1 for w in words if w.lower() in _EN_COMMON)
         if common >= max(2, len(words) * 0.08):

@@ -48,6 +48,21 @@ def _stage(name: str, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         raise RejectArticle("stage_error", f"{type(exc).__name__}: {exc}", stage=name) from exc
 
 
+def _without(counts: Counter[str], words: list[str]) -> Counter[str]:
+    """``counts`` less one count per word in ``words`` (a few head words: cheaper than
+    counting the rest of the article again)."""
+    if not words:
+        return counts
+    rest = counts.copy()
+    for word in words:
+        left = rest[word] - 1
+        if left:
+            rest[word] = left
+        else:
+            del rest[word]
+    return rest
+
+
 class Pipeline:
     """Holds the loaded catalogue, rules and dictionaries; ``process`` runs every stage."""
 
@@ -138,7 +153,7 @@ class Pipeline:
         # The fingerprint skips what outlets write differently around one wire story:
         # the headline and the dateline. (Credits are gone already.)
         start = (len(article.title) + 1 if article.title else 0) + dateline_end(article.body)
-        story_words = segmented.content_from(start) if start else counts
+        story = _without(counts, segmented.content_before(start)) if start else counts
         by_type: dict[str, list[int]] = {}
         for found in by_id.values():
             by_type.setdefault(found[0].entity.type, []).extend(m.start for m in found)
@@ -149,7 +164,7 @@ class Pipeline:
             token_list=lambda: [(t.text, t.start) for t in segmented.tokens()],
         )
         topics = _stage("topics", classify, self.topics, context)
-        fingerprint = _stage("fingerprint", simhash, story_words)
+        fingerprint = _stage("fingerprint", simhash, story)
         return Analysis(
             text_norm=norm.text,
             tokens=words,

@@ -45,10 +45,10 @@ class Segmented:
         """The words, without punctuation and whitespace (jieba tags those "x")."""
         return list(compress(self.words, map("x".__ne__, self.tags)))
 
-    def content_from(self, offset: int) -> list[str]:
-        """The content words that start at or after ``offset``."""
+    def content_before(self, offset: int) -> list[str]:
+        """The content words that end at or before ``offset`` (a headline, a dateline)."""
         first = bisect_right(self.ends, offset)
-        return [w for w, t in zip(self.words[first:], self.tags[first:], strict=True) if t != "x"]
+        return list(compress(self.words[:first], map("x".__ne__, self.tags[:first])))
 
     def boundaries(self) -> tuple[set[int], set[int]]:
         """Token start and end offsets. Tokens tile the text, so every start but the

@@ -71,6 +71,11 @@ class Context:
     def sentence_of(self, position: int) -> int:
         return bisect_right(self.sentence_starts, position)
 
+    def sentences_of(self, positions: list[int]) -> list[int]:
+        """The sentence index of each position."""
+        starts = self.sentence_starts
+        return [bisect_right(starts, p) for p in positions]
+
 
 Node = tuple[Any, ...]
 
@@ -196,8 +201,13 @@ def _positions(node: Node, ctx: Context) -> list[int]:
         groups = [[p for p in _positions(child, ctx) if p >= 0] for child in node[1:]]
         if not all(groups):
             return []
-        shared = set.intersection(*({ctx.sentence_of(p) for p in g} for g in groups))
-        return sorted({p for g in groups for p in g if ctx.sentence_of(p) in shared})
+        sentences = [ctx.sentences_of(g) for g in groups]
+        shared = set.intersection(*map(set, sentences))
+        if not shared:
+            return []
+        return sorted(
+            {p for g, s in zip(groups, sentences, strict=True) for p, n in zip(g, s, strict=True) if n in shared}
+        )
     if kind == "near":
         distance = node[1]
         groups = [[p for p in _positions(child, ctx) if p >= 0] for child in node[2:]]
@@ -239,6 +249,7 @@ class Topics:
             for rule in topic.rules:
                 phrases |= _phrases(rule.tree)
         self.phrases = sorted(p for p in phrases if p)
+        self._latin = [bool(_LATIN.match(p)) for p in self.phrases]
         self._automaton = ahocorasick_rs.AhoCorasick(self.phrases) if self.phrases else None
 
     def __iter__(self) -> Any:
@@ -253,7 +264,7 @@ class Topics:
             return found
         for index, start, end in self._automaton.find_matches_as_indexes(text, overlapping=True):
             phrase = self.phrases[index]
-            if _LATIN.match(phrase) and (
+            if self._latin[index] and (
                 (start and text[start - 1].isalnum()) or (end < len(text) and text[end].isalnum())
             ):
                 continue  # a Latin phrase must stand as whole words
@@ -287,13 +298,26 @@ def sentence_starts(text: str) -> list[int]:
     return [0] + [m.end() for m in _SENTENCE_END.finditer(text)]
 
 
+def _holds(node: Node, ctx: Context) -> bool:
+    """Whether ``_positions(node, ctx)`` would be non-empty, without collecting every
+    position where AND, OR and NOT can decide early."""
+    kind = node[0]
+    if kind == "or":
+        return any(_holds(child, ctx) for child in node[1:])
+    if kind == "and":
+        return all(_holds(child, ctx) for child in node[1:])
+    if kind == "not":
+        return not _holds(node[1], ctx)
+    return bool(_positions(node, ctx))
+
+
 def classify(topics: Topics, ctx: Context) -> list[dict[str, str]]:
     """The topics whose rules hold, each with the rule that fired and its strength."""
     ctx.phrases = topics.find_phrases(ctx.text)
     found = []
     for topic in topics:
         for rule in topic.rules:
-            if _positions(rule.tree, ctx):
+            if _holds(rule.tree, ctx):
                 found.append({"id": topic.id, "strength": rule.strength, "rule": rule.name})
                 break
     return found
