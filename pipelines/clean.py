@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import accumulate
@@ -83,13 +84,18 @@ def _both_scripts(pattern: str) -> list[str]:
 
 
 class _Found:
-    __slots__ = ("_start",)
+    """A literal's match: the part of ``re.Match`` the cleaning code uses."""
 
-    def __init__(self, start: int):
-        self._start = start
+    __slots__ = ("_end", "_start")
+
+    def __init__(self, start: int, end: int):
+        self._start, self._end = start, end
 
     def start(self) -> int:
         return self._start
+
+    def end(self) -> int:
+        return self._end
 
     def groupdict(self) -> dict[str, str]:
         return {}
@@ -103,13 +109,13 @@ class _Literal:
 
     def search(self, text: str) -> _Found | None:
         index = text.find(self.pattern)
-        return _Found(index) if index != -1 else None
+        return _Found(index, index + len(self.pattern)) if index != -1 else None
 
     def finditer(self, text: str) -> list[_Found]:
-        found, index = [], text.find(self.pattern)
+        found, index, size = [], text.find(self.pattern), len(self.pattern)
         while index != -1:
-            found.append(_Found(index))
-            index = text.find(self.pattern, index + len(self.pattern))
+            found.append(_Found(index, index + size))
+            index = text.find(self.pattern, index + size)
         return found
 
     def sub(self, replacement: str, text: str) -> str:
@@ -202,7 +208,7 @@ class _Anchored:
         return self.regex.match(text, start, end)
 
 
-def _cut_out(text: str, matches: list[re.Match[str]]) -> str:
+def _cut_out(text: str, matches: Sequence[re.Match[str] | _Found]) -> str:
     """``text`` without the (ordered, non-overlapping) matches."""
     if not matches:
         return text
@@ -434,7 +440,9 @@ class SourceRules:
         return CleanRules(
             cut=[_anchored(r) for r in _compile(merged["cut_markers"], script)],
             drop_lines=[_anchored(r) for r in _compile(merged["drop_lines"], script)],
-            drop_spans=[_anchored(r) for r in _merge_prefixed(_compile(merged["drop_spans"], script))],
+            drop_spans=[
+                _anchored(r) for r in _merge_prefixed(_compile(merged["drop_spans"], script))
+            ],
             credits=[_anchored(r) for r in _compile(merged["credits"], script)],
         )
 
@@ -518,7 +526,7 @@ def clean(article: Article, *, rules: SourceRules) -> Article:
         article.date_hints.setdefault("code", f"{year}-{month}-{day}T12:00:00+08:00")
         body = body[: code.start()] + body[code.end() :]
     for pattern in compiled.credits:
-        matches = list(pattern.finditer(body))
+        matches: list[re.Match[str] | _Found] = list(pattern.finditer(body))
         if not matches:
             continue
         for match in matches:

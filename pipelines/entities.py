@@ -14,8 +14,8 @@ and runs of capitalised words in English.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from bisect import bisect_right
+from collections import Counter
 from dataclasses import dataclass, field
 from itertools import compress
 from operator import itemgetter
@@ -252,7 +252,9 @@ def summarize(
                 "name": entity.display(lang),
                 "count": len(found),
                 "first_offset": norm.original_span(first.start, first.end)[0],
-                "aliases": sorted({m.written for m in found}) if len(found) > 1 else [first.written],
+                "aliases": sorted({m.written for m in found})
+                if len(found) > 1
+                else [first.written],
             }
         )
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -84,10 +85,8 @@ def doc_id(url: str | None, content: str = "", *, canonical: str | None = None) 
     """sha256 of the canonical URL (``canonical`` if the caller has it already); of the
     content when there is no usable URL."""
     if canonical is None and url:
-        try:
+        with contextlib.suppress(BadURL):
             canonical = canonical_url(url)
-        except BadURL:
-            pass
     if canonical:
         return hashlib.sha256(canonical.encode()).hexdigest()
     return hashlib.sha256(("content:" + content).encode()).hexdigest()

@@ -76,7 +76,9 @@ class KeywordModel:
         selected = list(filter(weights.__getitem__, counts))
         if not selected:
             return []
-        scores = list(map(mul, map(counts.__getitem__, selected), map(weights.__getitem__, selected)))
+        scores = list(
+            map(mul, map(counts.__getitem__, selected), map(weights.__getitem__, selected))
+        )
         if len(scores) > k:
             # Only the tokens scoring at least the k-th best score are ranked: sorting
             # plain floats is several times cheaper than sorting (score, token) pairs.

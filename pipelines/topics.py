@@ -206,7 +206,12 @@ def _positions(node: Node, ctx: Context) -> list[int]:
         if not shared:
             return []
         return sorted(
-            {p for g, s in zip(groups, sentences, strict=True) for p, n in zip(g, s, strict=True) if n in shared}
+            {
+                p
+                for g, s in zip(groups, sentences, strict=True)
+                for p, n in zip(g, s, strict=True)
+                if n in shared
+            }
         )
     if kind == "near":
         distance = node[1]
