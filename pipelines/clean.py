@@ -17,6 +17,8 @@ from functools import lru_cache
 from itertools import accumulate
 from typing import Any
 
+import ahocorasick_rs
+
 from pipelines.article import Article
 from pipelines.normalize import converter, script_counts
 
@@ -123,6 +125,42 @@ class _Literal:
 
     def match(self, text: str, start: int, end: int) -> bool:
         return text.startswith(self.pattern, start, end)
+
+
+class _Literals:
+    """Several literals in one Aho-Corasick scan (the many 延伸閱讀-style markers)."""
+
+    def __init__(self, texts: list[str]):
+        self.texts = texts
+        self.pattern = "|".join(texts)  # for display; never starts with ^
+        self._automaton = ahocorasick_rs.AhoCorasick(
+            texts, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest
+        )
+
+    def finditer(self, text: str) -> list[_Found]:
+        return [
+            _Found(start, end) for _, start, end in self._automaton.find_matches_as_indexes(text)
+        ]
+
+    def search(self, text: str) -> _Found | None:
+        found = self.finditer(text)
+        return found[0] if found else None
+
+    def sub(self, replacement: str, text: str) -> str:
+        if replacement:
+            raise ValueError("literal rules only remove text")
+        return _cut_out(text, self.finditer(text))
+
+    def match(self, text: str, start: int, end: int) -> bool:
+        return any(text.startswith(t, start, end) for t in self.texts)
+
+
+def _merge_literals(rules: list[Rule]) -> list[Rule]:
+    """Line rules that are plain literals, merged into one scan."""
+    literals = [r.pattern for r in rules if isinstance(r, _Literal)]
+    if len(literals) < 2:
+        return rules
+    return [_Literals(literals), *(r for r in rules if not isinstance(r, _Literal))]
 
 
 @lru_cache(maxsize=8)
@@ -310,7 +348,7 @@ def required_literal(pattern: str) -> str:
 
 
 _SYNTAX = re.compile(r"[\\.^$*+?{}\[\]|()]")
-Rule = re.Pattern[str] | _Literal | _Prefiltered | _Anchored
+Rule = re.Pattern[str] | _Literal | _Literals | _Prefiltered | _Anchored
 
 
 def _compile(patterns: list[str], script: str | None) -> list[Rule]:
@@ -361,6 +399,8 @@ def _first_per_paragraph(patterns: list[Rule], body: str, starts: list[int]) -> 
     Line patterns (^…) are tried at each paragraph start."""
     found: dict[int, int] = {}
     for pattern in patterns:
+        if isinstance(pattern, _Prefiltered) and pattern._absent(body):
+            continue  # not in the text at all, so at no paragraph's start either
         if pattern.pattern.startswith(("^", "(?i)^")):
             for index, start in enumerate(starts[:-1]):
                 if pattern.match(body, start, starts[index + 1] - 1):
@@ -438,8 +478,10 @@ class SourceRules:
         extra = self.sources[source_id].rules if source_id in self.sources else {}
         merged = {k: self.defaults[k] + extra.get(k, []) for k in self.KEYS}
         return CleanRules(
-            cut=[_anchored(r) for r in _compile(merged["cut_markers"], script)],
-            drop_lines=[_anchored(r) for r in _compile(merged["drop_lines"], script)],
+            cut=_merge_literals([_anchored(r) for r in _compile(merged["cut_markers"], script)]),
+            drop_lines=_merge_literals(
+                [_anchored(r) for r in _compile(merged["drop_lines"], script)]
+            ),
             drop_spans=[
                 _anchored(r) for r in _merge_prefixed(_compile(merged["drop_spans"], script))
             ],

@@ -13,33 +13,28 @@ from collections import Counter
 
 import numpy as np
 
-# token -> 64-bit hash. A long-running worker sees an endless tail of new tokens (numbers,
-# names), so the memo is emptied when it would pass MEMO_TOKENS: about 10 MiB at the most.
-MEMO_TOKENS = 100_000
-_HASHES: dict[str, int] = {}
 
-
-def _hash(token: str) -> int:
+def token_hash(token: str) -> int:
     return int.from_bytes(hashlib.blake2b(token.encode(), digest_size=8).digest(), "little")
 
 
 def simhash(tokens: list[str] | Counter[str]) -> int:
     counts = tokens if isinstance(tokens, Counter) else Counter(tokens)
-    if not counts:
+    hashes = np.fromiter(map(token_hash, counts), dtype=np.uint64, count=len(counts))
+    weights = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+    return simhash_of(hashes, weights)
+
+
+def simhash_of(hashes: np.ndarray, weights: np.ndarray) -> int:
+    """The SimHash of tokens given by their 64-bit hashes and weights (counts)."""
+    if not len(hashes):
         return 0
-    # Not counts.keys() - _HASHES.keys(): that walks the whole memo (100,000 tokens)
-    missing = [t for t in counts if t not in _HASHES]
-    if len(_HASHES) + len(missing) > MEMO_TOKENS:
-        _HASHES.clear()
-        missing = list(counts)
-    _HASHES.update(zip(missing, map(_hash, missing), strict=True))
-    hashes = np.fromiter(map(_HASHES.__getitem__, counts), dtype=np.uint64, count=len(counts))
     # Counts are small integers, exact in float32.
-    weights = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+    weights = weights.astype(np.float32)
     bits = np.unpackbits(hashes.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
     # Each bit's vote is sum(w * (+1 if set else -1)) = 2 * (weight of set bits) - total.
-    packed = np.packbits((weights @ bits.astype(np.float32)) * 2 > weights.sum(), bitorder="little")
-    return int.from_bytes(packed.tobytes(), "little")
+    votes = (weights @ bits.astype(np.float32)) * 2 > weights.sum()
+    return int.from_bytes(np.packbits(votes, bitorder="little").tobytes(), "little")
 
 
 def to_hex(value: int) -> str:

@@ -15,14 +15,15 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from operator import mul, neg
 from statistics import median
 
+import numpy as np
+
 from pipelines.normalize import fold, normalize
+from pipelines.vocabulary import Vocabulary
 
 _CJK_WORD = re.compile(r"^[\u3400-\u9fff\uf900-\ufaff]+$")
 _LATIN_WORD = re.compile(r"^[a-z][a-z'\-]{2,}$")
-MEMO_TOKENS = 100_000  # judged tokens kept per process (emptied beyond: bounded memory)
 
 
 @dataclass
@@ -45,18 +46,11 @@ class KeywordModel:
         return cls(idf, frozenset(fold(normalize(str(w)).text) for w in stopwords), default)
 
     def __post_init__(self) -> None:
-        # token -> its IDF if it is a keyword candidate, else 0.0 (judged once)
-        self._weights: dict[str, float] = {}
+        # token -> its weight, judged once per process (bounded: see pipelines.vocabulary)
+        self.vocabulary = Vocabulary({"weight": (self.weight, np.float64)})
 
     def weight(self, token: str) -> float:
-        known = self._weights.get(token)
-        if known is None:
-            if len(self._weights) >= MEMO_TOKENS:
-                self._weights.clear()
-            known = self._weights[token] = self._judged(token)
-        return known
-
-    def _judged(self, token: str) -> float:
+        """The token's IDF if it is a keyword candidate, else 0.0."""
         return self._idf_of(token) if self._judge(token) else 0.0
 
     def candidate(self, token: str) -> bool:
@@ -65,30 +59,9 @@ class KeywordModel:
     def extract(self, tokens: list[str] | Counter[str], k: int = 10) -> list[str]:
         """The k tokens (a list, or their counts) with the highest tf·idf, best first."""
         counts = tokens if isinstance(tokens, Counter) else Counter(tokens)
-        weights = self._weights
-        # Not counts.keys() - weights.keys(): that walks the whole memo (100,000 tokens)
-        missing = [t for t in counts if t not in weights]
-        if missing:
-            if len(weights) + len(missing) > MEMO_TOKENS:
-                weights.clear()  # before judging: every token of this article must stay
-                missing = list(counts)
-            weights.update(zip(missing, map(self._judged, missing), strict=True))
-        selected = list(filter(weights.__getitem__, counts))
-        if not selected:
-            return []
-        scores = list(
-            map(mul, map(counts.__getitem__, selected), map(weights.__getitem__, selected))
-        )
-        if len(scores) > k:
-            # Only the tokens scoring at least the k-th best score are ranked: sorting
-            # plain floats is several times cheaper than sorting (score, token) pairs.
-            cut = sorted(scores, reverse=True)[k - 1] if k > 0 else float("inf")
-            pairs = [(-s, t) for s, t in zip(scores, selected, strict=True) if s >= cut]
-        else:
-            pairs = list(zip(map(neg, scores), selected, strict=True))
-        # (-score, token) sorts best first, ties alphabetically
-        pairs.sort()
-        return [t for _, t in pairs[:k]]
+        keys = list(counts)
+        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(keys))
+        return top_k(keys, tf * self.vocabulary.features(keys)["weight"], k)
 
     def _idf_of(self, token: str) -> float:
         value = self.idf.get(token)
@@ -104,3 +77,18 @@ class KeywordModel:
         if _CJK_WORD.match(token):
             return True
         return bool(_LATIN_WORD.match(token))
+
+
+def top_k(tokens: list[str], scores: np.ndarray, k: int) -> list[str]:
+    """The k tokens with the highest positive scores, best first, ties alphabetically."""
+    if k <= 0:
+        return []
+    picked = np.flatnonzero(scores > 0)
+    if len(picked) > k:
+        # Only tokens scoring at least the k-th best score are sorted with their names.
+        kth = np.partition(scores[picked], len(picked) - k)[len(picked) - k]
+        picked = picked[scores[picked] >= kth]
+    ranked = sorted(
+        zip((-scores[picked]).tolist(), map(tokens.__getitem__, picked.tolist()), strict=True)
+    )
+    return [token for _, token in ranked[:k]]

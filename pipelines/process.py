@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import numpy as np
+
 from pipelines import dates
 from pipelines.article import Article, RawArticle, RejectArticle
 from pipelines.clean import SourceRules, clean, dateline_end
@@ -15,13 +17,14 @@ from pipelines.decode import decode
 from pipelines.document import Analysis, to_document
 from pipelines.entities import Catalogue, candidates, group, summarize
 from pipelines.extract import extract
-from pipelines.fingerprint import simhash, to_hex
-from pipelines.keywords import KeywordModel
+from pipelines.fingerprint import simhash_of, to_hex, token_hash
+from pipelines.keywords import KeywordModel, top_k
 from pipelines.language import detect_language
 from pipelines.normalize import normalize
 from pipelines.segment import Segmenter
 from pipelines.topics import Context as TopicContext
 from pipelines.topics import Topics, classify, load_topics
+from pipelines.vocabulary import Vocabulary
 
 T = TypeVar("T")
 MAX_TEXT_CHARS = 2_000_000
@@ -48,19 +51,17 @@ def _stage(name: str, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         raise RejectArticle("stage_error", f"{type(exc).__name__}: {exc}", stage=name) from exc
 
 
-def _without(counts: Counter[str], words: list[str]) -> Counter[str]:
-    """``counts`` less one count per word in ``words`` (a few head words: cheaper than
-    counting the rest of the article again)."""
-    if not words:
-        return counts
-    rest = counts.copy()
-    for word in words:
-        left = rest[word] - 1
-        if left:
-            rest[word] = left
-        else:
-            del rest[word]
-    return rest
+def _less_head(keys: list[str], tf: np.ndarray, head: list[str]) -> np.ndarray:
+    """Term counts (``tf``, one per key) less one per word of ``head``. The head words are
+    the article's first words, so they are the first keys: a Counter keeps the order in
+    which words first came."""
+    if not head:
+        return tf
+    distinct = len(set(head))
+    row = dict(zip(keys[:distinct], range(distinct), strict=True))
+    story = tf.copy()
+    story[:distinct] -= np.bincount([row[word] for word in head], minlength=distinct)
+    return story
 
 
 class Pipeline:
@@ -81,6 +82,10 @@ class Pipeline:
         self.keywords = keywords or KeywordModel()
         self.top_k = top_k
         self.segmenter = Segmenter(self.catalogue.user_words())
+        # Per-token keyword weights and hashes, computed once per token and process.
+        self.vocabulary = Vocabulary(
+            {"weight": (self.keywords.weight, np.float64), "hash": (token_hash, np.uint64)}
+        )
 
     @classmethod
     def from_config(cls, config: dict[str, Any], idf_lines: Iterable[str] = ()) -> Pipeline:
@@ -149,11 +154,14 @@ class Pipeline:
         entities = summarize(by_id, norm, lang)
         others = _stage("entities", candidates, full, norm, segmented, mentions)
         counts = Counter(words)
-        keywords = _stage("keywords", self.keywords.extract, counts, self.top_k)
+        keys = list(counts)
+        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(keys))
+        features = _stage("vocabulary", self.vocabulary.features, keys)
+        keywords = _stage("keywords", top_k, keys, tf * features["weight"], self.top_k)
         # The fingerprint skips what outlets write differently around one wire story:
         # the headline and the dateline. (Credits are gone already.)
         start = (len(article.title) + 1 if article.title else 0) + dateline_end(article.body)
-        story = _without(counts, segmented.content_before(start)) if start else counts
+        story_tf = _less_head(keys, tf, words[: segmented.count_before(start)]) if start else tf
         by_type: dict[str, list[int]] = {}
         for found in by_id.values():
             by_type.setdefault(found[0].entity.type, []).extend(m.start for m in found)
@@ -164,7 +172,7 @@ class Pipeline:
             token_list=lambda: [(t.text, t.start) for t in segmented.tokens()],
         )
         topics = _stage("topics", classify, self.topics, context)
-        fingerprint = _stage("fingerprint", simhash, story)
+        fingerprint = _stage("fingerprint", simhash_of, features["hash"], story_tf)
         return Analysis(
             text_norm=norm.text,
             tokens=words,

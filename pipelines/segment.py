@@ -45,10 +45,11 @@ class Segmented:
         """The words, without punctuation and whitespace (jieba tags those "x")."""
         return list(compress(self.words, map("x".__ne__, self.tags)))
 
-    def content_before(self, offset: int) -> list[str]:
-        """The content words that end at or before ``offset`` (a headline, a dateline)."""
+    def count_before(self, offset: int) -> int:
+        """How many content words end at or before ``offset`` (a headline, a dateline):
+        they are the first that many of ``content()``."""
         first = bisect_right(self.ends, offset)
-        return list(compress(self.words[:first], map("x".__ne__, self.tags[:first])))
+        return first - self.tags[:first].count("x")
 
     def boundaries(self) -> tuple[set[int], set[int]]:
         """Token start and end offsets. Tokens tile the text, so every start but the

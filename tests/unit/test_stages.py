@@ -199,7 +199,7 @@ def test_a_stage_error_becomes_a_rejection_naming_the_stage(pipe, monkeypatch) -
     def boom(*_: object) -> None:
         raise ValueError("broken")
 
-    monkeypatch.setattr(pipe.keywords, "extract", boom)
+    monkeypatch.setattr(pipe.vocabulary, "features", boom)
     with pytest.raises(RejectArticle) as info:
         pipe.process(RawArticle(text="烏克蘭今天下雨。"), now=NOW)
-    assert (info.value.reason, info.value.stage) == ("stage_error", "keywords")
+    assert (info.value.reason, info.value.stage) == ("stage_error", "vocabulary")
