@@ -151,6 +151,11 @@ class Catalogue:
                     entity, text, form, latin, strict or text in forced, bool(_CJK.search(form))
                 )
         self.aliases = list(aliases.values())
+        # What ``find`` checks per match, by alias index: 1 Latin (word edges), 2 Chinese
+        # (token edges), 0 neither; and the exact text a case-sensitive alias needs.
+        self._guards = [1 if a.latin else 2 if a.cjk else 0 for a in self.aliases]
+        self._exact = [a.text if a.case_sensitive else None for a in self.aliases]
+        self._entities = [a.entity for a in self.aliases]
         self._automaton = ahocorasick_rs.AhoCorasick(
             [a.form for a in self.aliases], matchkind=ahocorasick_rs.MatchKind.LeftmostLongest
         )
@@ -169,24 +174,26 @@ class Catalogue:
         """Every guarded alias match, in order; ``boundaries`` are the token starts and ends."""
         starts, ends = boundaries
         text = norm.text
-        identity = norm.offsets is None
-        aliases = self.aliases
+        size = len(text)
+        span = (lambda a, b: (a, b)) if norm.offsets is None else norm.original_span
+        guards, exact, entities = self._guards, self._exact, self._entities
         mentions: list[Mention] = []
         for index, start, end in self._automaton.find_matches_as_indexes(text):
-            alias = aliases[index]
-            if alias.latin:
-                if (start and _ALNUM.match(text[start - 1])) or (
-                    end < len(text) and _ALNUM.match(text[end])
-                ):
+            guard = guards[index]
+            if guard == 2:
+                if start not in starts or end not in ends:
                     continue
-            elif alias.cjk and (start not in starts or end not in ends):
+            elif guard == 1 and (
+                (start and _ALNUM.match(text[start - 1]))
+                or (end < size and _ALNUM.match(text[end]))
+            ):
                 continue
-            o_start, o_end = (start, end) if identity else norm.original_span(start, end)
+            o_start, o_end = span(start, end)
             written = original[o_start:o_end]
-            if alias.case_sensitive and written != alias.text:
+            if exact[index] is not None and written != exact[index]:
                 continue
             # tuple.__new__ skips NamedTuple's Python-level constructor (~100 per article)
-            mentions.append(_new_tuple(Mention, (alias.entity, start, end, written)))
+            mentions.append(_new_tuple(Mention, (entities[index], start, end, written)))
         return mentions
 
 
@@ -243,7 +250,9 @@ def summarize(
     """Per entity: id, type, display name, mention count, first offset, aliases seen."""
     by_id = mentions if isinstance(mentions, dict) else group(mentions)
     out = []
-    for found in sorted(by_id.values(), key=lambda g: (-len(g), g[0].start)):
+    # Most mentioned first; the groups come in order of first mention, which a stable sort
+    # keeps among equals.
+    for found in sorted(by_id.values(), key=len, reverse=True):
         entity, first = found[0].entity, found[0]
         out.append(
             {
@@ -320,13 +329,16 @@ def other_names(
     exact = set(mention_starts)
     words, tags, ends = segmented.words, segmented.tags, segmented.ends
     picked = compress(range(len(tags)), map(_NAME_TAGS.__contains__, tags))
+    starts = [0, *ends]
+    # Most name tokens are where a mention starts: dropped before the loop below.
+    picked = [i for i in picked if starts[i] not in exact]
     skip_to = -1
     for i in picked:
         if i <= skip_to:
             continue
         word = words[i]
         start = ends[i] - len(word)
-        if start in exact or (len(word) < 2 and tags[i] != "nr") or not _CJK.search(word):
+        if (len(word) < 2 and tags[i] != "nr") or not _CJK.search(word):
             continue
         inside = bisect_right(mention_starts, start) - 1
         if inside >= 0 and start < mention_ends[inside]:

@@ -6,6 +6,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any, TypeVar
 
 import numpy as np
@@ -27,17 +28,19 @@ from pipelines.topics import Topics, classify, load_topics
 from pipelines.vocabulary import Vocabulary
 
 T = TypeVar("T")
+_START = itemgetter(1)  # Mention.start
 MAX_TEXT_CHARS = 2_000_000
 # The fetcher caps pages at 5 MiB; HTML beyond this size is no article (and costs a lot
 # of memory to extract).
 MAX_HTML_CHARS = 5_000_000
-# NUL and other C0 controls (but tab and newline) have no place in text.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# Invisible characters that split words for the matcher without changing what a reader
-# sees (zero-width space, word joiner, BOM, soft hyphen), and bidi overrides and isolates,
-# which can make a title display differently from what it says. ZWJ/ZWNJ stay: some
-# scripts need them.
-_INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
+# Removed from titles and bodies: NUL and the other C0 controls but tab and newline (they
+# have no place in text); invisible characters that split words for the matcher without
+# changing what a reader sees (zero-width space, word joiner, BOM, soft hyphen); and bidi
+# overrides and isolates, which can make a title display differently from what it says.
+# ZWJ/ZWNJ stay: some scripts need them.
+_UNWANTED = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u00ad\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def _stage(name: str, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -131,8 +134,8 @@ class Pipeline:
             hints = {"feed": raw.published_at, **hints}
         return Article(
             url=raw.url,
-            title=_INVISIBLE.sub("", _CONTROL.sub("", title)).strip(),
-            body=_INVISIBLE.sub("", _CONTROL.sub("", body)),
+            title=_UNWANTED.sub("", title).strip(),
+            body=_UNWANTED.sub("", body),
             source=raw.source,
             source_name=raw.source_name,
             feed_id=raw.feed_id,
@@ -162,12 +165,13 @@ class Pipeline:
         # the headline and the dateline. (Credits are gone already.)
         start = (len(article.title) + 1 if article.title else 0) + dateline_end(article.body)
         story_tf = _less_head(keys, tf, words[: segmented.count_before(start)]) if start else tf
+        positions = {key: list(map(_START, found)) for key, found in by_id.items()}
         by_type: dict[str, list[int]] = {}
-        for found in by_id.values():
-            by_type.setdefault(found[0].entity.type, []).extend(m.start for m in found)
+        for key, found in by_id.items():
+            by_type.setdefault(found[0].entity.type, []).extend(positions[key])
         context = TopicContext(
             text=norm.text,
-            entities={key: [m.start for m in found] for key, found in by_id.items()},
+            entities=positions,
             types=by_type,
             token_list=lambda: [(t.text, t.start) for t in segmented.tokens()],
         )

@@ -33,17 +33,20 @@ class Segmented:
     """The segmentation of one text as parallel lists (cheap to build for ~1,000
     tokens an article): every piece, with jieba part-of-speech tags and end offsets."""
 
-    __slots__ = ("ends", "tags", "words")
+    __slots__ = ("ends", "pairs", "tags", "words")
 
     def __init__(self, pairs: list[tuple[str, str]]):
-        # map, itemgetter and compress keep the per-token work in C.
+        # map, itemgetter and accumulate keep the per-token work in C.
+        self.pairs = pairs
         self.words: list[str] = list(map(_FIRST, pairs))
         self.tags: list[str] = list(map(_SECOND, pairs))
         self.ends = list(accumulate(map(len, self.words)))
 
     def content(self) -> list[str]:
         """The words, without punctuation and whitespace (jieba tags those "x")."""
-        return list(compress(self.words, map("x".__ne__, self.tags)))
+        # A comprehension beats compress(map("x".__ne__, ...)) here: Python 3.11
+        # specialises the string comparison.
+        return [word for word, tag in self.pairs if tag != "x"]
 
     def count_before(self, offset: int) -> int:
         """How many content words end at or before ``offset`` (a headline, a dateline):
