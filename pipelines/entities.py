@@ -328,10 +328,13 @@ def other_names(
     mention_ends = [m.end for m in mentions]
     exact = set(mention_starts)
     words, tags, ends = segmented.words, segmented.tags, segmented.ends
-    picked = compress(range(len(tags)), map(_NAME_TAGS.__contains__, tags))
     starts = [0, *ends]
     # Most name tokens are where a mention starts: dropped before the loop below.
-    picked = [i for i in picked if starts[i] not in exact]
+    picked = [
+        i
+        for i in compress(range(len(tags)), map(_NAME_TAGS.__contains__, tags))
+        if starts[i] not in exact
+    ]
     skip_to = -1
     for i in picked:
         if i <= skip_to:
