@@ -4,7 +4,8 @@
 
 Cases, each timed in this one process (CPU time, best of several rounds):
 - text -> document on the seed article (traditional, ~6 KB) and its simplified and
-  mainland-usage variants;
+  mainland-usage variants, then the traditional seed again with the per-process token
+  table nearly full (as in a worker that has run for hours);
 - HTML -> document on the Chinese WCE pages (when present) and the project's fixture page;
 - Zaobao 2023 headlines + summaries (title + ~100 characters each);
 - the naive path on the seed: jieba.lcut + jieba.posseg.lcut + jieba.analyse.extract_tags
@@ -94,6 +95,17 @@ def main() -> int:
                     ),
                 )
             )
+
+        # A long-running worker's token table is nearly full (pipelines.vocabulary): the
+        # same seed again, with 95,000 other tokens known, shows what a lookup costs then.
+        pipe.vocabulary.features([f"filler{n}" for n in range(95_000)])
+        raws = [RawArticle(text=seed, url=f"https://example.org/{i}") for i in range(50)]
+        rows.append(
+            (
+                "text -> document (seed, traditional, token table full)",
+                rate(lambda raws=raws: [pipe.process(r) for r in raws], len(raws), args.seconds),
+            )
+        )
 
     pages = []
     if require(args.wce, "WCE pages"):

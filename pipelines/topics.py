@@ -32,7 +32,9 @@ _TOKEN = re.compile(
     r"(?P<func>sentence|near)\s*\(|(?P<num>\d+)(?=\s*,)|"
     r'(?P<term>(?:entity|type|keyword|phrase):(?:"[^"]*"|[^\s(),]+)))'
 )
-_SENTENCE_END = re.compile(r"[。！？!?；;\n]|\.(?=\s)")
+# A sentence ends at 。！？!?；; or a newline, or at a full stop before whitespace. (One
+# character class first: the regex engine then skips quickly to the candidates.)
+_SENTENCE_END = re.compile(r"[。！？!?；;\n.](?:(?<!\.)|(?=\s))")
 _LATIN = re.compile(r"^[a-z0-9 '\-]+$")
 NO_POSITION = -1  # a truthy result with no place in the text (e.g. from NOT)
 

@@ -14,6 +14,7 @@ bounded (about 10 MiB at 100,000 tokens) and the features are recomputed as need
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -39,9 +40,9 @@ class Vocabulary:
         """Feature name -> array with one value per token (``tokens`` distinct, as the keys
         of a Counter are)."""
         rows = self._rows
-        # Not a set difference with rows.keys(): that walks the whole table.
-        missing = [t for t in tokens if t not in rows]
-        if missing:
+        index = np.fromiter(map(rows.get, tokens, repeat(-1)), dtype=np.intp, count=len(tokens))
+        if index.min(initial=0) < 0:
+            missing = [tokens[i] for i in np.flatnonzero(index < 0).tolist()]
             if len(rows) + len(missing) > self.capacity:
                 rows.clear()
                 missing = list(tokens)
@@ -56,5 +57,5 @@ class Vocabulary:
                 self._columns[name][first : first + len(missing)] = np.fromiter(
                     map(func, missing), dtype=dtype, count=len(missing)
                 )
-        index = np.fromiter(map(rows.__getitem__, tokens), dtype=np.intp, count=len(tokens))
+            index = np.fromiter(map(rows.__getitem__, tokens), dtype=np.intp, count=len(tokens))
         return {name: column[index] for name, column in self._columns.items()}

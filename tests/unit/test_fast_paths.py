@@ -19,7 +19,7 @@ from pipelines.keywords import KeywordModel
 from pipelines.language import detect_language
 from pipelines.normalize import converter, script_counts
 from pipelines.process import _less_head
-from pipelines.topics import Context, _holds, _positions, parse_rule
+from pipelines.topics import Context, _holds, _positions, parse_rule, sentence_starts
 
 PATTERNS = [
     r"[（(](?:譯者|編輯)[:：](?P<name>[^/／）)]{2,12})[）)]",
@@ -116,3 +116,12 @@ def test_keyword_ranking_breaks_ties_alphabetically() -> None:
     assert model.extract(tokens, 2) == sorted(["甲乙", "丙丁", "戊己"])[:2]
     assert model.extract(tokens, 0) == []
     assert model.extract(tokens, 10) == ["丙丁", "戊己", "甲乙", "庚辛"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a. b.c d.\n", "Mr. X said. Then!", "...", "。。", ". ", "a.b", "甲。乙！丙？丁；戊\n己"],
+)
+def test_sentence_starts_match_the_plain_rule(text: str) -> None:
+    plain = re.compile(r"[。！？!?；;\n]|\.(?=\s)")
+    assert sentence_starts(text) == [0] + [m.end() for m in plain.finditer(text)]
