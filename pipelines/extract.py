@@ -23,7 +23,6 @@ DROP_TAGS = (
     "svg",
     "canvas",
     "iframe",
-    "form",
     "button",
     "nav",
     "footer",
@@ -40,7 +39,17 @@ CHROME = re.compile(
     r"popup|modal|cookie|login|pagination|more-news|hot-news|rank)([\s_-]|$)",
     re.IGNORECASE,
 )
+# A class or id that names the article's own text ("l-sidebar-fixed l-article-body-segment"
+# is the story, whatever else its classes say).
+CONTENT = re.compile(
+    r"article[-_]?(body|content|text)|story[-_]?(body|content|text)|post[-_]?(body|content)|"
+    r"entry[-_]?content|articlebody",
+    re.IGNORECASE,
+)
 BLOCK_TAGS = ("p", "h2", "h3", "h4", "li", "blockquote", "pre")
+# Containers whose own text (outside child elements) counts as a paragraph: some sites
+# write paragraphs as <div class="paragraph"> or as text between <br>s.
+TEXT_CONTAINERS = ("div", "td", "section")
 TITLE_SUFFIX = re.compile(r"\s*[|｜\-–—_]\s*[^|｜\-–—_]{1,30}$")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _SPACE = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
@@ -114,6 +123,8 @@ def _authors(value: object) -> list[str]:
 def _is_chrome(node: LexborNode) -> bool:
     attrs = node.attributes
     marker = f"{attrs.get('class') or ''} {attrs.get('id') or ''} {attrs.get('role') or ''}"
+    if attrs.get("itemprop") == "articleBody" or CONTENT.search(marker):
+        return False
     return bool(marker.strip()) and bool(CHROME.search(marker))
 
 
@@ -178,6 +189,11 @@ def extract(html: str) -> Extracted:
         for node in body.css(selector):
             node.decompose()
     total = len(body.text(deep=True) or "")
+    # Forms are search boxes, logins and comment boxes, except on sites that wrap the
+    # whole page in one (ASP.NET pages do): a form with a large share of the text stays.
+    for node in body.css("form"):
+        if len(node.text(deep=True) or "") < 0.25 * total:
+            node.decompose()
     for node in body.css("div, section, ul, ol, table, span, p"):
         # A wrapper whose class merely mentions "ads" or "sidebar" may hold the whole
         # page: chrome is small, so a block with a large share of the text stays.
@@ -190,9 +206,7 @@ def extract(html: str) -> Extracted:
 def _best_body(body: LexborNode) -> str:
     scores: dict[int, float] = {}
     nodes: dict[int, LexborNode] = {}
-    blocks = body.css("p")
-    if not blocks:
-        blocks = [n for n in body.css("div, td") if _direct_text(n)]
+    blocks = body.css("p, " + ", ".join(TEXT_CONTAINERS))
     for block in blocks:
         text = _clean_space(block.text(deep=True) if block.tag == "p" else _direct_text(block))
         weight = _weight(text)
@@ -211,14 +225,36 @@ def _best_body(body: LexborNode) -> str:
     best = nodes[best_key]
     # Stories split over sibling containers (one per section or ad break): siblings of
     # the best container that scored well themselves belong to the article too.
-    containers = [best]
+    chosen = {best_key}
     if best.parent is not None:
-        siblings = [n for n in best.parent.iter() if n.mem_id in scores]
         threshold = 0.25 * scores[best_key]
-        containers = [n for n in siblings if n.mem_id == best_key or scores[n.mem_id] >= threshold]
+        chosen.update(
+            n.mem_id for n in best.parent.iter() if scores.get(n.mem_id, 0.0) >= threshold
+        )
+    # Stories cut up by ad slots or "companion" wrappers repeat one container (same tag,
+    # same class) down the page: every such container that holds paragraphs belongs too.
+    css_class = best.attributes.get("class")
+    if css_class:
+        chosen.update(
+            key
+            for key, node in nodes.items()
+            if node.tag == best.tag and node.attributes.get("class") == css_class
+        )
+    # In document order (scores were first given in paragraph order), none inside another.
+    containers = [
+        nodes[key] for key in scores if key in chosen and not _inside(nodes[key], chosen)
+    ]
     paragraphs: list[str] = []
     for container in containers:
-        for node in container.css(", ".join(BLOCK_TAGS)) or [container]:
+        nodes = container.css(", ".join(BLOCK_TAGS + TEXT_CONTAINERS))
+        if container.tag in TEXT_CONTAINERS or not nodes:
+            nodes = [container, *nodes]
+        for node in nodes:
+            if node.tag in TEXT_CONTAINERS:
+                text = _clean_space(_direct_text(node))
+                if _weight(text) >= 20 and (not paragraphs or paragraphs[-1] != text):
+                    paragraphs.append(text)
+                continue  # shorter: layout, or a label between paragraphs
             if node.tag == "li" and _link_density(node, len(node.text(deep=True) or "")) > 0.3:
                 continue
             text = _clean_space(node.text(deep=True) or "")
@@ -231,6 +267,15 @@ def _best_body(body: LexborNode) -> str:
             if _clean_space(line)
         ]
     return "\n".join(paragraphs)
+
+
+def _inside(node: LexborNode, keys: set[int]) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.mem_id in keys:
+            return True
+        parent = parent.parent
+    return False
 
 
 def _direct_text(node: LexborNode) -> str:

@@ -1,0 +1,61 @@
+"""Body extraction on page layouts that news sites use: each test page is a small
+synthetic layout with paragraphs of its own, and the body must be exactly the story."""
+
+from __future__ import annotations
+
+from pipelines.extract import extract
+
+STORY = [
+    "The river rose two metres overnight and the old bridge was closed before dawn.",
+    "Engineers said the supports had held but that the road surface needed checking.",
+    "Residents on the east bank were asked to move cars away from the water front.",
+    "The council expects to reopen the bridge on Friday if the level keeps falling.",
+]
+NAV = "<nav><a href='/'>Home</a> <a href='/world'>World</a> <a href='/sport'>Sport</a></nav>"
+RELATED = (
+    "<div class='related-links'><p><a href='/a'>Another story about rivers and weather</a></p>"
+    "<p><a href='/b'>A second story about bridges and roads</a></p></div>"
+)
+
+
+def page(article: str) -> str:
+    return f"<html><head><title>Bridge closed</title></head><body>{NAV}{article}{RELATED}</body></html>"
+
+
+def test_a_page_wrapped_in_one_form_keeps_its_story() -> None:
+    paragraphs = "".join(f"<p>{text}</p>" for text in STORY)
+    html = page(
+        f"<form method='post' id='aspnetForm'><div class='story'>{paragraphs}</div>"
+        "<form class='search'><input name='q'></form></form>"
+    )
+    assert extract(html).body.split("\n") == STORY
+
+
+def test_a_chrome_word_in_a_class_does_not_drop_the_article_body() -> None:
+    paragraphs = "".join(f"<p>{text}</p>" for text in STORY)
+    # The story is under a quarter of the page's text: the rest is lists of links.
+    links = "".join(
+        f"<li><a href='/{n}'>Headline of another story, number {n}</a></li>" for n in range(40)
+    )
+    html = page(
+        f"<div class='l-sidebar-fixed l-article-body-segment'>{paragraphs}</div>"
+        f"<ul class='archive'>{links}</ul>"
+    )
+    assert extract(html).body.split("\n") == STORY
+
+
+def test_paragraphs_written_as_divs_are_kept() -> None:
+    first, *rest = STORY
+    divs = "".join(f"<div class='body__paragraph'>{text}</div>" for text in rest)
+    html = page(f"<section class='body'><p>{first}</p>{divs}</section>")
+    assert extract(html).body.split("\n") == STORY
+
+
+def test_a_story_split_over_repeated_wrappers_is_joined() -> None:
+    parts = "".join(
+        f"<div class='companion'><div class='text-block'><p>{text}</p></div></div>"
+        f"<div class='ad-slot'><p>Advertisement</p></div>"
+        for text in STORY
+    )
+    html = page(f"<article><section class='metered'>{parts}</section></article>")
+    assert extract(html).body.split("\n") == STORY
