@@ -241,9 +241,7 @@ def _best_body(body: LexborNode) -> str:
             if node.tag == best.tag and node.attributes.get("class") == css_class
         )
     # In document order (scores were first given in paragraph order), none inside another.
-    containers = [
-        nodes[key] for key in scores if key in chosen and not _inside(nodes[key], chosen)
-    ]
+    containers = [nodes[key] for key in scores if key in chosen and not _inside(nodes[key], chosen)]
     paragraphs: list[str] = []
     for container in containers:
         nodes = container.css(", ".join(BLOCK_TAGS + TEXT_CONTAINERS))
