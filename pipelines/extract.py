@@ -244,10 +244,10 @@ def _best_body(body: LexborNode) -> str:
     containers = [nodes[key] for key in scores if key in chosen and not _inside(nodes[key], chosen)]
     paragraphs: list[str] = []
     for container in containers:
-        nodes = container.css(", ".join(BLOCK_TAGS + TEXT_CONTAINERS))
-        if container.tag in TEXT_CONTAINERS or not nodes:
-            nodes = [container, *nodes]
-        for node in nodes:
+        inner = container.css(", ".join(BLOCK_TAGS + TEXT_CONTAINERS))
+        if container.tag in TEXT_CONTAINERS or not inner:
+            inner = [container, *inner]
+        for node in inner:
             if node.tag in TEXT_CONTAINERS:
                 text = _clean_space(_direct_text(node))
                 if _weight(text) >= 20 and (not paragraphs or paragraphs[-1] != text):
