@@ -269,6 +269,15 @@ def summarize(
     return out
 
 
+# Characters that Chinese transliterations of foreign names are made of (in the search
+# form, simplified); a Chinese given name rarely uses only these.
+_TRANSLITERATION = frozenset(
+    "阿埃艾安奥巴拜班邦贝本比彼宾波伯博布查达戴丹德登迪蒂丁东杜顿多厄恩尔法菲费芬夫福弗盖冈"
+    "戈格贡古哈海汉赫亨胡霍基吉加贾杰捷金卡凯坎科克肯库拉莱兰朗劳勒雷里利莉林隆卢鲁伦罗洛马"
+    "迈曼梅蒙米莫默姆穆纳奈南内尼涅诺帕佩彭皮普齐奇乔丘萨塞桑瑟森沙舍什施斯索苏塔泰坦特滕提"
+    "图托瓦万威韦维沃乌西希谢辛雅亚扬耶伊因约泽扎詹茨策勃尤捷琼舒奎赛"
+)
+
 ORG_SUFFIXES = frozenset(
     {
         "大学",
@@ -348,7 +357,18 @@ def other_names(
             continue
         kind, j = POS_TYPES[tags[i]], i
         if kind == "person":
-            while j + 1 < len(tags) and POS_TYPES.get(tags[j + 1]) == "person":
+            # A name split by the segmenter is joined back: a Chinese name (王|小明: a
+            # one-character piece, four characters at most) or a transliterated one
+            # (斯特罗|耶夫: every character a transliteration character). Two whole names
+            # side by side (徐妍徐妍, a list of names) stay apart.
+            while (
+                j + 1 < len(tags)
+                and POS_TYPES.get(tags[j + 1]) == "person"
+                and (
+                    (ends[j + 1] - start <= 4 and (len(words[j + 1]) == 1 or ends[j] - start == 1))
+                    or _TRANSLITERATION.issuperset(words[j + 1] + words[j])
+                )
+            ):
                 j += 1
         elif kind == "place" and j + 1 < len(words) and words[j + 1] in ORG_SUFFIXES:
             kind, j = "org", j + 1

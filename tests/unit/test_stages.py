@@ -9,9 +9,10 @@ import pytest
 from pipelines.article import Article, RawArticle, RejectArticle
 from pipelines.clean import SourceRules, clean, required_literal
 from pipelines.dates import Partial, parse_date, resolve
-from pipelines.entities import Catalogue, CatalogueError
+from pipelines.entities import Catalogue, CatalogueError, other_names
 from pipelines.fingerprint import distance, simhash
 from pipelines.normalize import normalize, to_simplified
+from pipelines.segment import Segmented
 from pipelines.topics import RuleError, parse_rule
 from workers.config import build_pipeline, config_dir_data
 from workers.settings import Settings
@@ -139,6 +140,23 @@ def test_required_ids_exist(pipe) -> None:  # type: ignore[no-untyped-def]
     ).split()
     assert set(required) <= set(pipe.catalogue.entities)
     assert len(pipe.catalogue.entities) >= 80
+
+
+@pytest.mark.parametrize(
+    ("pairs", "expected"),
+    [
+        ([("王", "nr"), ("小明", "nr"), ("说", "v")], ["王小明"]),  # surname split off
+        ([("周玉", "nr"), ("周玉", "nr")], ["周玉", "周玉"]),  # a name twice
+        ([("林木", "nr"), ("高小兰", "nr")], ["林木", "高小兰"]),  # two names in a row
+        ([("斯特罗", "nr"), ("耶夫", "nr"), ("表示", "v")], ["斯特罗耶夫"]),  # transliteration
+    ],
+)
+def test_split_names_are_joined_and_neighbouring_names_are_not(
+    pairs: list[tuple[str, str]], expected: list[str]
+) -> None:
+    text = "".join(word for word, _ in pairs)
+    spans = other_names(normalize(text), Segmented(pairs), [])
+    assert [text[start:end] for start, end, _ in spans] == expected
 
 
 # ---------------------------------------------------------------- topics
