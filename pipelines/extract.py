@@ -51,7 +51,7 @@ BLOCK_TAGS = ("p", "h2", "h3", "h4", "li", "blockquote", "pre")
 # write paragraphs as <div class="paragraph"> or as text between <br>s.
 TEXT_CONTAINERS = ("div", "td", "section")
 TITLE_SUFFIX = re.compile(r"\s*[|｜\-–—_]\s*[^|｜\-–—_]{1,30}$")
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _SPACE = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
 
 
@@ -66,7 +66,7 @@ class Extracted:
 
 def _weight(text: str) -> int:
     """Characters that carry content: a CJK character counts as much as ~3 Latin ones."""
-    return len(text) + 2 * len(_CJK.findall(text))
+    return len(text) + 2 * sum(map(len, _CJK_RUN.findall(text)))
 
 
 def _clean_space(text: str) -> str:
@@ -277,6 +277,5 @@ def _inside(node: LexborNode, keys: set[int]) -> bool:
 
 
 def _direct_text(node: LexborNode) -> str:
-    return "".join(
-        child.text_content or "" for child in node.iter(include_text=True) if child.tag == "-text"
-    ).strip()
+    """The node's own text, without its child elements' text."""
+    return (node.text(deep=False) or "").strip()
