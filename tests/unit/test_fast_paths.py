@@ -16,7 +16,6 @@ import pytest
 
 from pipelines.clean import _Anchored, _anchored, _has_top_level_branch
 from pipelines.keywords import KeywordModel
-from pipelines.language import detect_language
 from pipelines.normalize import converter, script_counts
 from pipelines.process import _less_head
 from pipelines.topics import Context, _holds, _positions, parse_rule, sentence_starts
@@ -60,22 +59,6 @@ def test_script_counts_match_counting_by_hand() -> None:
     simplified = sum(1 for ch in text if s2t.convert(ch) != ch)
     assert script_counts(text) == (traditional, simplified)
     assert script_counts("") == (0, 0)
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("習近平與普丁在撒馬爾罕會面，雙方討論烏克蘭局勢。", "zh-Hant"),
-        ("习近平与普京在撒马尔罕会面，双方讨论乌克兰局势。", "zh-Hans"),
-        ("The president said that the talks in Samarkand were useful.", "en"),
-        ("プーチン大統領は習近平国家主席とサマルカンドで会談した。", "ja"),
-        ("푸틴 대통령은 사마르칸트에서 시진핑 주석과 회담했다. 양국 정상은 협력을 논의했다.", "ko"),
-        ("Путин встретился с Си Цзиньпином в Самарканде.", "ru"),
-        ("😀😀😀", "und"),
-    ],
-)
-def test_language_from_character_classes(text: str, expected: str) -> None:
-    assert detect_language(text) == expected
 
 
 def test_early_deciding_rules_agree_with_positions() -> None:

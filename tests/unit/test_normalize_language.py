@@ -31,6 +31,8 @@ def test_snippet_marks_matches_in_the_original_script() -> None:
         ("Russian President Vladimir Putin flew to Beijing, where he was welcomed by Xi.", "en"),
         ("Президент России прилетел в Пекин, где его встретил председатель КНР.", "ru"),
         ("ロシアのプーチン大統領は北京に到着し、習近平国家主席の歓迎を受けた。", "ja"),
+        ("푸틴 대통령은 사마르칸트에서 시진핑 주석과 회담했다. 양국 정상은 협력을 논의했다.", "ko"),
+        ("😀😀😀", "und"),  # beyond the Basic Multilingual Plane: no class counts it
     ],
 )
 def test_detect_language(text: str, expected: str) -> None:
