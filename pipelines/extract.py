@@ -36,7 +36,7 @@ DROP_TAGS = (
 CHROME = re.compile(
     r"(^|[\s_-])(nav|menu|footer|sidebar|side-bar|breadcrumb|share|social|comment|related|"
     r"recommend|promo|advert|ads?|banner|subscribe|newsletter|copyright|tags?|toolbar|"
-    r"popup|modal|cookie|login|pagination|more-news|hot-news|rank)([\s_-]|$)",
+    r"popup|modal|cookie|consent|privacy|gdpr|login|pagination|more-news|hot-news|rank)([\s_-]|$)",
     re.IGNORECASE,
 )
 # A class or id that names the article's own text ("l-sidebar-fixed l-article-body-segment"
@@ -243,6 +243,7 @@ def _best_body(body: LexborNode) -> str:
     # In document order (scores were first given in paragraph order), none inside another.
     containers = [nodes[key] for key in scores if key in chosen and not _inside(nodes[key], chosen)]
     paragraphs: list[str] = []
+    seen: set[str] = set()  # a page may carry its story twice (a hidden or print copy)
     for container in containers:
         inner = container.css(", ".join(BLOCK_TAGS + TEXT_CONTAINERS))
         if container.tag in TEXT_CONTAINERS or not inner:
@@ -250,13 +251,15 @@ def _best_body(body: LexborNode) -> str:
         for node in inner:
             if node.tag in TEXT_CONTAINERS:
                 text = _clean_space(_direct_text(node))
-                if _weight(text) >= 20 and (not paragraphs or paragraphs[-1] != text):
+                if _weight(text) >= 20 and text not in seen:
+                    seen.add(text)
                     paragraphs.append(text)
                 continue  # shorter: layout, or a label between paragraphs
             if node.tag == "li" and _link_density(node, len(node.text(deep=True) or "")) > 0.3:
                 continue
             text = _clean_space(node.text(deep=True) or "")
-            if text and (not paragraphs or paragraphs[-1] != text):
+            if text and text not in seen:
+                seen.add(text)
                 paragraphs.append(text)
     if not paragraphs or _weight("".join(paragraphs)) < 0.5 * scores[best_key]:
         paragraphs = [

@@ -59,3 +59,28 @@ def test_a_story_split_over_repeated_wrappers_is_joined() -> None:
     )
     html = page(f"<article><section class='metered'>{parts}</section></article>")
     assert extract(html).body.split("\n") == STORY
+
+
+def test_a_consent_banner_is_not_the_story() -> None:
+    notice = (
+        "We use cookies and similar technologies to measure traffic and show content, "
+        "and by continuing to browse you agree to their use as our policy describes."
+    )
+    # The story is mostly a table (a results page): its one paragraph is shorter than
+    # the banner, which a class naming consent or privacy marks as chrome.
+    rows = "".join(
+        f"<tr><td>Gauge {n}</td><td>{n * 7} cm</td><td>rising</td></tr>" for n in range(60)
+    )
+    html = page(
+        f"<div class='m-privacy-consent'><div class='inner'><p>{notice}</p><p>{notice}</p></div></div>"
+        f"<div class='story'><p>{STORY[0]}</p><table>{rows}</table></div>"
+    )
+    assert extract(html).body.split("\n")[0] == STORY[0]
+
+
+def test_a_story_printed_twice_on_the_page_comes_out_once() -> None:
+    paragraphs = "".join(f"<p>{text}</p>" for text in STORY)
+    html = page(
+        f"<div class='story-part'>{paragraphs}</div><div class='story-part'>{paragraphs}</div>"
+    )
+    assert extract(html).body.split("\n") == STORY
