@@ -6,7 +6,14 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from tests.feedserver import FeedServer
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -48,3 +55,12 @@ def pytest_addoption(parser):  # type: ignore[no-untyped-def]
         action="store_true",
         help="Rewrite tests/data/<case>/expected.json from the current output (on purpose).",
     )
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[FeedServer]:
+    """The scripted feed and page server on 127.0.0.1, one per test module."""
+    from tests.feedserver import FeedServer
+
+    with FeedServer() as s:
+        yield s

@@ -30,9 +30,12 @@ import zlib
 from collections.abc import Callable
 from hashlib import md5
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.localserver import LocalServer
+from workers.http import Fetcher
+from workers.settings import Settings
 
 DATA = Path(__file__).resolve().parent / "data"
 SHARED_FEEDS = Path(__file__).resolve().parents[2] / "shared" / "data" / "feeds"
@@ -239,3 +242,9 @@ if __name__ == "__main__":  # serve the fixtures by hand: python -m tests.feedse
     with FeedServer(int(sys.argv[1]) if len(sys.argv) > 1 else 0) as s:
         print(s.base, flush=True)
         threading.Event().wait()
+
+
+def local_fetcher(**limits: Any) -> Fetcher:
+    """A guarded fetcher that may reach this server's 127.0.0.1 (and no other private
+    address), with the given limits."""
+    return Fetcher(Settings(allow_private_addresses=["127.0.0.1/32"], **limits))

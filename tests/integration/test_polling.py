@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 
 import pytest
 from click.testing import CliRunner
@@ -14,12 +13,6 @@ from tests.integration.conftest import refresh, start_beat, stop_worker, wait_un
 from workers.cli import main
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as s:
-        yield s
 
 
 @pytest.fixture(scope="module")

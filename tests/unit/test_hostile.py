@@ -15,7 +15,7 @@ import pytest
 from pipelines.alertquery import Compiler, QueryError
 from pipelines.article import RawArticle, RejectArticle
 from pipelines.feeds import NotAFeed, parse_feed
-from tests.feedserver import FeedServer
+from tests.feedserver import local_fetcher
 from workers.config import build_pipeline
 from workers.http import Fetcher, FetchError, Refused
 from workers.settings import Settings
@@ -36,21 +36,8 @@ def pipe():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as s:
-        yield s
-
-
-@pytest.fixture(scope="module")
 def fetcher() -> Iterator[Fetcher]:
-    f = Fetcher(
-        Settings(
-            allow_private_addresses=["127.0.0.1/32"],
-            fetch_timeout=3,
-            max_feed_bytes=10 * 2**20,
-            max_page_bytes=5 * 2**20,
-        )
-    )
+    f = local_fetcher(fetch_timeout=3, max_feed_bytes=10 * 2**20, max_page_bytes=5 * 2**20)
     yield f
     f.close()
 

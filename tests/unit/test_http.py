@@ -7,28 +7,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.feedserver import FeedServer
+from tests.feedserver import FeedServer, local_fetcher
 from workers.http import Fetcher, FetchError, Refused, address_allowed, parse_networks
 from workers.settings import Settings
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as s:
-        yield s
-
-
-@pytest.fixture(scope="module")
 def fetcher() -> Iterator[Fetcher]:
-    f = Fetcher(
-        Settings(
-            allow_private_addresses=["127.0.0.1/32"],
-            fetch_timeout=2,
-            max_feed_bytes=2**20,
-            max_page_bytes=2**20,
-            max_redirects=3,
-        )
-    )
+    f = local_fetcher(fetch_timeout=2, max_feed_bytes=2**20, max_page_bytes=2**20, max_redirects=3)
     yield f
     f.close()
 
