@@ -3,13 +3,33 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import uuid
 import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
 SEED = ROOT.parent / "shared" / "seed" / "cna-xi-putin-2022-09-14.txt"
+
+
+def stack_env(redis_db: int, **overrides: str) -> str:
+    """Point this process (and the workers it starts) at the local stack for a benchmark:
+    its own Redis database and index prefix, the local feed server let through the SSRF
+    guard, no politeness delay, no configured feeds. Call before importing ``workers``
+    (settings are read once). Returns the run id in the index prefix."""
+    run = uuid.uuid4().hex[:6]
+    os.environ.update(
+        MEDIAMON_REDIS_URL=os.environ.get("BENCH_REDIS_URL", f"redis://127.0.0.1:6390/{redis_db}"),
+        MEDIAMON_INDEX_PREFIX=f"bench-{run}-",
+        MEDIAMON_ALLOW_PRIVATE_ADDRESSES="127.0.0.1/32",
+        MEDIAMON_HOST_MIN_INTERVAL="0",
+        MEDIAMON_LOG_LEVEL="WARNING",
+        MEDIAMON_FEEDS_FILE=str(ROOT / "tests" / "data" / "feeds" / "empty.yaml"),
+        **overrides,
+    )
+    return run
 
 
 def data_arg(parser: argparse.ArgumentParser, name: str, default: Path, help: str) -> None:

@@ -25,26 +25,16 @@ import statistics
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 ROOT = Path(__file__).resolve().parent.parent
-RUN = uuid.uuid4().hex[:6]
-os.environ.update(
-    MEDIAMON_REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6390/11"),
-    MEDIAMON_INDEX_PREFIX=f"bench-{RUN}-",
-    MEDIAMON_ALLOW_PRIVATE_ADDRESSES="127.0.0.1/32",
-    MEDIAMON_HOST_MIN_INTERVAL="0",
-    MEDIAMON_HOST_MAX_CONCURRENCY="64",
-    MEDIAMON_RESPECT_ROBOTS="true",
-    MEDIAMON_LOG_LEVEL="WARNING",
-    MEDIAMON_FEEDS_FILE=str(ROOT / "tests" / "data" / "feeds" / "empty.yaml"),
-)
+from bench._common import services, stack_env  # noqa: E402
+
+RUN = stack_env(11, MEDIAMON_HOST_MAX_CONCURRENCY="64", MEDIAMON_RESPECT_ROBOTS="true")
 
 import psutil  # noqa: E402
 
-from bench._common import services  # noqa: E402
 from tests.feedserver import FeedServer  # noqa: E402
 from tests.processes import start_worker  # noqa: E402
 

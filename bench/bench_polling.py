@@ -15,27 +15,17 @@ pace per host. Uses Redis database 14 and its own index prefix, and removes both
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 ROOT = Path(__file__).resolve().parent.parent
-RUN = uuid.uuid4().hex[:6]
-os.environ.update(
-    MEDIAMON_REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6390/14"),
-    MEDIAMON_INDEX_PREFIX=f"bench-{RUN}-",
-    MEDIAMON_ALLOW_PRIVATE_ADDRESSES="127.0.0.1/32",
-    MEDIAMON_HOST_MIN_INTERVAL="0",
-    MEDIAMON_HOST_MAX_CONCURRENCY="10000",
-    MEDIAMON_FETCH_PAGES="false",
-    MEDIAMON_LOG_LEVEL="WARNING",
-    MEDIAMON_FEEDS_FILE=str(ROOT / "tests" / "data" / "feeds" / "empty.yaml"),
-)
+from bench._common import stack_env  # noqa: E402
+
+RUN = stack_env(14, MEDIAMON_HOST_MAX_CONCURRENCY="10000", MEDIAMON_FETCH_PAGES="false")
 
 import psutil  # noqa: E402
 
