@@ -4,9 +4,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 export MEDIAMON_STATE_DIR ?= $(CURDIR)/.state
+# rustup installs cargo here; the native core (native/) is built with it.
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+NATIVE_SOURCES := native/Cargo.toml native/Cargo.lock native/pyproject.toml $(wildcard native/src/*.rs)
 
 .PHONY: test-faults check-compose dashboards demo help install services services-down services-status init run stop workers-up \
-        workers-down test test-unit test-integration lint format bench clean-state
+        workers-down test test-unit test-integration lint lint-native format bench clean-state
 
 help:
 	@echo "make run              install, start Redis + OpenSearch, init indices, start worker + beat"
@@ -22,11 +25,13 @@ help:
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml constraints.txt
+$(VENV)/.installed: pyproject.toml constraints.txt $(NATIVE_SOURCES)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
 	  echo "python venv module missing: installing python3-venv"; \
 	  apt-get install -y -qq python3-venv >/dev/null && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
+	@devstack/check-rust.sh
+	MATURIN_PEP517_ARGS=--locked $(BIN)/pip install -q --disable-pip-version-check ./native
 	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $@
 
@@ -90,11 +95,16 @@ lint-fast: install
 	$(BIN)/ruff check pipelines workers tests bench
 	$(BIN)/lint-imports
 
-lint: lint-fast
+lint: lint-fast lint-native
 	$(BIN)/ruff format --check pipelines workers tests bench
 	$(BIN)/mypy
 
+lint-native:
+	cargo fmt --manifest-path native/Cargo.toml --check
+	cargo clippy --manifest-path native/Cargo.toml --locked --quiet -- -D warnings
+
 format: install
+	cargo fmt --manifest-path native/Cargo.toml
 	$(BIN)/ruff format pipelines workers tests bench
 	$(BIN)/ruff check --fix pipelines workers tests bench
 

@@ -61,7 +61,7 @@ def spans_from_bio(tags: list[str]) -> set[Span]:
 def mediamon_spans(text: str, pipe) -> set[Span]:  # type: ignore[no-untyped-def]
     norm = normalize(text)
     segmented = pipe.segmenter.segment(norm.text)
-    mentions = pipe.catalogue.find(text, norm, segmented.boundaries())
+    mentions = pipe.catalogue.find(text, norm, segmented.edges())
     return {
         (s, e, TYPE_OF[k])
         for s, e, k in name_spans(text, norm, segmented, mentions)

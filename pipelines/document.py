@@ -21,7 +21,8 @@ class Analysis:
     """What the NLP stages found; filled in by pipelines.process."""
 
     text_norm: str = ""
-    tokens: list[str] = field(default_factory=list)
+    text_tokens: str = ""  # the content words, joined by spaces
+    word_count: int = 0
     keywords: list[str] = field(default_factory=list)
     entities: list[dict[str, Any]] = field(default_factory=list)
     entities_other: list[dict[str, Any]] = field(default_factory=list)
@@ -56,7 +57,7 @@ def to_document(article: Article, analysis: Analysis, *, now: datetime) -> dict[
         "lang": article.lang,
         "region": article.region,
         "text_norm": analysis.text_norm,
-        "text_tokens": " ".join(analysis.tokens),
+        "text_tokens": analysis.text_tokens,
         "keywords": analysis.keywords,
         "entities": analysis.entities,
         "entities_other": analysis.entities_other,
@@ -66,7 +67,7 @@ def to_document(article: Article, analysis: Analysis, *, now: datetime) -> dict[
         "story_id": analysis.fingerprint,
         "content_hash": hashlib.sha256(full_text.encode()).hexdigest(),
         "text_source": article.text_source,
-        "word_count": len(analysis.tokens),
+        "word_count": analysis.word_count,
         "char_count": len(full_text),
         "pipeline_version": PIPELINE_VERSION,
     }

@@ -17,7 +17,6 @@ import re
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
-from itertools import compress
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -168,11 +167,9 @@ class Catalogue:
         """Chinese aliases in search form: the segmenter's user dictionary."""
         return sorted({a.form for a in self.aliases if _CJK.search(a.form) and len(a.form) > 1})
 
-    def find(
-        self, original: str, norm: NormText, boundaries: tuple[set[int], set[int]]
-    ) -> list[Mention]:
-        """Every guarded alias match, in order; ``boundaries`` are the token starts and ends."""
-        starts, ends = boundaries
+    def find(self, original: str, norm: NormText, edges: bytes) -> list[Mention]:
+        """Every guarded alias match, in order; ``edges`` has a true byte at each offset
+        where a token starts or ends (``Segmented.edges()``)."""
         text = norm.text
         size = len(text)
         span = (lambda a, b: (a, b)) if norm.offsets is None else norm.original_span
@@ -181,7 +178,7 @@ class Catalogue:
         for index, start, end in self._automaton.find_matches_as_indexes(text):
             guard = guards[index]
             if guard == 2:
-                if start not in starts or end not in ends:
+                if not (edges[start] and edges[end]):
                     continue
             elif guard == 1 and (
                 (start and _ALNUM.match(text[start - 1]))
@@ -336,46 +333,40 @@ def other_names(
     mention_starts = [m.start for m in mentions]
     mention_ends = [m.end for m in mentions]
     exact = set(mention_starts)
-    words, tags, ends = segmented.words, segmented.tags, segmented.ends
-    starts = [0, *ends]
-    # Most name tokens are where a mention starts: dropped before the loop below.
-    picked = [
-        i
-        for i in compress(range(len(tags)), map(_NAME_TAGS.__contains__, tags))
-        if starts[i] not in exact
-    ]
+    piece = segmented.piece
     skip_to = -1
-    for i in picked:
-        if i <= skip_to:
+    for i, word, tag, start, end in segmented.names():
+        if i <= skip_to or start in exact:
             continue
-        word = words[i]
-        start = ends[i] - len(word)
-        if (len(word) < 2 and tags[i] != "nr") or not _CJK.search(word):
+        if (len(word) < 2 and tag != "nr") or not _CJK.search(word):
             continue
         inside = bisect_right(mention_starts, start) - 1
         if inside >= 0 and start < mention_ends[inside]:
             continue
-        kind, j = POS_TYPES[tags[i]], i
+        kind, j = POS_TYPES[tag], i
         if kind == "person":
             # A name split by the segmenter is joined back: a Chinese name (王|小明: a
             # one-character piece, four characters at most) or a transliterated one
             # (斯特罗|耶夫: every character a transliteration character). Two whole names
             # side by side (徐妍徐妍, a list of names) stay apart.
-            while (
-                j + 1 < len(tags)
-                and POS_TYPES.get(tags[j + 1]) == "person"
-                and (
-                    (ends[j + 1] - start <= 4 and (len(words[j + 1]) == 1 or ends[j] - start == 1))
-                    or _TRANSLITERATION.issuperset(words[j + 1] + words[j])
-                )
-            ):
-                j += 1
-        elif kind == "place" and j + 1 < len(words) and words[j + 1] in ORG_SUFFIXES:
-            kind, j = "org", j + 1
-        if ends[j] - start < 2:
+            while (following := piece(j + 1)) is not None:
+                next_word, next_tag, _, next_end = following
+                if POS_TYPES.get(next_tag) != "person" or not (
+                    (next_end - start <= 4 and (len(next_word) == 1 or end - start == 1))
+                    or _TRANSLITERATION.issuperset(next_word + word)
+                ):
+                    break
+                j, word, end = j + 1, next_word, next_end
+        elif (
+            kind == "place"
+            and (following := piece(j + 1)) is not None
+            and following[0] in ORG_SUFFIXES
+        ):
+            kind, j, end = "org", j + 1, following[3]
+        if end - start < 2:
             continue
         skip_to = j
-        spans.append((*norm.original_span(start, ends[j]), kind))
+        spans.append((*norm.original_span(start, end), kind))
     return spans
 
 

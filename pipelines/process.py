@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from operator import itemgetter
@@ -52,19 +51,6 @@ def _stage(name: str, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         raise
     except Exception as exc:  # a bug or a hostile input in one article: reject that one
         raise RejectArticle("stage_error", f"{type(exc).__name__}: {exc}", stage=name) from exc
-
-
-def _less_head(keys: list[str], tf: np.ndarray, head: list[str]) -> np.ndarray:
-    """Term counts (``tf``, one per key) less one per word of ``head``. The head words are
-    the article's first words, so they are the first keys: a Counter keeps the order in
-    which words first came."""
-    if not head:
-        return tf
-    distinct = len(set(head))
-    row = dict(zip(keys[:distinct], range(distinct), strict=True))
-    story = tf.copy()
-    story[:distinct] -= np.bincount([row[word] for word in head], minlength=distinct)
-    return story
 
 
 class Pipeline:
@@ -151,20 +137,19 @@ class Pipeline:
         full = f"{article.title}\n{article.body}" if article.title else article.body
         norm = _stage("normalize", normalize, full)
         segmented = _stage("segment", self.segmenter.segment, norm.text)
-        words = segmented.content()
-        mentions = _stage("entities", self.catalogue.find, full, norm, segmented.boundaries())
+        mentions = _stage("entities", self.catalogue.find, full, norm, segmented.edges())
         by_id = group(mentions)
         entities = summarize(by_id, norm, lang)
         others = _stage("entities", candidates, full, norm, segmented, mentions)
-        counts = Counter(words)
-        keys = list(counts)
-        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(keys))
+        # The fingerprint skips what outlets write differently around one wire story:
+        # the headline and the dateline (credits are gone already): ``story_tf`` counts
+        # only words that end after them.
+        head_end = (len(article.title) + 1 if article.title else 0) + dateline_end(article.body)
+        keys, tf_bytes, story_bytes = segmented.counts(head_end)
+        tf = np.frombuffer(tf_bytes)
+        story_tf = np.frombuffer(story_bytes)
         features = _stage("vocabulary", self.vocabulary.features, keys)
         keywords = _stage("keywords", top_k, keys, tf * features["weight"], self.top_k)
-        # The fingerprint skips what outlets write differently around one wire story:
-        # the headline and the dateline. (Credits are gone already.)
-        start = (len(article.title) + 1 if article.title else 0) + dateline_end(article.body)
-        story_tf = _less_head(keys, tf, words[: segmented.count_before(start)]) if start else tf
         positions = {key: list(map(_START, found)) for key, found in by_id.items()}
         by_type: dict[str, list[int]] = {}
         for key, found in by_id.items():
@@ -173,13 +158,14 @@ class Pipeline:
             text=norm.text,
             entities=positions,
             types=by_type,
-            token_list=lambda: [(t.text, t.start) for t in segmented.tokens()],
+            token_list=lambda: [(word, start) for word, start, _ in segmented.tokens()],
         )
         topics = _stage("topics", classify, self.topics, context)
         fingerprint = _stage("fingerprint", simhash_of, features["hash"], story_tf)
         return Analysis(
             text_norm=norm.text,
-            tokens=words,
+            text_tokens=segmented.text_tokens(),
+            word_count=segmented.word_count,
             keywords=keywords,
             entities=entities,
             entities_other=others,

@@ -1,26 +1,28 @@
 """segment: jieba-compatible word segmentation of the search form.
 
-rjieba (jieba-rs) segments the simplified search form, so traditional text meets the
-dictionary in the script it was built for; a user dictionary from the entity
-catalogue keeps tracked names whole. The choice of library is measured in
-bench/bench_pipeline.py and docs/quality.md.
+jieba-rs segments the simplified search form, so traditional text meets the dictionary
+in the script it was built for; a user dictionary from the entity catalogue keeps
+tracked names whole. The segmentation stays in native code (``native/``, the
+``mediamon_native`` module): the pipeline asks it for distinct words with their counts,
+token edges and name tokens, rather than building Python objects for every token. The
+choice of library is measured in bench/bench_pipeline.py and docs/quality.md.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Iterable
-from itertools import accumulate, compress
-from operator import itemgetter
 from typing import NamedTuple
 
-import rjieba
+from mediamon_native import Segmentation as Segmented
+from mediamon_native import Segmenter as _Native
+
+__all__ = ["USER_FREQ", "Segmented", "Segmenter", "Token"]
 
 # Frequency given to user words (the entity catalogue's aliases): enough to keep a name
 # whole against the default dictionary's split (泽|伦斯基), low enough not to tear
 # neighbouring words apart. Chosen on the seed and the fixtures; see docs/quality.md.
 USER_FREQ = 2000
-_FIRST, _SECOND = itemgetter(0), itemgetter(1)
+USER_TAG = "nz"
 
 
 class Token(NamedTuple):
@@ -29,72 +31,36 @@ class Token(NamedTuple):
     end: int
 
 
-class Segmented:
-    """The segmentation of one text as parallel lists (cheap to build for ~1,000
-    tokens an article): every piece, with jieba part-of-speech tags and end offsets."""
-
-    __slots__ = ("ends", "pairs", "tags", "words")
-
-    def __init__(self, pairs: list[tuple[str, str]]):
-        # map, itemgetter and accumulate keep the per-token work in C.
-        self.pairs = pairs
-        self.words: list[str] = list(map(_FIRST, pairs))
-        self.tags: list[str] = list(map(_SECOND, pairs))
-        self.ends = list(accumulate(map(len, self.words)))
-
-    def content(self) -> list[str]:
-        """The words, without punctuation and whitespace (jieba tags those "x")."""
-        # A comprehension beats compress(map("x".__ne__, ...)) here: Python 3.11
-        # specialises the string comparison.
-        return [word for word, tag in self.pairs if tag != "x"]
-
-    def count_before(self, offset: int) -> int:
-        """How many content words end at or before ``offset`` (a headline, a dateline):
-        they are the first that many of ``content()``."""
-        first = bisect_right(self.ends, offset)
-        return first - self.tags[:first].count("x")
-
-    def boundaries(self) -> tuple[set[int], set[int]]:
-        """Token start and end offsets. Tokens tile the text, so every start but the
-        first is an end: one set (with 0 added) serves as both."""
-        edges = set(self.ends)
-        edges.add(0)
-        return edges, edges
-
-    def tokens(self) -> list[Token]:
-        return [
-            Token(word, end - len(word), end)
-            for word, tag, end in zip(self.words, self.tags, self.ends, strict=True)
-            if tag != "x"
-        ]
-
-    def tagged(self, tags: frozenset[str]) -> list[tuple[Token, str]]:
-        """Tokens whose tag is in ``tags``."""
-        picked = compress(range(len(self.tags)), map(tags.__contains__, self.tags))
-        out = []
-        for i in picked:
-            word, end = self.words[i], self.ends[i]
-            out.append((Token(word, end - len(word), end), self.tags[i]))
-        return out
-
-
 class Segmenter:
-    """A jieba-rs instance with its own user dictionary."""
+    """A jieba-rs instance (default dictionary, HMM for unknown words) with its own
+    user dictionary.
+
+    ``segment`` returns a ``Segmented`` (``mediamon_native.Segmentation``), which
+    answers, for the content words (every token but punctuation and whitespace, which
+    jieba tags "x"): ``word_count``, ``text_tokens()`` (joined by spaces),
+    ``counts(head_end)`` (distinct words in order of first appearance, their counts and
+    their counts after offset ``head_end``, both as float64 bytes) and ``tokens()``; for
+    every token: ``edges()`` (a byte per offset, 1 at token edges), ``names()`` (the
+    tokens tagged nr, nrt, nrfg, ns or nt, as index, word, tag, start, end) and
+    ``piece(i)``. Offsets are string indices into the segmented text.
+    """
 
     def __init__(self, user_words: Iterable[str] = (), *, user_freq: int = USER_FREQ):
-        self._jieba = rjieba.Jieba()
         self.user_words = sorted({w for w in user_words if w and not w.isascii()})
-        for word in self.user_words:
-            self._jieba.add_word(word, user_freq, "nz")
+        self._native = _Native(self.user_words, user_freq, USER_TAG)
 
     def segment(self, text: str) -> Segmented:
         """One pass of jieba-rs with part-of-speech tags."""
-        return Segmented(self._jieba.tag(text))
+        return self._native.segment(text)
 
     def tokens(self, text: str) -> list[Token]:
         """All tokens with offsets, whitespace and punctuation dropped."""
-        return self.segment(text).tokens()
+        return list(map(Token._make, self._native.segment(text).tokens()))
+
+    def tag(self, text: str) -> list[tuple[str, str]]:
+        """Every token with its part-of-speech tag."""
+        return self._native.tag(text)
 
     def cut(self, text: str) -> list[str]:
         """Plain jieba-style cut (every piece, punctuation included)."""
-        return list(self._jieba.cut(text))
+        return self._native.cut(text)

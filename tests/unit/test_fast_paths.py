@@ -1,23 +1,20 @@
 """The pipeline's shortcuts give exactly what the plain way gives.
 
 Each shortcut (anchored regex scans, lookup-table character counts, early-deciding topic
-rules, head words subtracted from the article's counts) is checked against the slow,
-obvious computation on generated and hand-picked inputs.
+rules) is checked against the slow, obvious computation on generated and hand-picked
+inputs. The native segmentation's answers are checked the same way in test_native.py.
 """
 
 from __future__ import annotations
 
 import random
 import re
-from collections import Counter
 
-import numpy as np
 import pytest
 
 from pipelines.clean import _Anchored, _anchored, _has_top_level_branch
 from pipelines.keywords import KeywordModel
 from pipelines.normalize import converter, script_counts
-from pipelines.process import _less_head
 from pipelines.topics import Context, _holds, _positions, parse_rule, sentence_starts
 
 PATTERNS = [
@@ -80,17 +77,6 @@ def test_early_deciding_rules_agree_with_positions() -> None:
     ):
         tree = parse_rule(rule)
         assert _holds(tree, ctx) == bool(_positions(tree, ctx)), rule
-
-
-def test_head_words_are_subtracted_from_the_counts() -> None:
-    words = "a b b c d b".split()
-    counts = Counter(words)
-    keys = list(counts)
-    tf = np.array([counts[k] for k in keys], dtype=np.float64)
-    story = _less_head(keys, tf, words[:3])
-    assert dict(zip(keys, story.tolist(), strict=True)) == {"a": 0, "b": 1, "c": 1, "d": 1}
-    assert _less_head(keys, tf, []) is tf
-    assert tf.tolist() == [1, 3, 1, 1]  # the article's counts stay whole
 
 
 def test_keyword_ranking_breaks_ties_alphabetically() -> None:

@@ -155,7 +155,7 @@ def test_split_names_are_joined_and_neighbouring_names_are_not(
     pairs: list[tuple[str, str]], expected: list[str]
 ) -> None:
     text = "".join(word for word, _ in pairs)
-    spans = other_names(normalize(text), Segmented(pairs), [])
+    spans = other_names(normalize(text), Segmented.from_pairs(pairs), [])
     assert [text[start:end] for start, end, _ in spans] == expected
 
 

@@ -1,0 +1,264 @@
+//! Native core of the mediamon pipeline.
+//!
+//! One jieba-rs pass over an article's search form, kept in Rust: the pipeline asks the
+//! result for exactly what it needs (distinct words with their counts, the token edges,
+//! the tokens tagged as names) instead of turning every token into Python objects first.
+//! `pipelines/segment.py` wraps it; `tests/unit/test_native.py` checks every answer
+//! against a plain computation over `Segmenter.tag`.
+
+use jieba_rs::Jieba;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyList, PyString};
+use rustc_hash::FxHashMap;
+
+/// Tag classes kept per token. Only two things about a tag matter downstream: whether
+/// the token is punctuation or whitespace (jieba's "x", dropped from the content words)
+/// and, for name tags, which one.
+const TAG_NAMES: [&str; 7] = ["x", "", "nr", "nrt", "nrfg", "ns", "nt"];
+const X: u8 = 0;
+const OTHER: u8 = 1;
+const FIRST_NAME_TAG: u8 = 2;
+
+fn tag_code(tag: &str) -> u8 {
+    match tag {
+        "x" => X,
+        "nr" => 2,
+        "nrt" => 3,
+        "nrfg" => 4,
+        "ns" => 5,
+        "nt" => 6,
+        _ => OTHER,
+    }
+}
+
+/// One token: byte range in the text, character offsets, tag class.
+struct Piece {
+    byte_start: u32,
+    byte_end: u32,
+    start: u32,
+    end: u32,
+    tag: u8,
+}
+
+/// A segmented text. Offsets are in characters (Python string indices).
+#[pyclass(frozen, module = "mediamon_native")]
+struct Segmentation {
+    text: String,
+    pieces: Vec<Piece>,
+    chars: usize,
+    word_count: usize,
+}
+
+impl Segmentation {
+    fn word(&self, piece: &Piece) -> &str {
+        &self.text[piece.byte_start as usize..piece.byte_end as usize]
+    }
+
+    fn content(&self) -> impl Iterator<Item = &Piece> {
+        self.pieces.iter().filter(|p| p.tag != X)
+    }
+}
+
+fn f64_bytes<'py>(py: Python<'py>, values: &[f64]) -> PyResult<Bound<'py, PyBytes>> {
+    PyBytes::new_with(py, values.len() * 8, |buf| {
+        for (chunk, value) in buf.chunks_exact_mut(8).zip(values) {
+            chunk.copy_from_slice(&value.to_ne_bytes());
+        }
+        Ok(())
+    })
+}
+
+#[pymethods]
+impl Segmentation {
+    /// A segmentation given as (word, tag) pairs, for tests of what reads it.
+    #[staticmethod]
+    fn from_pairs(pairs: Vec<(String, String)>) -> PyResult<Segmentation> {
+        let mut text = String::new();
+        let mut pieces = Vec::with_capacity(pairs.len());
+        let mut chars = 0usize;
+        let mut word_count = 0;
+        for (word, tag) in &pairs {
+            let start = chars;
+            chars += word.chars().count();
+            let byte_start = text.len();
+            text.push_str(word);
+            let code = tag_code(tag);
+            word_count += usize::from(code != X);
+            pieces.push(Piece {
+                byte_start: byte_start as u32,
+                byte_end: text.len() as u32,
+                start: start as u32,
+                end: chars as u32,
+                tag: code,
+            });
+        }
+        Ok(Segmentation {
+            text,
+            pieces,
+            chars,
+            word_count,
+        })
+    }
+
+    fn __len__(&self) -> usize {
+        self.pieces.len()
+    }
+
+    /// How many content words (tokens not tagged "x").
+    #[getter]
+    fn word_count(&self) -> usize {
+        self.word_count
+    }
+
+    /// The content words joined by single spaces.
+    fn text_tokens(&self) -> String {
+        let mut out = String::with_capacity(self.text.len() + self.word_count);
+        for piece in self.content() {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(self.word(piece));
+        }
+        out
+    }
+
+    /// Distinct content words in order of first appearance, their counts (float64,
+    /// native byte order) and their counts among tokens ending after `head_end` (the
+    /// story without its headline and dateline).
+    fn counts<'py>(
+        &self,
+        py: Python<'py>,
+        head_end: usize,
+    ) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
+        let mut index: FxHashMap<&str, usize> = FxHashMap::default();
+        index.reserve(self.word_count / 2 + 1);
+        let mut keys: Vec<&str> = Vec::with_capacity(self.word_count / 2 + 1);
+        let mut tf: Vec<f64> = Vec::with_capacity(keys.capacity());
+        let mut story: Vec<f64> = Vec::with_capacity(keys.capacity());
+        for piece in self.content() {
+            let word = self.word(piece);
+            let row = *index.entry(word).or_insert_with(|| {
+                keys.push(word);
+                tf.push(0.0);
+                story.push(0.0);
+                keys.len() - 1
+            });
+            tf[row] += 1.0;
+            if piece.end as usize > head_end {
+                story[row] += 1.0;
+            }
+        }
+        let list = PyList::new(py, keys.iter().map(|k| PyString::new(py, k)))?;
+        Ok((list, f64_bytes(py, &tf)?, f64_bytes(py, &story)?))
+    }
+
+    /// One byte per character offset 0..=len(text): 1 where a token starts or ends.
+    /// Tokens tile the text, so starts and ends are the same set.
+    fn edges<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        PyBytes::new_with(py, self.chars + 1, |buf| {
+            buf[0] = 1;
+            for piece in &self.pieces {
+                buf[piece.end as usize] = 1;
+            }
+            Ok(())
+        })
+    }
+
+    /// Tokens tagged as names (nr, nrt, nrfg, ns, nt): (index, word, tag, start, end).
+    fn names(&self) -> Vec<(usize, &str, &'static str, u32, u32)> {
+        self.pieces
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.tag >= FIRST_NAME_TAG)
+            .map(|(i, p)| (i, self.word(p), TAG_NAMES[p.tag as usize], p.start, p.end))
+            .collect()
+    }
+
+    /// Token `index` as (word, tag, start, end), or None past the end. The tag is the
+    /// name tag, "x", or "" for any other tag.
+    fn piece(&self, index: usize) -> Option<(&str, &'static str, u32, u32)> {
+        self.pieces
+            .get(index)
+            .map(|p| (self.word(p), TAG_NAMES[p.tag as usize], p.start, p.end))
+    }
+
+    /// Content words as (word, start, end).
+    fn tokens(&self) -> Vec<(&str, u32, u32)> {
+        self.content()
+            .map(|p| (self.word(p), p.start, p.end))
+            .collect()
+    }
+}
+
+/// A jieba-rs instance with the default dictionary and a user dictionary.
+#[pyclass(frozen, module = "mediamon_native")]
+struct Segmenter {
+    jieba: Jieba,
+}
+
+#[pymethods]
+impl Segmenter {
+    #[new]
+    #[pyo3(signature = (user_words, user_freq, user_tag = "nz"))]
+    fn new(user_words: Vec<String>, user_freq: usize, user_tag: &str) -> Self {
+        let mut jieba = Jieba::new();
+        for word in &user_words {
+            jieba.add_word(word, Some(user_freq), Some(user_tag));
+        }
+        Segmenter { jieba }
+    }
+
+    /// Segment and tag `text` (HMM on for unknown words).
+    fn segment(&self, text: &str) -> PyResult<Segmentation> {
+        if text.len() > u32::MAX as usize {
+            return Err(pyo3::exceptions::PyValueError::new_err(
+                "text too long to segment",
+            ));
+        }
+        let tagged = self.jieba.tag(text, true);
+        let mut pieces = Vec::with_capacity(tagged.len());
+        let mut word_count = 0;
+        for tag in &tagged {
+            let code = tag_code(tag.tag);
+            word_count += usize::from(code != X);
+            pieces.push(Piece {
+                byte_start: tag.byte_start as u32,
+                byte_end: tag.byte_end as u32,
+                start: tag.start as u32,
+                end: tag.end as u32,
+                tag: code,
+            });
+        }
+        let chars = tagged.last().map_or(0, |t| t.end);
+        Ok(Segmentation {
+            text: text.to_owned(),
+            pieces,
+            chars,
+            word_count,
+        })
+    }
+
+    /// Every token with its full part-of-speech tag.
+    fn tag(&self, text: &str) -> Vec<(String, String)> {
+        self.jieba
+            .tag(text, true)
+            .into_iter()
+            .map(|t| (t.word.to_owned(), t.tag.to_owned()))
+            .collect()
+    }
+
+    /// Plain jieba cut: every token, punctuation included.
+    fn cut<'a>(&self, text: &'a str) -> Vec<&'a str> {
+        self.jieba
+            .cut(text, true)
+            .into_iter()
+            .map(|t| t.word)
+            .collect()
+    }
+}
+
+#[pymodule]
+mod mediamon_native {
+    #[pymodule_export]
+    use super::{Segmentation, Segmenter};
+}

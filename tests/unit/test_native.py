@@ -1,0 +1,132 @@
+"""The native segmentation answers what the plain computation over its tokens gives.
+
+``mediamon_native.Segmentation`` turns one jieba-rs pass straight into counts, edges
+and name tokens. Each answer is checked here against the obvious Python over
+``Segmenter.tag`` (every token with its tag) on the fixtures and on generated text that
+mixes scripts, whitespace, punctuation, digits and characters outside the BMP.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from itertools import accumulate
+
+import numpy as np
+import pytest
+
+from pipelines.segment import Segmented, Segmenter
+from tests.conftest import DATA
+
+NAME_TAGS = ("nr", "nrt", "nrfg", "ns", "nt")
+USER_WORDS = ["习近平", "普丁", "泽伦斯基", "上海合作组织"]
+ALPHABET = [
+    *"习近平普丁泽伦斯基与在会谈王小明说北京大学乌克兰俄罗斯上海合作组织的了是",
+    *"abc XYZ 123 .,;!?，。、「」（）\n\t　",
+    "𠮷",
+    "😀",
+    "é",
+]
+
+
+@pytest.fixture(scope="module")
+def segmenter() -> Segmenter:
+    return Segmenter(USER_WORDS)
+
+
+def texts() -> list[str]:
+    rng = random.Random(7)
+    generated = [
+        "".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 80))) for _ in range(300)
+    ]
+    fixtures = [
+        path.read_text(encoding="utf-8", errors="replace")[:4000]
+        for path in sorted(DATA.glob("*/input.txt"))
+    ]
+    return ["", " ", "。", "习近平与普丁在撒马尔罕会谈。", *fixtures, *generated]
+
+
+def plain(pairs: list[tuple[str, str]], head_end: int) -> dict[str, object]:
+    """Everything the pipeline reads, computed the slow way from (word, tag) pairs."""
+    ends = list(accumulate(len(word) for word, _ in pairs))
+    starts = [end - len(word) for (word, _), end in zip(pairs, ends, strict=True)]
+    content = [(w, s, e) for (w, t), s, e in zip(pairs, starts, ends, strict=True) if t != "x"]
+    counts = Counter(w for w, _, _ in content)
+    story = Counter(w for w, _, e in content if e > head_end)
+    edges = bytearray((ends[-1] if ends else 0) + 1)
+    for offset in [0, *ends]:
+        edges[offset] = 1
+    return {
+        "word_count": len(content),
+        "text_tokens": " ".join(w for w, _, _ in content),
+        "keys": list(counts),
+        "tf": [counts[k] for k in counts],
+        "story": [story[k] for k in counts],
+        "edges": bytes(edges),
+        "names": [
+            (i, w, t, s, e)
+            for i, ((w, t), s, e) in enumerate(zip(pairs, starts, ends, strict=True))
+            if t in NAME_TAGS
+        ],
+        "tokens": content,
+    }
+
+
+def native(seg: Segmented, head_end: int) -> dict[str, object]:
+    keys, tf, story = seg.counts(head_end)
+    return {
+        "word_count": seg.word_count,
+        "text_tokens": seg.text_tokens(),
+        "keys": keys,
+        "tf": np.frombuffer(tf).tolist(),
+        "story": np.frombuffer(story).tolist(),
+        "edges": seg.edges(),
+        "names": seg.names(),
+        "tokens": seg.tokens(),
+    }
+
+
+def test_every_answer_matches_the_plain_computation(segmenter: Segmenter) -> None:
+    rng = random.Random(11)
+    for text in texts():
+        pairs = segmenter.tag(text)
+        assert "".join(w for w, _ in pairs) == text  # tokens tile the text
+        seg = segmenter.segment(text)
+        assert len(seg) == len(pairs)
+        head_end = rng.randint(0, len(text) + 1)
+        assert native(seg, head_end) == plain(pairs, head_end), text
+        # piece(i): the word, its tag when the tag is "x" or a name tag, its offsets
+        for i, (word, tag) in enumerate(pairs):
+            got = seg.piece(i)
+            assert got is not None
+            assert got[0] == word
+            assert got[1] == (tag if tag in ("x", *NAME_TAGS) else "")
+            assert text[got[2] : got[3]] == word
+        assert seg.piece(len(pairs)) is None
+
+
+def test_a_segmentation_built_from_pairs_answers_like_a_segmented_text(
+    segmenter: Segmenter,
+) -> None:
+    for text in texts()[:60]:
+        pairs = segmenter.tag(text)
+        assert native(Segmented.from_pairs(pairs), 3) == native(segmenter.segment(text), 3)
+
+
+def test_user_words_stay_whole_and_cut_matches_tag(segmenter: Segmenter) -> None:
+    text = "习近平与普丁及泽伦斯基出席上海合作组织峰会"
+    assert [w for w, _ in segmenter.tag(text)] == segmenter.cut(text)
+    assert {"习近平", "普丁", "泽伦斯基", "上海合作组织"} <= set(segmenter.cut(text))
+    assert "泽伦斯基" not in Segmenter().cut(text)  # the user dictionary does it
+
+
+def test_offsets_count_characters_not_bytes(segmenter: Segmenter) -> None:
+    text = "𠮷😀 普丁說"
+    tokens = segmenter.tokens(text)
+    assert [text[t.start : t.end] for t in tokens] == [t.text for t in tokens]
+    assert len(segmenter.segment(text).edges()) == len(text) + 1
+
+
+def test_text_that_is_not_valid_unicode_is_refused(segmenter: Segmenter) -> None:
+    with pytest.raises(UnicodeEncodeError):
+        segmenter.segment("普丁\ud800")
