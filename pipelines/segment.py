@@ -16,13 +16,16 @@ from typing import NamedTuple
 from mediamon_native import Segmentation as Segmented
 from mediamon_native import Segmenter as _Native
 
-__all__ = ["USER_FREQ", "Segmented", "Segmenter", "Token"]
+__all__ = ["USER_FREQ", "WORD_TABLE", "Segmented", "Segmenter", "Token"]
 
 # Frequency given to user words (the entity catalogue's aliases): enough to keep a name
 # whole against the default dictionary's split (泽|伦斯基), low enough not to tear
 # neighbouring words apart. Chosen on the seed and the fixtures; see docs/quality.md.
 USER_FREQ = 2000
 USER_TAG = "nz"
+# Distinct words whose Python strings the native side keeps (and hands out again, with
+# their hashes computed) before it starts over; about 10 MiB at 100,000.
+WORD_TABLE = 100_000
 
 
 class Token(NamedTuple):
@@ -45,9 +48,15 @@ class Segmenter:
     ``piece(i)``. Offsets are string indices into the segmented text.
     """
 
-    def __init__(self, user_words: Iterable[str] = (), *, user_freq: int = USER_FREQ):
+    def __init__(
+        self,
+        user_words: Iterable[str] = (),
+        *,
+        user_freq: int = USER_FREQ,
+        word_table: int = WORD_TABLE,
+    ):
         self.user_words = sorted({w for w in user_words if w and not w.isascii()})
-        self._native = _Native(self.user_words, user_freq, USER_TAG)
+        self._native = _Native(self.user_words, user_freq, USER_TAG, word_table)
 
     def segment(self, text: str) -> Segmented:
         """One pass of jieba-rs with part-of-speech tags."""

@@ -10,6 +10,31 @@ use jieba_rs::Jieba;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString};
 use rustc_hash::FxHashMap;
+use std::sync::{Arc, Mutex};
+
+/// Python strings for words already seen, shared by a segmenter's segmentations: a
+/// word that comes back is handed out as the same object, with its hash computed once
+/// (the pipeline looks every word up in dictionaries). Cleared when full.
+struct Words {
+    strings: FxHashMap<Box<str>, Py<PyString>>,
+    capacity: usize,
+}
+
+impl Words {
+    fn get<'py>(&mut self, py: Python<'py>, word: &str) -> Bound<'py, PyString> {
+        if let Some(string) = self.strings.get(word) {
+            return string.bind(py).clone();
+        }
+        let string = PyString::new(py, word);
+        if self.capacity > 0 {
+            if self.strings.len() >= self.capacity {
+                self.strings.clear();
+            }
+            self.strings.insert(word.into(), string.clone().unbind());
+        }
+        string
+    }
+}
 
 /// Tag classes kept per token. Only two things about a tag matter downstream: whether
 /// the token is punctuation or whitespace (jieba's "x", dropped from the content words)
@@ -43,6 +68,7 @@ struct Piece {
 /// A segmented text. Offsets are in characters (Python string indices).
 #[pyclass(frozen, module = "mediamon_native")]
 struct Segmentation {
+    words: Arc<Mutex<Words>>,
     text: String,
     pieces: Vec<Piece>,
     chars: usize,
@@ -92,7 +118,12 @@ impl Segmentation {
                 tag: code,
             });
         }
+        let words = Words {
+            strings: FxHashMap::default(),
+            capacity: 0,
+        };
         Ok(Segmentation {
+            words: Arc::new(Mutex::new(words)),
             text,
             pieces,
             chars,
@@ -148,7 +179,8 @@ impl Segmentation {
                 story[row] += 1.0;
             }
         }
-        let list = PyList::new(py, keys.iter().map(|k| PyString::new(py, k)))?;
+        let mut words = self.words.lock().expect("word table poisoned");
+        let list = PyList::new(py, keys.iter().map(|k| words.get(py, k)))?;
         Ok((list, f64_bytes(py, &tf)?, f64_bytes(py, &story)?))
     }
 
@@ -165,12 +197,20 @@ impl Segmentation {
     }
 
     /// Tokens tagged as names (nr, nrt, nrfg, ns, nt): (index, word, tag, start, end).
-    fn names(&self) -> Vec<(usize, &str, &'static str, u32, u32)> {
+    #[allow(clippy::type_complexity)]
+    fn names<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> Vec<(usize, Bound<'py, PyString>, &'static str, u32, u32)> {
+        let mut words = self.words.lock().expect("word table poisoned");
         self.pieces
             .iter()
             .enumerate()
             .filter(|(_, p)| p.tag >= FIRST_NAME_TAG)
-            .map(|(i, p)| (i, self.word(p), TAG_NAMES[p.tag as usize], p.start, p.end))
+            .map(|(i, p)| {
+                let word = words.get(py, self.word(p));
+                (i, word, TAG_NAMES[p.tag as usize], p.start, p.end)
+            })
             .collect()
     }
 
@@ -194,18 +234,26 @@ impl Segmentation {
 #[pyclass(frozen, module = "mediamon_native")]
 struct Segmenter {
     jieba: Jieba,
+    words: Arc<Mutex<Words>>,
 }
 
 #[pymethods]
 impl Segmenter {
     #[new]
-    #[pyo3(signature = (user_words, user_freq, user_tag = "nz"))]
-    fn new(user_words: Vec<String>, user_freq: usize, user_tag: &str) -> Self {
+    #[pyo3(signature = (user_words, user_freq, user_tag = "nz", word_table = 100_000))]
+    fn new(user_words: Vec<String>, user_freq: usize, user_tag: &str, word_table: usize) -> Self {
         let mut jieba = Jieba::new();
         for word in &user_words {
             jieba.add_word(word, Some(user_freq), Some(user_tag));
         }
-        Segmenter { jieba }
+        let words = Words {
+            strings: FxHashMap::default(),
+            capacity: word_table,
+        };
+        Segmenter {
+            jieba,
+            words: Arc::new(Mutex::new(words)),
+        }
     }
 
     /// Segment and tag `text` (HMM on for unknown words).
@@ -231,6 +279,7 @@ impl Segmenter {
         }
         let chars = tagged.last().map_or(0, |t| t.end);
         Ok(Segmentation {
+            words: Arc::clone(&self.words),
             text: text.to_owned(),
             pieces,
             chars,

@@ -130,3 +130,17 @@ def test_offsets_count_characters_not_bytes(segmenter: Segmenter) -> None:
 def test_text_that_is_not_valid_unicode_is_refused(segmenter: Segmenter) -> None:
     with pytest.raises(UnicodeEncodeError):
         segmenter.segment("普丁\ud800")
+
+
+def test_a_word_seen_before_comes_back_as_the_same_string() -> None:
+    segmenter = Segmenter(USER_WORDS, word_table=4)
+    first, _, _ = segmenter.segment("普丁说").counts(0)
+    again, _, _ = segmenter.segment("他说普丁").counts(0)
+    assert again == ["他", "说", "普丁"]
+    assert again[2] is first[0] and again[1] is first[1]
+    # the table starts over when full: new strings, equal words
+    segmenter.segment("甲乙丙丁戊己庚辛").counts(0)
+    later, _, _ = segmenter.segment("普丁").counts(0)
+    assert later == ["普丁"] and later[0] is not first[0]
+    unkept, _, _ = Segmenter(word_table=0).segment("普丁").counts(0)
+    assert unkept == [first[0]]
