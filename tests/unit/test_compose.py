@@ -78,3 +78,37 @@ def test_security_on_and_client_major_matches_the_server() -> None:
     assert int(versions.pop().split(".")[0]) == int(elasticsearch.__versionstr__.split(".")[0])
     for port in services["elasticsearch"]["ports"] + services["kibana"]["ports"]:
         assert port.startswith("127.0.0.1:")
+
+
+def test_the_image_builds_from_files_the_build_context_has() -> None:
+    """Without a Docker engine here, the Dockerfile is checked statically: every stage
+    a COPY --from names exists, every local COPY source is in the repository and not
+    excluded by .dockerignore, base images carry a version, and the native core is
+    built in its own stage with the pinned lock file."""
+    lines = (ROOT / "Dockerfile").read_text().splitlines()
+    ignored = [
+        line.strip().rstrip("/")
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    stages, bases = set(), []
+    for line in lines:
+        words = line.split()
+        if words[:1] == ["FROM"]:
+            bases.append(words[1])
+            if len(words) == 4 and words[2].upper() == "AS":
+                stages.add(words[3])
+        elif words[:1] == ["COPY"]:
+            args = [w for w in words[1:] if not w.startswith("--")]
+            source_stage = next((w[7:] for w in words if w.startswith("--from=")), None)
+            if source_stage:
+                assert source_stage in stages, line
+                continue
+            for source in args[:-1]:
+                assert (ROOT / source).exists(), line
+                assert source.rstrip("/") not in ignored, line
+    assert all(":" in base for base in bases), bases
+    assert {base.split(":")[1].rsplit("-", 1)[-1] for base in bases} == {"trixie"}
+    assert "native" in stages
+    assert any("--locked" in line for line in lines)
+    assert (ROOT / "native" / "Cargo.lock").is_file()
