@@ -7,6 +7,7 @@
 //! against a plain computation over `Segmenter.tag`.
 
 use jieba_rs::Jieba;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString};
 use rustc_hash::FxHashMap;
@@ -83,6 +84,20 @@ impl Segmentation {
     fn content(&self) -> impl Iterator<Item = &Piece> {
         self.pieces.iter().filter(|p| p.tag != X)
     }
+}
+
+/// Runs jieba-rs, turning a panic inside it into RuntimeError: an ordinary exception,
+/// which the pipeline records as a rejection of that one article, where PyO3's own
+/// PanicException derives from BaseException and would get past the pipeline's guard.
+fn guarded<T>(f: impl FnOnce() -> T) -> PyResult<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
+        let detail = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        PyRuntimeError::new_err(format!("jieba-rs failed: {detail}"))
+    })
 }
 
 fn f64_bytes<'py>(py: Python<'py>, values: &[f64]) -> PyResult<Bound<'py, PyBytes>> {
@@ -259,11 +274,9 @@ impl Segmenter {
     /// Segment and tag `text` (HMM on for unknown words).
     fn segment(&self, text: &str) -> PyResult<Segmentation> {
         if text.len() > u32::MAX as usize {
-            return Err(pyo3::exceptions::PyValueError::new_err(
-                "text too long to segment",
-            ));
+            return Err(PyValueError::new_err("text too long to segment"));
         }
-        let tagged = self.jieba.tag(text, true);
+        let tagged = guarded(|| self.jieba.tag(text, true))?;
         let mut pieces = Vec::with_capacity(tagged.len());
         let mut word_count = 0;
         for tag in &tagged {
@@ -288,21 +301,25 @@ impl Segmenter {
     }
 
     /// Every token with its full part-of-speech tag.
-    fn tag(&self, text: &str) -> Vec<(String, String)> {
-        self.jieba
-            .tag(text, true)
-            .into_iter()
-            .map(|t| (t.word.to_owned(), t.tag.to_owned()))
-            .collect()
+    fn tag(&self, text: &str) -> PyResult<Vec<(String, String)>> {
+        guarded(|| {
+            self.jieba
+                .tag(text, true)
+                .into_iter()
+                .map(|t| (t.word.to_owned(), t.tag.to_owned()))
+                .collect()
+        })
     }
 
     /// Plain jieba cut: every token, punctuation included.
-    fn cut<'a>(&self, text: &'a str) -> Vec<&'a str> {
-        self.jieba
-            .cut(text, true)
-            .into_iter()
-            .map(|t| t.word)
-            .collect()
+    fn cut<'a>(&self, text: &'a str) -> PyResult<Vec<&'a str>> {
+        guarded(|| {
+            self.jieba
+                .cut(text, true)
+                .into_iter()
+                .map(|t| t.word)
+                .collect()
+        })
     }
 }
 
