@@ -47,12 +47,24 @@ CONTENT = re.compile(
     re.IGNORECASE,
 )
 BLOCK_TAGS = ("p", "h2", "h3", "h4", "li", "blockquote", "pre")
-# Containers whose own text (outside child elements) counts as a paragraph: some sites
-# write paragraphs as <div class="paragraph"> or as text between <br>s.
-TEXT_CONTAINERS = ("div", "td", "section")
+# Containers whose own text (outside child blocks) counts as paragraphs: some sites
+# write paragraphs as <div class="paragraph">, or a whole story as text between <br>s
+# in a <div>, <td> or <span>.
+TEXT_CONTAINERS = ("div", "td", "section", "span")
+# A line of a container's own text with more of its weight in links is a list of links
+# (related stories, tags, a byline's profile links), not prose.
+LINE_LINK_SHARE = 0.3
+# Elements that flow inside a line of text: their text belongs to the line around them.
+# (<small> is left out: it holds fine print, dates and bylines more often than words of
+# the sentence around it.)
+INLINE_TAGS = frozenset(
+    "a b strong em i u s span font big sup sub abbr cite q mark time code kbd "
+    "var dfn bdi bdo del ins wbr label".split()
+)
 TITLE_SUFFIX = re.compile(r"\s*[|｜\-–—_]\s*[^|｜\-–—_]{1,30}$")
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _SPACE = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
+_ANY_SPACE = re.compile(r"[\s\u00a0\u3000]+")
 
 
 @dataclass
@@ -208,7 +220,10 @@ def _best_body(body: LexborNode) -> str:
     nodes: dict[int, LexborNode] = {}
     blocks = body.css("p, " + ", ".join(TEXT_CONTAINERS))
     for block in blocks:
-        text = _clean_space(block.text(deep=True) if block.tag == "p" else _direct_text(block))
+        if block.tag == "p":
+            text = _clean_space(block.text(deep=True) or "")
+        else:
+            text = " ".join(_own_paragraphs(block))
         weight = _weight(text)
         if weight < 20 or _link_density(block, len(text)) > 0.5:
             continue
@@ -250,11 +265,14 @@ def _best_body(body: LexborNode) -> str:
             inner = [container, *inner]
         for node in inner:
             if node.tag in TEXT_CONTAINERS:
-                text = _clean_space(_direct_text(node))
-                if _weight(text) >= 20 and text not in seen:
-                    seen.add(text)
-                    paragraphs.append(text)
-                continue  # shorter: layout, or a label between paragraphs
+                own = _own_paragraphs(node)
+                if _weight("".join(own)) < 20:
+                    continue  # layout, or a label between paragraphs
+                for text in own:
+                    if text not in seen:
+                        seen.add(text)
+                        paragraphs.append(text)
+                continue
             if node.tag == "li" and _link_density(node, len(node.text(deep=True) or "")) > 0.3:
                 continue
             text = _clean_space(node.text(deep=True) or "")
@@ -279,6 +297,47 @@ def _inside(node: LexborNode, keys: set[int]) -> bool:
     return False
 
 
-def _direct_text(node: LexborNode) -> str:
-    """The node's own text, without its child elements' text."""
-    return (node.text(deep=False) or "").strip()
+def _own_paragraphs(node: LexborNode) -> list[str]:
+    """The lines of text a container holds itself: its text and its inline children's
+    (links, bold, …), split at ``<br>`` and at child blocks, whose text is theirs. Lines
+    that are mostly link text (a list of headlines) are left out. A ``<span>`` counts
+    only as a block of lines (two or more, split by ``<br>``, and not within a
+    paragraph); any other span is part of the line around it. Fewer than 20 weighted
+    characters outside links is no paragraph (a label, a date under a comment)."""
+    if node.tag == "span":
+        parent = node.parent
+        if (parent is not None and parent.tag in BLOCK_TAGS) or node.css_first("br") is None:
+            return []
+    elif not (node.text(deep=False) or "").strip():
+        return []  # no text of its own: a wrapper (inline-only text is rare and short)
+    lines: list[str] = []
+    current: list[str] = []
+    linked = 0
+    unlinked = 0  # weight of the kept lines outside links
+
+    def end_line() -> None:
+        nonlocal unlinked
+        line = _ANY_SPACE.sub(" ", "".join(current)).strip()
+        weight = _weight(line)
+        if line and linked <= LINE_LINK_SHARE * weight:
+            lines.append(line)
+            unlinked += weight - linked
+
+    child = node.child
+    while child is not None:
+        tag = child.tag
+        if tag == "-text":
+            current.append(child.text_content or "")
+        elif tag in INLINE_TAGS and not (tag == "span" and child.css_first("br") is not None):
+            text = child.text(deep=True) or ""
+            current.append(text)
+            if tag == "a":
+                linked += _weight(text.strip())
+        elif tag != "-comment":  # <br> or a block: the line ends
+            end_line()
+            current, linked = [], 0
+        child = child.next
+    end_line()
+    if unlinked < 20 or (node.tag == "span" and len(lines) < 2):
+        return []  # a label, a date, a name: not prose
+    return lines

@@ -84,3 +84,39 @@ def test_a_story_printed_twice_on_the_page_comes_out_once() -> None:
         f"<div class='story-part'>{paragraphs}</div><div class='story-part'>{paragraphs}</div>"
     )
     assert extract(html).body.split("\n") == STORY
+
+
+def test_a_story_written_between_line_breaks_in_a_span_is_kept_with_its_links() -> None:
+    first, second, *rest = STORY
+    linked = second.replace("the supports", "<a href='/supports'>the supports</a>")
+    lines = "<br><br>".join([first, linked, *rest])
+    html = page(
+        f"<div class='content'><h1>Bridge closed</h1><div class='meta'>By a reporter</div>"
+        f"<span>{lines}</span></div>"
+    )
+    assert extract(html).body.split("\n") == STORY
+
+
+def test_lines_that_are_mostly_links_or_fine_print_stay_out_of_a_story_in_lines() -> None:
+    lines = "<br><br>".join(STORY)
+    related = "".join(
+        f"<div>·<a href='/{n}'>Flood warnings for the valley towns, part {n}</a> (2024-05-0{n})</div>"
+        for n in range(1, 5)
+    )
+    html = page(
+        f"<div class='story'><small>05/10/2024 - Category: <a href='/c'>Weather</a></small>"
+        f"<br><br>{lines}</div><div class='more'>{related}</div>"
+    )
+    assert extract(html).body.split("\n") == STORY
+
+
+def test_a_line_with_a_link_in_it_is_one_line() -> None:
+    text = (
+        "Officials said <a href='/report'>the report</a> would be published "
+        "<b>next week</b> after the inspection of the supports."
+    )
+    html = page(f"<div class='story'><p>{STORY[0]}</p><div>{text}</div></div>")
+    assert extract(html).body.split("\n") == [
+        STORY[0],
+        "Officials said the report would be published next week after the inspection of the supports.",
+    ]
