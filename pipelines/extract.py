@@ -65,6 +65,20 @@ TITLE_SUFFIX = re.compile(r"\s*[|｜\-–—_]\s*[^|｜\-–—_]{1,30}$")
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _SPACE = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
 _ANY_SPACE = re.compile(r"[\s\u00a0\u3000]+")
+# A source line break between two Chinese characters is no space (CSS's segment-break
+# rule for East Asian text): "北\n京" is 北京.
+_CJK_BREAK = re.compile(
+    r"(?<=[\u3001-\u303f\u3400-\u9fff\uf900-\uff60])[ \t\r]*\n\s*"
+    r"(?=[\u3001-\u303f\u3400-\u9fff\uf900-\uff60])"
+)
+
+
+def _flow(text: str) -> str:
+    """Text as a browser lays it out in one block: line breaks and runs of spaces are
+    one space, none between Chinese characters."""
+    if "\n" in text:
+        text = _CJK_BREAK.sub("", text)
+    return _ANY_SPACE.sub(" ", text).strip()
 
 
 @dataclass
@@ -317,7 +331,7 @@ def _own_paragraphs(node: LexborNode) -> list[str]:
 
     def end_line() -> None:
         nonlocal unlinked
-        line = _ANY_SPACE.sub(" ", "".join(current)).strip()
+        line = _flow("".join(current))
         weight = _weight(line)
         if line and linked <= LINE_LINK_SHARE * weight:
             lines.append(line)

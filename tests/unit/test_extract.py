@@ -120,3 +120,16 @@ def test_a_line_with_a_link_in_it_is_one_line() -> None:
         STORY[0],
         "Officials said the report would be published next week after the inspection of the supports.",
     ]
+
+
+def test_source_line_breaks_in_a_line_of_text_are_laid_out_as_a_browser_would() -> None:
+    html = page(
+        "<div class='story'>"
+        f"<div>{STORY[0][:30]}\n      {STORY[0][30:]}<br>{STORY[1]}</div>"
+        "<div>北京市政府昨日宣布，\n    城区的<b>橋梁</b>將於週五\n重新開放，並加強巡查。</div></div>"
+    )
+    assert extract(html).body.split("\n") == [
+        STORY[0][:30].rstrip() + " " + STORY[0][30:].lstrip(),
+        STORY[1],
+        "北京市政府昨日宣布，城区的橋梁將於週五重新開放，並加強巡查。",
+    ]
