@@ -22,9 +22,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipelines.normalize import fold, normalize
+
+if TYPE_CHECKING:
+    from pipelines.process import Pipeline
 
 FIELDS = {
     "entity": "entities.id",
@@ -239,6 +242,17 @@ class Compiler:
     aliases: dict[str, str] | None = None  # search-form alias -> entity id
     _query: str = ""
     _wildcards: int = 0
+
+    @classmethod
+    def for_pipeline(cls, pipeline: Pipeline) -> Compiler:
+        """A compiler that analyses words as ``pipeline`` analyses articles and knows
+        its catalogue and topics."""
+        return cls(
+            segment=pipeline.segmenter.words,
+            entity_ids=frozenset(pipeline.catalogue.entities),
+            topic_ids=frozenset(t.id for t in pipeline.topics),
+            aliases=pipeline.catalogue.alias_map(),
+        )
 
     def compile(self, query: str) -> dict[str, Any]:
         """Query text -> DSL. Raises QueryError. Safe to share: each call works on a copy."""

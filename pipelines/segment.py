@@ -66,6 +66,10 @@ class Segmenter:
         """All tokens with offsets, whitespace and punctuation dropped."""
         return list(map(Token._make, self._native.segment(text).tokens()))
 
+    def words(self, text: str) -> list[str]:
+        """The content words, whitespace and punctuation dropped."""
+        return [word for word, _, _ in self._native.segment(text).tokens()]
+
     def tag(self, text: str) -> list[tuple[str, str]]:
         """Every token with its part-of-speech tag."""
         return self._native.tag(text)

@@ -93,13 +93,7 @@ class AlertRule(BaseModel):
 
 @lru_cache(maxsize=4)
 def _compiler(config_dir: Path) -> Compiler:
-    pipeline = build_pipeline(config_dir)
-    return Compiler(
-        segment=lambda text: [t.text for t in pipeline.segmenter.tokens(text)],
-        entity_ids=frozenset(pipeline.catalogue.entities),
-        topic_ids=frozenset(t.id for t in pipeline.topics),
-        aliases=pipeline.catalogue.alias_map(),
-    )
+    return Compiler.for_pipeline(build_pipeline(config_dir))
 
 
 def compiler(settings: Settings) -> Compiler:

@@ -11,13 +11,7 @@ from workers.settings import Settings
 
 @pytest.fixture(scope="module")
 def compiler() -> Compiler:
-    pipe = build_pipeline(Settings().config_dir)
-    return Compiler(
-        segment=lambda text: [t.text for t in pipe.segmenter.tokens(text)],
-        entity_ids=frozenset(pipe.catalogue.entities),
-        topic_ids=frozenset(t.id for t in pipe.topics),
-        aliases=pipe.catalogue.alias_map(),
-    )
+    return Compiler.for_pipeline(build_pipeline(Settings().config_dir))
 
 
 def test_words_are_analysed_like_the_index(compiler: Compiler) -> None:

@@ -389,46 +389,39 @@ def case_script_injection_in_article(pipe, server, fetcher) -> None:  # type: ig
 
 
 # ------------------------------------------------------------------ alert queries
-def _compiler(pipe) -> Compiler:  # type: ignore[no-untyped-def]
-    return Compiler(
-        segment=lambda t: [x.text for x in pipe.segmenter.tokens(t)],
-        entity_ids=frozenset(pipe.catalogue.entities),
-    )
-
-
 @case
 def case_query_with_leading_wildcards(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(QueryError, match="wildcard"):
-        _compiler(pipe).compile("*a*")
+        Compiler.for_pipeline(pipe).compile("*a*")
 
 
 @case
 def case_query_with_many_wildcards(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(QueryError, match="wildcards"):
-        _compiler(pipe).compile(" ".join(f"word{i}*" for i in range(20)))
+        Compiler.for_pipeline(pipe).compile(" ".join(f"word{i}*" for i in range(20)))
 
 
 @case
 def case_query_with_thousands_of_terms(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(QueryError, match="terms"):
-        _compiler(pipe).compile(" OR ".join(f"w{i}" for i in range(5000)))
+        Compiler.for_pipeline(pipe).compile(" OR ".join(f"w{i}" for i in range(5000)))
 
 
 @case
 def case_query_nested_deeply(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(QueryError, match="nested"):
-        _compiler(pipe).compile("(" * 500 + "a" + ")" * 500)
+        Compiler.for_pipeline(pipe).compile("(" * 500 + "a" + ")" * 500)
 
 
 @case
 def case_query_with_huge_proximity(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(QueryError, match="wider"):
-        _compiler(pipe).compile('"a b"~100000')
+        Compiler.for_pipeline(pipe).compile('"a b"~100000')
 
 
 @case
 def case_query_with_regex_and_script_characters(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
-    dsl = _compiler(pipe).compile('"<script>" OR [a-z]+ OR \\\\x')
+    dsl = Compiler.for_pipeline(pipe).compile('"<script>" OR [a-z]+ OR \\\\x')
     assert "bool" in dsl  # plain words: no regex or script reaches the engine
 
 

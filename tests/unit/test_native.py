@@ -118,6 +118,7 @@ def test_user_words_stay_whole_and_cut_matches_tag(segmenter: Segmenter) -> None
     assert [w for w, _ in segmenter.tag(text)] == segmenter.cut(text)
     assert {"习近平", "普丁", "泽伦斯基", "上海合作组织"} <= set(segmenter.cut(text))
     assert "泽伦斯基" not in Segmenter().cut(text)  # the user dictionary does it
+    assert segmenter.words(f" {text}。") == [t.text for t in segmenter.tokens(text)]
 
 
 def test_offsets_count_characters_not_bytes(segmenter: Segmenter) -> None:

@@ -13,7 +13,7 @@ def text_query(
 ) -> dict[str, Any]:
     """Words in any script: segmented tokens (precise) or CJK bigrams (recall)."""
     norm = normalize(text).text
-    tokens = " ".join(t.text for t in segmenter.tokens(norm))
+    tokens = " ".join(segmenter.words(norm))
     query: dict[str, Any] = {
         "bool": {
             "should": [
