@@ -9,7 +9,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 NATIVE_SOURCES := native/Cargo.toml native/Cargo.lock native/pyproject.toml $(wildcard native/src/*.rs)
 
 .PHONY: test-faults check-compose dashboards demo help install services services-down services-status init run stop workers-up \
-        workers-down test test-unit test-integration lint lint-native format bench clean-state
+        workers-down test test-unit test-integration lint lint-native format constraints bench clean-state
 
 help:
 	@echo "make run              install, start Redis + OpenSearch, init indices, start worker + beat"
@@ -102,6 +102,13 @@ lint: lint-fast lint-native
 lint-native:
 	cargo fmt --manifest-path native/Cargo.toml --check
 	cargo clippy --manifest-path native/Cargo.toml --locked --quiet -- -D warnings
+
+# Pins every package installed in the virtualenv: run it on a fresh one (rm -rf .venv;
+# make install) so that nothing installed by hand gets pinned. The native core is built
+# from native/, not pinned.
+constraints: install
+	$(BIN)/pip freeze --exclude-editable --disable-pip-version-check \
+	  | grep -v '^mediamon-native' > constraints.txt
 
 format: install
 	cargo fmt --manifest-path native/Cargo.toml
