@@ -77,7 +77,9 @@ def decode(content: bytes, headers: dict[str, str] | None = None) -> Decoded:
     headers = headers or {}
     for bom, codec in BOMS:
         if content.startswith(bom):
-            return Decoded(content.decode(codec, errors="replace"), codec, "bom")
+            # The UTF-16/32 codecs drop the mark themselves; UTF-8 keeps it as U+FEFF.
+            text = content.decode(codec, errors="replace").removeprefix("\ufeff")
+            return Decoded(text, codec, "bom")
     declared = declared_charsets(content, headers)
     # A permissive declaration (latin-1) goes last: it would hide a GBK meta tag.
     declared.sort(key=lambda item: item[1] in PERMISSIVE)

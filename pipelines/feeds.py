@@ -11,6 +11,7 @@ changed story is noticed and a GUID change alone is not.
 from __future__ import annotations
 
 import calendar
+import codecs
 import hashlib
 import json
 import re
@@ -88,6 +89,7 @@ def parse_feed(
     content: bytes, headers: dict[str, str] | None = None, *, max_items: int = 500
 ) -> ParsedFeed:
     """Bytes of a feed -> ParsedFeed. Raises NotAFeed when nothing feed-like is there."""
+    content = content.removeprefix(codecs.BOM_UTF8)  # JSON may not start with one
     cut = 0
     if _JSON_FEED.match(content[:200]) or _looks_like_json(content, headers):
         feed = _parse_json_feed(content)

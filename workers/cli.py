@@ -72,6 +72,8 @@ def process(path: str | None, jsonl: str | None, pretty: bool) -> None:
         failures = 0
         with stream:
             for n, line in enumerate(stream, 1):
+                if n == 1:
+                    line = line.removeprefix("\ufeff")  # a byte-order mark from an editor
                 if not line.strip():
                     continue
                 try:

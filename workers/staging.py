@@ -10,6 +10,7 @@ An object has ``text`` or ``html`` and optional ``url``, ``title``, ``source``,
 from __future__ import annotations
 
 import base64
+import codecs
 import json
 import sys
 from collections.abc import Iterator
@@ -111,14 +112,19 @@ def read_bytes(data: bytes, where: str, suffix: str) -> Iterator[Item]:
         yield Item(where, payload=to_payload(RawArticle(text=text)))
 
 
+def sniff_suffix(data: bytes) -> str:
+    """The format of unnamed input (stdin) from its first character: JSON lines, a JSON
+    array, HTML, or text. A UTF-8 byte-order mark is skipped."""
+    head = data.removeprefix(codecs.BOM_UTF8).lstrip()[:1]
+    return {b"{": ".jsonl", b"[": ".json", b"<": ".html"}.get(head, ".txt")
+
+
 def read_inputs(paths: list[str]) -> Iterator[Item]:
     """Every article in the given paths; unreadable inputs come out as Items with errors."""
     for name in paths:
         if name == "-":
             data = sys.stdin.buffer.read()
-            head = data.lstrip()[:1]
-            suffix = {b"{": ".jsonl", b"[": ".json", b"<": ".html"}.get(head, ".txt")
-            yield from read_bytes(data, "<stdin>", suffix)
+            yield from read_bytes(data, "<stdin>", sniff_suffix(data))
             continue
         path = Path(name)
         if path.is_dir():

@@ -14,9 +14,20 @@ def test_utf8_without_any_declaration() -> None:
     assert decode(TEXT.encode()).text == TEXT
 
 
-def test_bom_wins() -> None:
+def test_bom_wins_and_is_not_part_of_the_text() -> None:
     result = decode(codecs.BOM_UTF8 + TEXT.encode(), {"Content-Type": "text/html; charset=big5"})
-    assert (result.text.lstrip("\ufeff"), result.how) == (TEXT, "bom")
+    assert (result.text, result.how) == (TEXT, "bom")
+    for codec in ("utf-16", "utf-32"):  # Python writes these with a mark
+        assert decode(TEXT.encode(codec)).text == TEXT
+
+
+def test_a_page_with_a_byte_order_mark_is_read_as_html() -> None:
+    from pipelines.article import RawArticle
+    from pipelines.process import Pipeline
+
+    html = f"<!DOCTYPE html><html><head><title>t</title></head><body><p>{TEXT}</p></body></html>"
+    doc = Pipeline().process(RawArticle(content=codecs.BOM_UTF8 + html.encode()))
+    assert doc["body"] == TEXT
 
 
 def test_gb2312_meta_tag_reads_as_gb18030() -> None:

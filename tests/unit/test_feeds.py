@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import gzip
 from pathlib import Path
 
@@ -43,6 +44,13 @@ def test_formats_and_charsets(name: str, kind: str, titles: list[str]) -> None:
     feed = parse_feed(_fixture(name))
     assert feed.kind == kind
     assert [item.title for item in feed.items] == titles  # newest first
+
+
+@pytest.mark.parametrize("name", ["rss-zh-hant.xml", "atom-zh-hans.xml", "jsonfeed-en.json"])
+def test_a_byte_order_mark_before_the_feed_changes_nothing(name: str) -> None:
+    plain = parse_feed(_fixture(name))
+    marked = parse_feed(codecs.BOM_UTF8 + _fixture(name), {"Content-Type": "application/json"})
+    assert (marked.kind, marked.items) == (plain.kind, plain.items)
 
 
 def test_ttl_is_a_refresh_hint() -> None:

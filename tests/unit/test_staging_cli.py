@@ -64,3 +64,15 @@ def test_process_missing_file_exits_2() -> None:
     result = CliRunner().invoke(main, ["process", "/no/such/file.txt"])
     assert result.exit_code == 2
     assert "no such file" in result.stderr
+
+
+def test_input_with_a_byte_order_mark_is_read_in_its_format() -> None:
+    bom = "\ufeff".encode()
+    page = b"<html><head><title>t</title></head><body><p>Talks on Ukraine went on in Kyiv.</p></body></html>"
+    result = CliRunner().invoke(main, ["process", "-"], input=bom + page)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["body"] == "Talks on Ukraine went on in Kyiv."
+    line = json.dumps({"text": "Talks on Ukraine went on in Kyiv."}).encode()
+    result = CliRunner().invoke(main, ["process", "--jsonl", "-"], input=bom + line + b"\n")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["body"] == "Talks on Ukraine went on in Kyiv."
