@@ -287,9 +287,12 @@ def _best_body(body: LexborNode) -> str:
                         seen.add(text)
                         paragraphs.append(text)
                 continue
-            if node.tag == "li" and _link_density(node, len(node.text(deep=True) or "")) > 0.3:
-                continue
             text = _clean_space(node.text(deep=True) or "")
+            # A list item that is mostly a link is a list of stories; a paragraph that is
+            # mostly links is one too (on quirks-mode pages an unclosed <p> holds the
+            # related-stories table after it).
+            if _link_density(node, len(text)) > (0.3 if node.tag == "li" else 0.5):
+                continue
             if text and text not in seen:
                 seen.add(text)
                 paragraphs.append(text)

@@ -133,3 +133,18 @@ def test_source_line_breaks_in_a_line_of_text_are_laid_out_as_a_browser_would() 
         STORY[1],
         "北京市政府昨日宣布，城区的橋梁將於週五重新開放，並加強巡查。",
     ]
+
+
+def test_a_paragraph_that_is_mostly_links_is_a_list_of_stories() -> None:
+    # No doctype: quirks mode, where an unclosed <p> takes in the table after it.
+    related = "".join(
+        f"·<a href='/{n}'>Flood warnings for the valley towns, part {n}</a><br>"
+        for n in range(1, 6)
+    )
+    paragraphs = "".join(f"<p>{text}" for text in STORY)
+    html = (
+        "<html><head><title>Bridge closed</title></head><body><table><tr><td>"
+        f"{paragraphs}<p><table><tr><td>Related: {related}</td></tr></table>"
+        "</td></tr></table></body></html>"
+    )
+    assert extract(html).body.split("\n") == STORY
