@@ -39,6 +39,11 @@ CHROME = re.compile(
     r"popup|modal|cookie|consent|privacy|gdpr|login|pagination|more-news|hot-news|rank)([\s_-]|$)",
     re.IGNORECASE,
 )
+# Class or id names (whole) of readers' comment sections: WordPress, Disqus and the like.
+COMMENTS = frozenset(
+    "comments commentlist comment-list comments-list comments-area comment-area "
+    "comments-section comment-section disqus_thread".split()
+)
 # A class or id that names the article's own text ("l-sidebar-fixed l-article-body-segment"
 # is the story, whatever else its classes say).
 CONTENT = re.compile(
@@ -154,6 +159,13 @@ def _is_chrome(node: LexborNode) -> bool:
     return bool(marker.strip()) and bool(CHROME.search(marker))
 
 
+def _is_comments(node: LexborNode) -> bool:
+    """A readers' comment section, by the names blog and comment software give it."""
+    attrs = node.attributes
+    names = f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower().split()
+    return not COMMENTS.isdisjoint(names)
+
+
 def _link_density(node: LexborNode, text_len: int) -> float:
     if not text_len:
         return 1.0
@@ -222,8 +234,11 @@ def extract(html: str) -> Extracted:
             node.decompose()
     for node in body.css("div, section, ul, ol, table, span, p"):
         # A wrapper whose class merely mentions "ads" or "sidebar" may hold the whole
-        # page: chrome is small, so a block with a large share of the text stays.
-        if _is_chrome(node) and len(node.text(deep=True) or "") < 0.25 * total:
+        # page: chrome is small, so a block with a large share of the text stays. A
+        # comment section goes whatever its size (readers may paste whole articles).
+        if _is_comments(node) or (
+            _is_chrome(node) and len(node.text(deep=True) or "") < 0.25 * total
+        ):
             node.decompose()
     out.body = _best_body(body)
     return out

@@ -148,3 +148,16 @@ def test_a_paragraph_that_is_mostly_links_is_a_list_of_stories() -> None:
         "</td></tr></table></body></html>"
     )
     assert extract(html).body.split("\n") == STORY
+
+
+def test_a_comment_section_is_not_the_story_even_when_it_is_longer() -> None:
+    paragraphs = "".join(f"<p>{text}</p>" for text in STORY)
+    pasted = "".join(
+        f"<p>A reader pasted another article here, paragraph {n} of it.</p>" for n in range(12)
+    )
+    html = page(
+        f"<div class='post'>{paragraphs}</div><h3 id='comments'>2 comments</h3>"
+        f"<ol class='commentlist'><li id='comment-1'><cite>reader</cite>{pasted}</li></ol>"
+        f"<div id='disqus_thread'><p>{pasted}</p></div>"
+    )
+    assert extract(html).body.split("\n") == STORY
