@@ -36,7 +36,8 @@ DROP_TAGS = (
 CHROME = re.compile(
     r"(^|[\s_-])(nav|menu|footer|sidebar|side-bar|breadcrumb|share|social|comment|related|"
     r"recommend|promo|advert|ads?|banner|subscribe|newsletter|copyright|tags?|toolbar|"
-    r"popup|modal|cookie|consent|privacy|gdpr|login|pagination|more-news|hot-news|rank)([\s_-]|$)",
+    r"popup|modal|cookie|consent|privacy|gdpr|login|pagination|more-news|hot-news|rank|"
+    r"caption|gallery|slideshow|carousel)([\s_-]|$)",
     re.IGNORECASE,
 )
 # Class or id names (whole) of readers' comment sections: WordPress, Disqus and the like.

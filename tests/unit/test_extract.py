@@ -161,3 +161,14 @@ def test_a_comment_section_is_not_the_story_even_when_it_is_longer() -> None:
         f"<div id='disqus_thread'><p>{pasted}</p></div>"
     )
     assert extract(html).body.split("\n") == STORY
+
+
+def test_photo_galleries_and_captions_in_the_story_are_left_out() -> None:
+    caption = "Water covers the road near the old bridge on Tuesday morning. Photo: A. Reporter"
+    paragraphs = "".join(f"<p>{text}</p>" for text in STORY)
+    html = page(
+        "<div class='story'>"
+        f"<div class='photo-gallery'><ul><li><img src='a.jpg'><div class='caption'>{caption}</div>"
+        f"</li></ul></div>{paragraphs}<div class='image-caption'>{caption}</div></div>"
+    )
+    assert extract(html).body.split("\n") == STORY
