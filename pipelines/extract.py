@@ -248,12 +248,14 @@ def extract(html: str) -> Extracted:
 def _best_body(body: LexborNode) -> str:
     scores: dict[int, float] = {}
     nodes: dict[int, LexborNode] = {}
+    own_lines: dict[int, list[str]] = {}  # each text container's lines, read once
     blocks = body.css("p, " + ", ".join(TEXT_CONTAINERS))
     for block in blocks:
         if block.tag == "p":
             text = _clean_space(block.text(deep=True) or "")
         else:
-            text = " ".join(_own_paragraphs(block))
+            own_lines[block.mem_id] = lines = _own_paragraphs(block)
+            text = " ".join(lines)
         weight = _weight(text)
         if weight < 20 or _link_density(block, len(text)) > 0.5:
             continue
@@ -295,9 +297,9 @@ def _best_body(body: LexborNode) -> str:
             inner = [container, *inner]
         for node in inner:
             if node.tag in TEXT_CONTAINERS:
-                own = _own_paragraphs(node)
-                if _weight("".join(own)) < 20:
-                    continue  # layout, or a label between paragraphs
+                known = own_lines.get(node.mem_id)
+                own = known if known is not None else _own_paragraphs(node)
+                # No lines: layout, or a label between paragraphs.
                 for text in own:
                     if text not in seen:
                         seen.add(text)
