@@ -57,6 +57,9 @@ BLOCK_TAGS = ("p", "h2", "h3", "h4", "li", "blockquote", "pre")
 # write paragraphs as <div class="paragraph">, or a whole story as text between <br>s
 # in a <div>, <td> or <span>.
 TEXT_CONTAINERS = ("div", "td", "section", "span")
+# Paragraphs directly in the best container's parent, as a share of the best score,
+# that make the parent the story's container.
+PARENT_SHARE = 0.2
 # A line of a container's own text with more of its weight in links is a list of links
 # (related stories, tags, a byline's profile links), not prose.
 LINE_LINK_SHARE = 0.3
@@ -247,6 +250,7 @@ def extract(html: str) -> Extracted:
 
 def _best_body(body: LexborNode) -> str:
     scores: dict[int, float] = {}
+    direct: dict[int, float] = {}  # the part of a score from the node's own paragraphs
     nodes: dict[int, LexborNode] = {}
     own_lines: dict[int, list[str]] = {}  # each text container's lines, read once
     blocks = body.css("p, " + ", ".join(TEXT_CONTAINERS))
@@ -266,10 +270,17 @@ def _best_body(body: LexborNode) -> str:
             key = parent.mem_id
             nodes[key] = parent
             scores[key] = scores.get(key, 0.0) + weight * share
+            if share == 1.0:
+                direct[key] = direct.get(key, 0.0) + weight
     if not scores:
         return _clean_space(body.text(deep=True, separator="\n") or "")
     best_key = max(scores, key=lambda k: scores[k])
     best = nodes[best_key]
+    # A story that starts with paragraphs of its own and goes on in a wrapper inside
+    # the same container ("read more" blocks): the container is the story.
+    parent = best.parent
+    if parent is not None and direct.get(parent.mem_id, 0.0) >= PARENT_SHARE * scores[best_key]:
+        best_key, best = parent.mem_id, parent
     # Stories split over sibling containers (one per section or ad break): siblings of
     # the best container that scored well themselves belong to the article too.
     chosen = {best_key}

@@ -174,3 +174,18 @@ def test_photo_galleries_and_captions_in_the_story_are_left_out() -> None:
         f"</li></ul></div>{PARAGRAPHS}<div class='image-caption'>{caption}</div></div>"
     )
     assert_story(html)
+
+
+def test_a_story_that_goes_on_in_a_wrapper_inside_its_container_is_whole() -> None:
+    more = [
+        "Traffic was sent over the northern crossing, which added half an hour to trips.",
+        "Shops near the bridge said business had dropped since the closure on Monday.",
+        "A temporary footbridge could be in place by the weekend, the engineers said.",
+        "The river authority will publish new level readings every six hours until then.",
+        "Schools on the east bank stayed open, with buses running on the longer route.",
+    ]
+    # Two paragraphs before the wrapper, seven in it: the wrapper alone scores highest.
+    first = "".join(f"<div class='paragraph'>{text}</div>" for text in STORY[:2])
+    rest = "".join(f"<div class='paragraph'>{text}</div>" for text in STORY[2:] + more)
+    html = page(f"<section class='body'>{first}<div class='read-all'>{rest}</div></section>")
+    assert extract(html).body.split("\n") == STORY + more
