@@ -1,18 +1,21 @@
 """Named-entity spans (PER, LOC, ORG): mediamon vs default jieba's part-of-speech tags.
 
-    python bench/eval_ner.py [--peoples-daily FILE] [--weibo FILE]
+    python bench/eval_ner.py [--peoples-daily FILE] [--weibo FILE] [--cluener FILE]
 
 mediamon's names are the entity catalogue's matches plus the candidates it keeps in
 `entities_other` (jieba-rs name tags on the simplified search form, adjacent person
 tokens joined, place + institution word as an organisation). The baseline is
 `jieba.posseg` (nr/nrt/nrfg = PER, ns = LOC, nt = ORG) on the text as given. Scores
 are exact-span micro precision/recall/F1. Weibo counts named mentions only (*.NAM;
-GPE as LOC).
+GPE as LOC). CLUENER 2020 (JSON lines) counts name as PER, address as LOC, and
+organization, company and government as ORG; its other classes (books, games, movies,
+positions, scenes) are left out, so a prediction on one of those counts against us.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections import Counter
@@ -45,6 +48,32 @@ def read_bio(path: Path, *, weibo: bool) -> list[tuple[str, set[Span]]]:
                 tag = "O" if mention != "NAM" else tag[:2] + ("LOC" if kind == "GPE" else kind)
         chars.append(char)
         tags.append(tag)
+    return sentences
+
+
+CLUENER_TYPES = {
+    "name": "PER",
+    "address": "LOC",
+    "organization": "ORG",
+    "company": "ORG",
+    "government": "ORG",
+}
+
+
+def read_cluener(path: Path) -> list[tuple[str, set[Span]]]:
+    sentences = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        obj = json.loads(line)
+        spans = {
+            (start, end + 1, CLUENER_TYPES[label])
+            for label, names in obj.get("label", {}).items()
+            if label in CLUENER_TYPES
+            for places in names.values()
+            for start, end in places
+        }
+        sentences.append((obj["text"], spans))
     return sentences
 
 
@@ -115,17 +144,24 @@ def main() -> int:
         DEFAULT_DATA / "ner" / "weibo_ner" / "weiboNER_2nd_conll.dev",
         "Weibo NER dev",
     )
+    data_arg(
+        parser,
+        "--cluener",
+        DEFAULT_DATA / "ner" / "cluener2020" / "dev.json",
+        "CLUENER 2020 dev (JSON lines)",
+    )
     args = parser.parse_args()
     pipe = pipeline()
     posseg = quiet_jieba().posseg
     print(f"{'set':<14} {'system':<16} {'type':<4} {'P':>6} {'R':>6} {'F1':>6}")
-    for name, path, weibo in (
-        ("peoples_daily", args.peoples_daily, False),
-        ("weibo", args.weibo, True),
+    for name, path, read in (
+        ("peoples_daily", args.peoples_daily, lambda p: read_bio(p, weibo=False)),
+        ("weibo", args.weibo, lambda p: read_bio(p, weibo=True)),
+        ("cluener", args.cluener, read_cluener),
     ):
         if not require(path, f"{name} NER evaluation"):
             continue
-        sentences = read_bio(path, weibo=weibo)
+        sentences = read(path)
         for system, predict in (
             ("jieba.posseg", lambda text: jieba_spans(text, posseg)),
             ("mediamon", lambda text: mediamon_spans(text, pipe)),

@@ -275,6 +275,19 @@ _TRANSLITERATION = frozenset(
     "图托瓦万威韦维沃乌西希谢辛雅亚扬耶伊因约泽扎詹茨策勃尤捷琼舒奎赛"
 )
 
+# The commonest Chinese surnames (search form), which begin most Chinese personal names:
+# jieba's dictionary also tags common words as names (明白, 文明, 卫星, 小雨), and those
+# rarely begin with one.
+SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余"
+    "杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫段雷侯龙"
+    "史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳"
+    "翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路"
+    "游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党"
+    "宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩"
+    "佘池查麻苑迟邝阎萧"
+)
+COMPOUND_SURNAMES = frozenset({"欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "令狐", "司徒"})
 ORG_SUFFIXES = frozenset(
     {
         "大学",
@@ -365,9 +378,24 @@ def other_names(
             kind, j, end = "org", j + 1, following[3]
         if end - start < 2:
             continue
+        if kind == "person" and not _looks_like_person(norm.text[start:end]):
+            continue
         skip_to = j
         spans.append((*norm.original_span(start, end), kind))
     return spans
+
+
+# Further characters of transliterated names (约翰, 约翰逊, 斯大林, 卡洛娃), too common in
+# Chinese words to join split tokens on, enough to tell a foreign name's shape.
+_FOREIGN_NAME = _TRANSLITERATION | frozenset("翰逊娃白大休华豪康琳吕娜宁纽努欧潘丽妮蕾莎")
+
+
+def _looks_like_person(name: str) -> bool:
+    """A Chinese name (a common surname, then one to three characters) or a
+    transliterated one (transliteration characters only, or a name with a middle dot)."""
+    if "·" in name or "•" in name or _FOREIGN_NAME.issuperset(name):
+        return True
+    return 2 <= len(name) <= 4 and (name[0] in SURNAMES or name[:2] in COMPOUND_SURNAMES)
 
 
 def candidates(

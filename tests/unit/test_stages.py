@@ -159,6 +159,26 @@ def test_split_names_are_joined_and_neighbouring_names_are_not(
     assert [text[start:end] for start, end, _ in spans] == expected
 
 
+@pytest.mark.parametrize(
+    ("pairs", "expected"),
+    [
+        ([("今天", "t"), ("多云", "nr"), ("有", "v"), ("小雨", "nr")], []),  # weather words
+        ([("令人", "nrt"), ("明白", "nr"), ("的", "uj"), ("青少年", "nr")], []),
+        ([("欧阳", "nr"), ("修", "nr"), ("说", "v")], ["欧阳修"]),  # a compound surname
+        ([("科菲·安南", "nr"), ("访华", "v")], ["科菲·安南"]),
+        ([("伊万诺夫", "nr"), ("表示", "v")], ["伊万诺夫"]),  # a transliteration
+        ([("邓小平理论", "nr")], []),  # a name inside a longer word
+    ],
+)
+def test_person_candidates_look_like_names(
+    pairs: list[tuple[str, str]], expected: list[str]
+) -> None:
+    # jieba's dictionary tags some common words as person names (明白 nr, 令人 nrt).
+    text = "".join(word for word, _ in pairs)
+    spans = other_names(normalize(text), Segmented.from_pairs(pairs), [])
+    assert [text[start:end] for start, end, _ in spans] == expected
+
+
 # ---------------------------------------------------------------- topics
 def test_topic_rules_parse_and_report_positions() -> None:
     assert parse_rule('entity:a AND (phrase:"war in" OR NOT keyword:b)')[0] == "and"
