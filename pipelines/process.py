@@ -99,7 +99,7 @@ class Pipeline:
         text = raw.text
         if raw.content is not None:
             decoded = _stage("decode", decode, raw.content, raw.headers)
-            if decoded.text.lstrip(" \t\r\n\f\ufeff")[:1] == "<":
+            if decoded.text.lstrip()[:1] == "<":  # decode has dropped any byte-order mark
                 html = decoded.text
             else:
                 text = decoded.text

@@ -142,6 +142,13 @@ def test_required_ids_exist(pipe) -> None:  # type: ignore[no-untyped-def]
     assert len(pipe.catalogue.entities) >= 80
 
 
+def _other_names(pairs: list[tuple[str, str]]) -> list[str]:
+    """The names other_names finds in a text segmented and tagged as ``pairs``."""
+    text = "".join(word for word, _ in pairs)
+    spans = other_names(normalize(text), Segmented.from_pairs(pairs), [])
+    return [text[start:end] for start, end, _ in spans]
+
+
 @pytest.mark.parametrize(
     ("pairs", "expected"),
     [
@@ -154,9 +161,7 @@ def test_required_ids_exist(pipe) -> None:  # type: ignore[no-untyped-def]
 def test_split_names_are_joined_and_neighbouring_names_are_not(
     pairs: list[tuple[str, str]], expected: list[str]
 ) -> None:
-    text = "".join(word for word, _ in pairs)
-    spans = other_names(normalize(text), Segmented.from_pairs(pairs), [])
-    assert [text[start:end] for start, end, _ in spans] == expected
+    assert _other_names(pairs) == expected
 
 
 @pytest.mark.parametrize(
@@ -174,9 +179,7 @@ def test_person_candidates_look_like_names(
     pairs: list[tuple[str, str]], expected: list[str]
 ) -> None:
     # jieba's dictionary tags some common words as person names (明白 nr, 令人 nrt).
-    text = "".join(word for word, _ in pairs)
-    spans = other_names(normalize(text), Segmented.from_pairs(pairs), [])
-    assert [text[start:end] for start, end, _ in spans] == expected
+    assert _other_names(pairs) == expected
 
 
 # ---------------------------------------------------------------- topics
