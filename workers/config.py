@@ -15,6 +15,7 @@ import yaml
 from pipelines.entities import CatalogueError
 from pipelines.process import Pipeline
 from pipelines.topics import RuleError
+from workers import bundled
 
 CONFIG_FILES = ("entities", "topics", "sources", "keywords")
 
@@ -34,12 +35,11 @@ def load_yaml(path: Path) -> Any:
 
 
 def config_dir_data(config_dir: Path) -> dict[str, Any]:
-    """Every pipeline config file in the folder, parsed; absent files are empty."""
-    data: dict[str, Any] = {}
-    for name in CONFIG_FILES:
-        path = config_dir / f"{name}.yaml"
-        data[name] = load_yaml(path) if path.exists() else None
-    return data
+    """Every pipeline config file of the folder, parsed; a file the folder lacks is the
+    bundled default's."""
+    if not config_dir.is_dir():
+        raise ConfigError(f"{config_dir}: config folder not found (MEDIAMON_CONFIG_DIR)")
+    return {name: load_yaml(bundled.config_file(config_dir, name)) for name in CONFIG_FILES}
 
 
 def idf_path() -> Path | None:

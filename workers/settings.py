@@ -6,6 +6,7 @@ This is the only module that reads the environment. Everything else receives a
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -13,7 +14,14 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-ROOT = Path(__file__).resolve().parent.parent
+from workers import bundled
+
+
+def _default_state_dir() -> Path:
+    """Per-user state (XDG): the same folder whichever directory mediamon is run from.
+    The repository's Makefile sets ``MEDIAMON_STATE_DIR=.state`` for the dev stack."""
+    base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
+    return Path(base) / "mediamon"
 
 
 class Settings(BaseSettings):
@@ -47,9 +55,15 @@ class Settings(BaseSettings):
         "", description="Prefix for every index and alias name (e.g. 'staging-')."
     )
     config_dir: Path = Field(
-        ROOT / "config", description="Folder of user-edited YAML: feeds, entities, topics."
+        default_factory=bundled.config_dir,
+        description="Folder of user-edited YAML (feeds, entities, topics, sources, keywords); "
+        "a file it lacks is taken from the bundled default config.",
     )
-    state_dir: Path = Field(ROOT / ".state", description="Local state: logs, pid files.")
+    state_dir: Path = Field(
+        default_factory=_default_state_dir,
+        description="Local state: dev-stack data, logs, pid files (default: "
+        "$XDG_STATE_HOME/mediamon or ~/.local/state/mediamon).",
+    )
     bulk_size: int = Field(200, ge=1, le=5000, description="Articles per bulk request.")
     staging_ttl: int = Field(
         7 * 24 * 3600, description="Seconds an ingested payload waits in Redis for a worker."
@@ -110,7 +124,11 @@ class Settings(BaseSettings):
     )
     dashboards_username: str | None = Field(None, description="Dashboards login (basic auth).")
     dashboards_password: SecretStr | None = Field(None, description="Dashboards password.")
-    dashboards_dir: Path = Field(ROOT / "dashboards", description="Saved-object NDJSON files.")
+    dashboards_dir: Path = Field(
+        default_factory=bundled.dashboards_dir,
+        description="Folder of saved-object NDJSON (kibana/, opensearch-dashboards/); "
+        "default: the dashboards bundled with mediamon.",
+    )
     allow_private_addresses: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Networks (CIDR) that feeds and webhooks may reach despite the SSRF guard.",
@@ -125,7 +143,7 @@ class Settings(BaseSettings):
 
     @property
     def feeds_path(self) -> Path:
-        return self.feeds_file or self.config_dir / "feeds.yaml"
+        return self.feeds_file or bundled.config_file(self.config_dir, "feeds")
 
     def index(self, name: str) -> str:
         """Full name of a logical index or alias, e.g. ``articles`` -> ``staging-articles``."""

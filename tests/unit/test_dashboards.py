@@ -3,9 +3,9 @@ against a local stand-in for the Kibana saved-objects API (no Kibana runs here).
 
 from __future__ import annotations
 
+import copy
 import http.server
 import json
-import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,120 +13,122 @@ from typing import ClassVar
 
 import pytest
 
-from workers.search import templates
+from workers import dashboards
+from workers.dashboards import problems, read_objects
 from workers.settings import Settings
 
-DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
-SETS = {
-    "kibana": DASHBOARDS / "kibana" / "mediamon.ndjson",
-    "opensearch-dashboards": DASHBOARDS / "opensearch-dashboards" / "mediamon.ndjson",
-}
-AGGREGATABLE = {"keyword", "date", "integer", "long", "float", "double", "boolean"}
-KQL_FIELD = re.compile(r"([a-z_][a-z_.]*)\s*:")
+SETS = {kind: dashboards.saved_objects_path(Settings(), kind) for kind in dashboards.KIND_DIRS}
 
 
 def _objects(path: Path) -> list[dict]:
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
-
-
-def _fields(alias: str) -> dict[str, str]:
-    return templates.field_paths(templates.load(alias).properties())
-
-
-def _views(objects: list[dict]) -> dict[str, dict]:
-    return {o["id"]: o for o in objects if o["type"] == "index-pattern"}
+    return read_objects(path)
 
 
 @pytest.mark.parametrize("kind", SETS)
-def test_every_line_parses_and_every_reference_resolves(kind: str) -> None:
+def test_the_bundled_objects_read_as_the_apps_would(kind: str) -> None:
+    """References, Lens layers and accessors, formulas, orderBy, and every field in the
+    index templates with a type its operation can aggregate."""
     objects = _objects(SETS[kind])
-    ids = {(o["type"], o["id"]) for o in objects}
-    assert len(ids) == len(objects), "duplicate objects"
+    assert len(objects) >= 20
+    assert problems(objects, kind) == []
+
+
+def test_the_committed_ndjson_is_what_generate_writes() -> None:
+    from workers.bundled.dashboards import generate
+
+    for path, build in generate.OUTPUTS.items():
+        assert path.read_text(encoding="utf-8") == generate.ndjson(build()), (
+            f"{path} differs from dashboards/generate.py's output: run `make dashboards`"
+        )
+
+
+def _first(objects: list[dict], kind: str) -> dict:
+    return next(o for o in objects if o["type"] == kind)
+
+
+def _lens_layer(obj: dict) -> tuple[str, dict]:
+    return next(iter(obj["attributes"]["state"]["datasourceStates"]["formBased"]["layers"].items()))
+
+
+def _break_accessor(objects: list[dict]) -> None:
+    _first(objects, "lens")["attributes"]["state"]["visualization"]["layers"][0]["accessors"] = [
+        "gone"
+    ]
+
+
+def _break_layer_reference(objects: list[dict]) -> None:
+    _first(objects, "lens")["references"] = [
+        {**r, "name": "indexpattern-datasource-layer-other"}
+        for r in _first(objects, "lens")["references"]
+    ]
+
+
+def _break_order_by(objects: list[dict]) -> None:
     for obj in objects:
-        assert {"id", "type", "attributes", "references"} <= set(obj)
-        for ref in obj["references"]:
-            assert (ref["type"], ref["id"]) in ids, (obj["id"], ref)
-        if obj["type"] == "dashboard":
-            panels = json.loads(obj["attributes"]["panelsJSON"])
-            names = {r["name"] for r in obj["references"]}
-            for panel in panels:
-                expected = (
-                    f"{panel['panelIndex']}:{panel['panelRefName']}"
-                    if kind == "kibana"
-                    else panel["panelRefName"]
-                )
-                assert expected in names
-
-
-@pytest.mark.parametrize("kind", SETS)
-def test_data_views_name_the_aliases_and_their_time_fields(kind: str) -> None:
-    for view in _views(_objects(SETS[kind])).values():
-        alias = view["attributes"]["title"]
-        assert alias in templates.NAMES  # the alias itself, not a physical index
-        assert _fields(alias)[view["attributes"]["timeFieldName"]] == "date"
-
-
-def _kql_fields(query: str) -> list[str]:
-    return KQL_FIELD.findall(query or "")
-
-
-def test_kibana_panels_use_fields_that_exist_with_the_right_type() -> None:
-    objects = _objects(SETS["kibana"])
-    views = _views(objects)
-    checked = 0
-    for obj in objects:
-        ref = next((r for r in obj["references"] if r["type"] == "index-pattern"), None)
-        if ref is None:
+        if obj["type"] != "lens":
             continue
-        fields = _fields(views[ref["id"]]["attributes"]["title"])
-        if obj["type"] == "lens":
-            state = obj["attributes"]["state"]
-            for field in _kql_fields(state["query"]["query"]):
-                assert field in fields, field
-            for layer in state["datasourceStates"]["formBased"]["layers"].values():
-                for column in layer["columns"].values():
-                    source = column.get("sourceField")
-                    if source and source != "___records___":
-                        assert source in fields, source
-                        if column["operationType"] == "date_histogram":
-                            assert fields[source] == "date", source
-                        if column["operationType"] == "terms":
-                            assert fields[source] in AGGREGATABLE, source
-                        checked += 1
-                    for item in column.get("params", {}).get("filters", []):
-                        assert all(f in fields for f in _kql_fields(item["input"]["query"]))
-                    if column.get("filter"):
-                        assert all(f in fields for f in _kql_fields(column["filter"]["query"]))
-        if obj["type"] == "search":
-            for column in obj["attributes"]["columns"]:
-                assert column in fields, column
-            sort_field = obj["attributes"]["sort"][0][0]
-            assert fields[sort_field] == "date"
-            source = json.loads(obj["attributes"]["kibanaSavedObjectMeta"]["searchSourceJSON"])
-            assert all(f in fields for f in _kql_fields(source["query"]["query"]))
-    assert checked >= 12
+        for column in _lens_layer(obj)[1]["columns"].values():
+            if "orderBy" in column.get("params", {}):
+                column["params"]["orderBy"]["columnId"] = "gone"
+                return
 
 
-def test_opensearch_visualizations_use_fields_that_exist_with_the_right_type() -> None:
-    objects = _objects(SETS["opensearch-dashboards"])
-    views = _views(objects)
+def _break_formula(objects: list[dict]) -> None:
     for obj in objects:
-        if obj["type"] != "visualization":
+        if obj["type"] != "lens":
             continue
-        ref = next(r for r in obj["references"] if r["type"] == "index-pattern")
-        fields = _fields(views[ref["id"]]["attributes"]["title"])
-        for agg in json.loads(obj["attributes"]["visState"])["aggs"]:
-            field = agg["params"].get("field")
-            if field:
-                assert field in fields, field
-                assert (
-                    fields[field] == "date"
-                    if agg["type"] == "date_histogram"
-                    else fields[field] in AGGREGATABLE
-                )
-            for item in agg["params"].get("filters", []):
-                assert all(f in fields for f in _kql_fields(item["input"]["query"]))
+        for column in _lens_layer(obj)[1]["columns"].values():
+            if column.get("references"):
+                column["references"] = ["gone"]
+                return
+
+
+def _break_panel_reference(objects: list[dict]) -> None:
+    _first(objects, "dashboard")["references"].pop(0)
+
+
+def _break_field(objects: list[dict]) -> None:
+    for obj in objects:
+        if obj["type"] != "lens":
+            continue
+        for column in _lens_layer(obj)[1]["columns"].values():
+            if column.get("operationType") == "terms":
+                column["sourceField"] = "no_such_field"
+                return
+
+
+def _break_field_type(objects: list[dict]) -> None:
+    for obj in objects:
+        if obj["type"] != "lens":
+            continue
+        for column in _lens_layer(obj)[1]["columns"].values():
+            if column.get("operationType") == "terms":
+                column["sourceField"] = "body"  # analysed text cannot be a terms bucket
+                return
+
+
+def _break_view(objects: list[dict]) -> None:
+    _first(objects, "index-pattern")["attributes"]["title"] = "articles-v1"
+
+
+@pytest.mark.parametrize(
+    ("damage", "says"),
+    [
+        (_break_accessor, "accessor gone is not a column"),
+        (_break_layer_reference, "has no data view reference"),
+        (_break_order_by, "orderBy column gone does not exist"),
+        (_break_formula, "references gone, which is not a column"),
+        (_break_panel_reference, "no reference named"),
+        (_break_field, "'no_such_field' is not in the template"),
+        (_break_field_type, "(not aggregatable)"),
+        (_break_view, "is not one of the aliases"),
+    ],
+)
+def test_each_kind_of_damage_is_reported(damage, says: str) -> None:  # type: ignore[no-untyped-def]
+    objects = copy.deepcopy(_objects(SETS["kibana"]))
+    damage(objects)
+    found = problems(objects, "kibana")
+    assert any(says in p for p in found), found
 
 
 def test_both_sets_have_the_same_dashboards_and_panels() -> None:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from workers.search.client import SearchClient
 
-TEMPLATE_DIR = Path(__file__).parent / "templates"
+TEMPLATE_DIR = Path(str(files("workers.search") / "templates"))
 NAMES = ("articles", "rejected", "feeds", "alert-rules", "alert-events")
 
 

@@ -1,0 +1,1 @@
+"""The default config (YAML), shipped in the wheel as ``workers.bundled.config``."""

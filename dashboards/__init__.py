@@ -1,0 +1,1 @@
+"""The dashboards' saved objects, shipped in the wheel as ``workers.bundled.dashboards``."""
