@@ -8,7 +8,7 @@ export MEDIAMON_STATE_DIR ?= $(CURDIR)/.state
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 NATIVE_SOURCES := native/Cargo.toml native/Cargo.lock native/pyproject.toml $(wildcard native/src/*.rs)
 
-.PHONY: test-faults check-compose dashboards demo help install services services-down services-status init run stop workers-up \
+.PHONY: test-faults check-fresh check-compose dashboards demo help install services services-down services-status init run stop workers-up \
         workers-down test test-unit test-integration lint lint-native format constraints bench clean-state
 
 help:
@@ -22,6 +22,7 @@ help:
 	@echo "make test-unit        unit tests only (no services needed)"
 	@echo "make test-faults      fault tests: kill -9 a worker, stop the engine, restart Redis (slow)"
 	@echo "make lint             ruff, import contracts, mypy"
+	@echo "make check-fresh      build the wheels, install them in a new venv outside the repo, use them"
 
 install: $(VENV)/.installed
 
@@ -66,6 +67,11 @@ run: init workers-up
 check-compose:
 	@devstack/check-compose.sh
 
+# mediamon as a user gets it: wheels built from the tracked files, installed into a new
+# virtualenv outside the repository with no pip cache, used from an empty folder.
+check-fresh: install services
+	@PYTHON=$(PYTHON) devstack/check-fresh.sh
+
 dashboards: install
 	$(BIN)/python dashboards/generate.py
 
@@ -105,10 +111,15 @@ lint-native:
 
 # Pins every package installed in the virtualenv: run it on a fresh one (rm -rf .venv;
 # make install) so that nothing installed by hand gets pinned. The native core is built
-# from native/, not pinned.
+# from native/, not pinned. A package installed from a file or URL (`name @ file://…`)
+# exists only on this machine: the target refuses to write it.
 constraints: install
-	$(BIN)/pip freeze --exclude-editable --disable-pip-version-check \
-	  | grep -v '^mediamon-native' > constraints.txt
+	@$(BIN)/pip freeze --exclude-editable --disable-pip-version-check \
+	  | grep -v '^mediamon-native' > constraints.txt.new
+	@if grep -n ' @ \|file:' constraints.txt.new; then \
+	  echo "constraints: the lines above come from a file, not a registry; reinstall them by name" >&2; \
+	  rm -f constraints.txt.new; exit 1; fi
+	@mv constraints.txt.new constraints.txt
 
 format: install
 	cargo fmt --manifest-path native/Cargo.toml
