@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -70,7 +71,12 @@ INLINE_TAGS = frozenset(
     "a b strong em i u s span font big sup sub abbr cite q mark time code kbd "
     "var dfn bdi bdo del ins wbr label".split()
 )
-TITLE_SUFFIX = re.compile(r"\s*[|｜\-–—_]\s*[^|｜\-–—_]{1,30}$")
+# A headline is cut at most to this many characters, before anything else reads it.
+TITLE_MAX_CHARS = 500
+# Separators before a site name at the end of a headline: " - Site", " | Site",
+# "｜网站名", "_网站名". A hyphen or dash only with spaces around it ("Xi-Putin" stays).
+_TIGHT_SEPARATORS = "|｜_"
+_SPACED_SEPARATORS = "-–—:·•"
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _SPACE = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
 _ANY_SPACE = re.compile(r"[\s\u00a0\u3000]+")
@@ -106,6 +112,48 @@ def _weight(text: str) -> int:
 
 def _clean_space(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
+
+
+def clean_title(title: str, site_names: Iterable[str] = ()) -> str:
+    """A headline on one line, at most TITLE_MAX_CHARS long, without a site-name suffix.
+
+    Only a name the site declares for itself (``site_names``: og:site_name, the JSON-LD
+    publisher, application-name, or what the <title> adds after the headline) is cut,
+    and only after a separator: "Xi-Putin summit ends in Moscow" keeps every word.
+    Linear in the input: white space is collapsed and the length capped before any
+    comparison.
+    """
+    title = _flow(title[:65_536])[:TITLE_MAX_CHARS]
+    folded = title.casefold()
+    for name in sorted({_flow(n) for n in site_names if n}, key=len, reverse=True):
+        if not folded.endswith(name.casefold()) or len(name) >= len(title):
+            continue
+        head = title[: -len(name)]
+        stripped = head.rstrip()
+        if not stripped:
+            continue
+        mark = stripped[-1]
+        spaced = head.endswith(" ") and stripped[:-1].endswith(" ")
+        if mark in _TIGHT_SEPARATORS or (mark in _SPACED_SEPARATORS and spaced):
+            rest = stripped[:-1].rstrip()
+            if rest:
+                return rest
+    return title
+
+
+def _site_names(metas: dict[str, str], ld: dict[str, object], headline: str, tag: str) -> set[str]:
+    """Names the page gives its site; the part a <title> adds after the headline is one."""
+    names = {
+        _meta(metas, key) or ""
+        for key in ("og:site_name", "application-name", "apple-mobile-web-app-title")
+    }
+    publisher = ld.get("publisher")
+    if isinstance(publisher, dict):
+        names.add(_string(publisher.get("name")) or "")
+    headline, tag = _flow(headline[:TITLE_MAX_CHARS]), _flow(tag[: TITLE_MAX_CHARS * 2])
+    if headline and len(tag) > len(headline) and tag.startswith(headline):
+        names.add(tag[len(headline) :].lstrip(" " + _TIGHT_SEPARATORS + _SPACED_SEPARATORS))
+    return {name for name in names if 0 < len(name) <= 60}
 
 
 def _metas(tree: LexborHTMLParser) -> dict[str, str]:
@@ -217,12 +265,11 @@ def extract(html: str) -> Extracted:
         a for a in [_meta(metas, "author", "article:author", "byl", "dc.creator")] if a
     ]
     h1, title_tag = tree.css_first("h1"), tree.css_first("title")
-    title = (
-        _meta(metas, "og:title", "twitter:title", "headline")
-        or (h1.text(deep=True) if h1 is not None else None)
-        or (title_tag.text(deep=True) if title_tag is not None else "")
+    tag_text = (title_tag.text(deep=True) or "") if title_tag is not None else ""
+    headline = _meta(metas, "og:title", "twitter:title", "headline") or (
+        (h1.text(deep=True) or "") if h1 is not None else ""
     )
-    out.title = TITLE_SUFFIX.sub("", _clean_space(title or "")) or _clean_space(title or "")
+    out.title = clean_title(headline or tag_text, _site_names(metas, ld, headline or "", tag_text))
 
     body = tree.body
     if body is None:

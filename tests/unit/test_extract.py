@@ -3,7 +3,9 @@ synthetic layout with paragraphs of its own, and the body must be exactly the st
 
 from __future__ import annotations
 
-from pipelines.extract import extract
+import pytest
+
+from pipelines.extract import TITLE_MAX_CHARS, extract
 
 STORY = [
     "The river rose two metres overnight and the old bridge was closed before dawn.",
@@ -189,3 +191,72 @@ def test_a_story_that_goes_on_in_a_wrapper_inside_its_container_is_whole() -> No
     rest = "".join(f"<div class='paragraph'>{text}</div>" for text in STORY[2:] + more)
     html = page(f"<section class='body'>{first}<div class='read-all'>{rest}</div></section>")
     assert extract(html).body.split("\n") == STORY + more
+
+
+# ------------------------------------------------------------------ headlines
+def _headline_page(head: str, h1: str = "") -> str:
+    return f"<html><head>{head}</head><body><h1>{h1}</h1><div>{PARAGRAPHS}</div></body></html>"
+
+
+@pytest.mark.parametrize(
+    ("head", "title"),
+    [
+        # a hyphen inside the headline is part of it, in og:title and in <title> alike
+        (
+            '<meta property="og:title" content="Xi-Putin summit ends in Moscow">',
+            "Xi-Putin summit ends in Moscow",
+        ),
+        ("<title>Royal Self-Indicting Arrogance</title>", "Royal Self-Indicting Arrogance"),
+        ("<title>Talks - a new phase</title>", "Talks - a new phase"),  # no site name declared
+        # the site's own name goes, after a separator
+        (
+            '<meta property="og:site_name" content="Sample Times"><title>Xi-Putin talks - Sample Times</title>',
+            "Xi-Putin talks",
+        ),
+        (
+            '<meta property="og:title" content="Grain talks resume | Sample Times">'
+            '<meta property="og:site_name" content="Sample Times">',
+            "Grain talks resume",
+        ),
+        (
+            '<meta name="application-name" content="新华网"><title>习近平会见普京_新华网</title>',
+            "习近平会见普京",
+        ),
+        (
+            '<meta property="og:site_name" content="中央社 CNA"><title>習近平會見蒲亭｜中央社 CNA</title>',
+            "習近平會見蒲亭",
+        ),
+        # ... but never the whole headline, and never without a separator
+        (
+            '<meta property="og:site_name" content="Moscow"><title>Summit ends in Moscow</title>',
+            "Summit ends in Moscow",
+        ),
+    ],
+)
+def test_only_a_declared_site_name_is_cut_from_a_headline(head: str, title: str) -> None:
+    assert extract(_headline_page(head)).title == title
+
+
+def test_the_title_tag_names_the_site_that_an_h1_headline_lacks() -> None:
+    html = _headline_page(
+        "<title>Bridge closed - Sample Times</title>", h1="Bridge closed - Sample Times"
+    )
+    assert extract(html).title == "Bridge closed - Sample Times"  # the same text: no name learnt
+    html = _headline_page(
+        '<meta property="og:title" content="Bridge closed - Sample Times">'
+        "<title>Bridge closed - Sample Times</title>",
+        h1="Bridge closed",
+    )
+    assert extract(html).title == "Bridge closed - Sample Times"  # og:title is the headline
+    html = _headline_page("<title>Bridge closed | Sample Times</title>", h1="Bridge closed")
+    assert extract(html).title == "Bridge closed"
+
+
+@pytest.mark.timeout(10)
+def test_a_headline_of_line_breaks_is_one_short_line() -> None:
+    """Was quadratic: 40,000 line breaks inside og:title took about a minute, 10,000 two seconds."""
+    breaks = " \n" * 30_000
+    html = _headline_page(f'<meta property="og:title" content="Storm{breaks}warning">')
+    assert extract(html).title == "Storm warning"
+    long = "word " * 1_000
+    assert len(extract(_headline_page(f"<title>{long}</title>")).title) <= TITLE_MAX_CHARS
