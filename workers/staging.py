@@ -1,8 +1,11 @@
 """Reading articles from files and stdin, and the payload format staged in Redis.
 
-Accepted: ``.txt`` (the text), ``.html``/``.htm`` (raw bytes: the pipeline decodes
-them), ``.json`` (one object or a list), ``.jsonl`` (one object a line), folders
-(recursively), and ``-`` for stdin (format guessed from the first character).
+Accepted: text, HTML (raw bytes: the pipeline decodes them, whatever the encoding),
+``.json`` (one object or a list), ``.jsonl`` (one object a line), any of them gzipped,
+folders (recursively), and ``-`` for stdin. The content decides the format, not the
+name: a page saved as ``.shtml``, ``.php`` or without an extension is HTML because it
+starts with ``<``; a gzip stream is recognised by its magic bytes and unpacked up to
+MAX_FILE_BYTES. Only ``.json`` and ``.jsonl`` files are read as JSON by their name.
 An object has ``text`` or ``html`` and optional ``url``, ``title``, ``source``,
 ``published_at`` and the other RawArticle fields.
 """
@@ -13,6 +16,7 @@ import base64
 import codecs
 import json
 import sys
+import zlib
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,8 +24,14 @@ from typing import Any
 
 from pipelines.article import RawArticle, RejectArticle
 
-EXTENSIONS = (".txt", ".html", ".htm", ".json", ".jsonl")
+# Files a folder is searched for (and files without an extension); any of them may be
+# gzipped (``page.html.gz``).
+EXTENSIONS = (
+    ".txt", ".text", ".html", ".htm", ".xhtml", ".shtml", ".php", ".asp", ".aspx", ".jsp",
+    ".json", ".jsonl", ".gz",
+)  # fmt: skip
 MAX_FILE_BYTES = 50 * 1024 * 1024
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 @dataclass
@@ -91,9 +101,40 @@ def _object(obj: Any, where: str) -> Item:
         return Item(where, error=exc.detail or exc.reason)
 
 
+def gunzip(data: bytes, limit: int = MAX_FILE_BYTES) -> bytes:
+    """A gzip stream (one member or several) unpacked; ValueError past ``limit`` bytes
+    or on a damaged stream. Never holds more than ``limit`` bytes of output."""
+    out = bytearray()
+    while data:
+        inflater = zlib.decompressobj(wbits=31)
+        try:
+            out += inflater.decompress(data, limit + 1 - len(out))
+        except zlib.error as exc:
+            raise ValueError(f"not valid gzip: {exc}") from exc
+        if len(out) > limit:
+            raise ValueError(f"unpacks to more than {limit // 2**20} MiB")
+        if not inflater.eof:
+            raise ValueError("not valid gzip: the stream is cut short")
+        data = inflater.unused_data.lstrip(b"\0")
+    return bytes(out)
+
+
 def read_bytes(data: bytes, where: str, suffix: str) -> Iterator[Item]:
-    """Articles in one file's (or stdin's) bytes; ``suffix`` picks the format."""
-    if suffix in (".html", ".htm"):
+    """Articles in one file's (or stdin's) bytes. The content decides the format:
+    markup is HTML; JSON is read for ``.json``/``.jsonl`` files and for input without a
+    name or extension (``suffix`` empty) that starts like JSON; the rest is text."""
+    if data.startswith(GZIP_MAGIC):
+        try:
+            data = gunzip(data)
+        except ValueError as exc:
+            yield Item(where, error=str(exc))
+            return
+    sniffed = sniff_suffix(data)
+    if sniffed == ".html" or not suffix:
+        suffix = sniffed  # markup is HTML whatever the name; unnamed input: JSON too
+    elif suffix not in (".json", ".jsonl"):
+        suffix = ".txt"
+    if suffix == ".html":
         yield Item(where, payload=to_payload(RawArticle(content=data, text_source="file")))
         return
     try:
@@ -113,8 +154,8 @@ def read_bytes(data: bytes, where: str, suffix: str) -> Iterator[Item]:
 
 
 def sniff_suffix(data: bytes) -> str:
-    """The format of unnamed input (stdin) from its first character: JSON lines, a JSON
-    array, HTML, or text. A UTF-8 byte-order mark is skipped."""
+    """The format from the first character: JSON lines, a JSON array, HTML, or text.
+    A UTF-8 byte-order mark is skipped."""
     head = data.removeprefix(codecs.BOM_UTF8).lstrip()[:1]
     return {b"{": ".jsonl", b"[": ".json", b"<": ".html"}.get(head, ".txt")
 
@@ -124,15 +165,21 @@ def read_inputs(paths: list[str]) -> Iterator[Item]:
     for name in paths:
         if name == "-":
             data = sys.stdin.buffer.read()
-            yield from read_bytes(data, "<stdin>", sniff_suffix(data))
+            yield from read_bytes(data, "<stdin>", "")
             continue
         path = Path(name)
         if path.is_dir():
             files = sorted(
-                p for p in path.rglob("*") if p.suffix.lower() in EXTENSIONS and p.is_file()
+                p
+                for p in path.rglob("*")
+                if (p.suffix.lower() in EXTENSIONS or not p.suffix)
+                and not p.name.startswith(".")
+                and p.is_file()
             )
             if not files:
-                yield Item(name, error=f"no {', '.join(EXTENSIONS)} files in this folder")
+                yield Item(
+                    name, error=f"no files without an extension or with {', '.join(EXTENSIONS)}"
+                )
             for file in files:
                 yield from _read_file(file)
         else:
@@ -152,4 +199,5 @@ def _read_file(path: Path) -> Iterator[Item]:
     except OSError as exc:
         yield Item(str(path), error=f"cannot read: {exc.strerror or exc}")
         return
-    yield from read_bytes(data, str(path), path.suffix.lower() or ".txt")
+    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
+    yield from read_bytes(data, str(path), suffixes[-1] if suffixes else "")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from tests.conftest import DATA
 from workers.cli import main
-from workers.staging import raw_from_payload, read_inputs
+from workers.staging import MAX_FILE_BYTES, raw_from_payload, read_inputs
 
 
 def test_folder_yields_every_article_with_its_format() -> None:
@@ -76,3 +78,79 @@ def test_input_with_a_byte_order_mark_is_read_in_its_format() -> None:
     result = CliRunner().invoke(main, ["process", "--jsonl", "-"], input=bom + line + b"\n")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["body"] == "Talks on Ukraine went on in Kyiv."
+
+
+# ------------------------------------------------------------------ format from content
+def _docs(result) -> dict[str, dict]:  # type: ignore[no-untyped-def]
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    return {line["input"].rsplit("/", 1)[-1]: line for line in lines}
+
+
+def test_a_page_is_html_whatever_its_name_and_gzip_is_unpacked(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    page = (DATA / "zh-gb2312" / "input.html").read_bytes()  # GB2312, not UTF-8
+    for name in ("story.shtml", "story.php", "story", "story.txt"):
+        (tmp_path / name).write_bytes(page)
+    (tmp_path / "story.html.gz").write_bytes(gzip.compress(page))
+    result = CliRunner().invoke(main, ["process", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    docs = _docs(result)
+    assert set(docs) == {"story.shtml", "story.php", "story", "story.txt", "story.html.gz"}
+    expected = json.loads((DATA / "zh-gb2312" / "expected.json").read_text(encoding="utf-8"))
+    for name, line in docs.items():
+        doc = line["document"]
+        assert doc["title"] == expected["title"], name
+        assert doc["body"] == expected["body"], name  # the text, not the markup
+        assert not {"meta", "href", "html"} & set(doc["keywords"]), name
+
+
+def test_a_gzip_bomb_or_a_broken_gzip_is_one_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "bomb.html.gz").write_bytes(gzip.compress(b"<p>" + b" " * (MAX_FILE_BYTES + 10)))
+    (tmp_path / "cut.html.gz").write_bytes(gzip.compress(b"<p>Talks in Kyiv.</p>")[:-12])
+    (tmp_path / "good.txt").write_text("Talks on Ukraine went on in Kyiv.", encoding="utf-8")
+    result = CliRunner().invoke(main, ["process", str(tmp_path)])
+    assert result.exit_code == 1
+    docs = _docs(result)
+    assert docs["bomb.html.gz"]["error"] == "unpacks to more than 50 MiB"
+    assert docs["cut.html.gz"]["error"].startswith("not valid gzip")
+    assert docs["good.txt"]["document"]["body"] == "Talks on Ukraine went on in Kyiv."
+
+
+def test_several_inputs_name_their_input_on_every_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "a.txt").write_text("Putin met Xi in Samarkand.", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("Zelensky visited Izium.", encoding="utf-8")
+    result = CliRunner().invoke(main, ["process", str(tmp_path / "a.txt"), str(tmp_path / "b.txt")])
+    assert result.exit_code == 0, result.output
+    docs = _docs(result)
+    assert {"putin", "xi_jinping"} <= {e["id"] for e in docs["a.txt"]["document"]["entities"]}
+    assert docs["b.txt"]["input"] == str(tmp_path / "b.txt")
+
+
+def test_process_takes_the_url_and_source_that_jsonl_can_give(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "story.txt"
+    path.write_text("Talks on Ukraine went on in Kyiv.", encoding="utf-8")
+    plain = json.loads(CliRunner().invoke(main, ["process", str(path)]).stdout)
+    url = "https://www.cna.com.tw/news/aopl/202209140001.aspx"
+    result = CliRunner().invoke(main, ["process", str(path), "--url", url, "--source", "cna"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["url"] == url and doc["id"] != plain["id"]
+    assert doc["source"] == "cna"
+    both = CliRunner().invoke(main, ["process", str(path), str(path), "--url", url])
+    assert both.exit_code == 2 and "--url names one article" in both.output
+
+
+@pytest.mark.parametrize("via_file", [True, False])
+def test_a_line_that_is_not_utf8_is_one_error_line(tmp_path, via_file: bool) -> None:  # type: ignore[no-untyped-def]
+    good = json.dumps({"text": "Talks on Ukraine went on in Kyiv."}).encode()
+    bad = json.dumps({"text": "習近平"}, ensure_ascii=False).encode("big5")
+    data = b"\n".join([good, bad, good]) + b"\n"
+    if via_file:
+        (tmp_path / "in.jsonl").write_bytes(data)
+        result = CliRunner().invoke(main, ["process", "--jsonl", str(tmp_path / "in.jsonl")])
+    else:
+        result = CliRunner().invoke(main, ["process", "--jsonl", "-"], input=data)
+    assert result.exit_code == 1
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(out) == 3
+    assert out[0]["body"] == out[2]["body"] == "Talks on Ukraine went on in Kyiv."
+    assert out[1]["line"] == 2 and out[1]["error"].startswith("not UTF-8 at byte")
