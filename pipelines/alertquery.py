@@ -20,6 +20,7 @@ Putin). Errors point at the position; constructs that make the percolator slow
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -64,7 +65,21 @@ class QueryError(ValueError):
 
     def __init__(self, message: str, query: str, position: int):
         self.message, self.query, self.position = message, query, position
-        super().__init__(f"{message} at position {position}:\n  {query}\n  {' ' * position}^")
+        shown = query[:200]
+        pad = " " * display_width(shown[:position]) if position <= len(shown) else ""
+        caret = f"\n  {shown}\n  {pad}^" if position <= len(shown) else ""
+        super().__init__(f"{message} at position {position}{':' if caret else ''}{caret}")
+
+
+def display_width(text: str) -> int:
+    """Columns a terminal gives ``text``: two for wide and full-width characters (CJK),
+    none for combining marks, so a caret under a query lines up with its character."""
+    width = 0
+    for char in text:
+        if unicodedata.combining(char):
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return width
 
 
 @dataclass(frozen=True)

@@ -81,9 +81,10 @@ class Pipeline:
         """Build from parsed config files: ``{"entities": [...], "topics": [...],
         "sources": {...}, "keywords": {...}}`` and jieba-format IDF lines."""
         keyword_conf = config.get("keywords") or {}
+        catalogue = Catalogue(config.get("entities") or [])
         return cls(
-            catalogue=Catalogue(config.get("entities") or []),
-            topics=load_topics(config.get("topics")),
+            catalogue=catalogue,
+            topics=load_topics(config.get("topics"), catalogue.entities),
             sources=SourceRules(config.get("sources")),
             keywords=KeywordModel.from_lines(idf_lines, keyword_conf.get("stopwords") or []),
             top_k=int(keyword_conf.get("top_k", 12)),

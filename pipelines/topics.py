@@ -17,14 +17,16 @@ strength, so a user sees why the article was tagged.
 
 from __future__ import annotations
 
+import difflib
 import re
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 import ahocorasick_rs
 
+from pipelines.entities import TYPES
 from pipelines.normalize import fold, normalize
 
 _TOKEN = re.compile(
@@ -285,8 +287,12 @@ def _phrases(node: Node) -> set[str]:
     return {p for child in node[1:] if isinstance(child, tuple) for p in _phrases(child)}
 
 
-def load_topics(data: list[dict[str, Any]] | None) -> Topics:
-    """Parse config/topics.yaml; a bad rule raises RuleError naming topic and rule."""
+def load_topics(
+    data: list[dict[str, Any]] | None, entity_ids: Collection[str] | None = None
+) -> Topics:
+    """Parse config/topics.yaml; a bad rule raises RuleError naming topic and rule.
+    With ``entity_ids`` (the catalogue), an ``entity:`` term must name one of them, so a
+    misspelt id is an error with a suggestion instead of a rule that never fires."""
     topics = []
     for entry in data or []:
         rules = []
@@ -294,11 +300,27 @@ def load_topics(data: list[dict[str, Any]] | None) -> Topics:
             name = rule.get("name") or f"rule_{n}"
             try:
                 tree = parse_rule(rule["when"])
+                _check_terms(tree, entity_ids)
             except (RuleError, KeyError) as exc:
                 raise RuleError(f"topic {entry.get('id')!r}, rule {name!r}: {exc}") from exc
             rules.append(Rule(name, rule.get("strength", "weak"), rule["when"], tree))
         topics.append(Topic(entry["id"], entry.get("name", entry["id"]), tuple(rules)))
     return Topics(topics)
+
+
+def _check_terms(node: Node, entity_ids: Collection[str] | None) -> None:
+    if node[0] == "term":
+        _, field, arg = node
+        if field == "type" and arg not in TYPES:
+            raise RuleError(f"unknown type {arg!r} (known: {', '.join(TYPES)})")
+        if field == "entity" and entity_ids is not None and arg not in entity_ids:
+            found = difflib.get_close_matches(arg, list(entity_ids), n=1, cutoff=0.6)
+            hint = f"; did you mean {found[0]!r}?" if found else ""
+            raise RuleError(f"unknown entity {arg!r}{hint}")
+        return
+    for child in node[1:]:
+        if isinstance(child, tuple):
+            _check_terms(child, entity_ids)
 
 
 def sentence_starts(text: str) -> list[int]:

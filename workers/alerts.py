@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from pipelines.alertquery import Compiler, QueryError, filters, parse
+from pipelines.alertquery import Compiler, QueryError, filters
 from workers.config import build_pipeline
 from workers.http import FetchError, address_allowed, check_url, parse_networks
 from workers.search.client import SearchClient, SearchError
@@ -332,9 +332,3 @@ def match(client: SearchClient, docs: list[dict[str, Any]]) -> list[dict[str, An
         elif status != 409:  # 409: this rule already fired for this story
             raise SearchError(f"alert event not written: {item}", status=status)
     return created
-
-
-def validate_query(text: str, settings: Settings) -> None:
-    """Raise QueryError for a query that cannot be used (the CLI's early check)."""
-    parse(text)
-    compiler(settings).compile(text)

@@ -14,7 +14,7 @@ import click
 import kombu.exceptions
 import redis
 
-from workers.settings import Settings, get_settings
+from workers.settings import Settings, get_settings, redact_url
 
 EXIT_PARTIAL = 1  # some input was rejected or failed; the rest went through
 EXIT_USAGE = 2
@@ -140,6 +140,49 @@ def _process_jsonl(pipeline: Any, name: str, source: str | None) -> None:
                 failures += 1
             click.echo(json.dumps(out, ensure_ascii=False))
     sys.exit(EXIT_PARTIAL if failures else 0)
+
+
+# ---------------------------------------------------------------- config
+@main.group()
+def config() -> None:
+    """The config in use: feeds, entities, topics, sources, keywords (YAML).
+
+    The default is bundled with mediamon; MEDIAMON_CONFIG_DIR names a folder of your own,
+    and a file that folder lacks is taken from the default. A running worker and beat
+    keep the config they started with: restart them after an edit.
+    """
+
+
+@config.command("path")
+def config_path() -> None:
+    """Print the config folder in use, and each file's origin."""
+    from workers import bundled
+    from workers.config import CONFIG_FILES
+
+    settings = _settings()
+    click.echo(settings.config_dir)
+    for name in (*CONFIG_FILES, "feeds"):
+        click.echo(f"  {name}.yaml: {bundled.config_file(settings.config_dir, name)}")
+
+
+@config.command("copy")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def config_copy(folder: Path) -> None:
+    """Copy the bundled default config into FOLDER (never over a file there), to edit it
+    and set MEDIAMON_CONFIG_DIR=FOLDER."""
+    import shutil
+
+    from workers import bundled
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for source in sorted(bundled.config_dir().glob("*.yaml")):
+        target = folder / source.name
+        if target.exists():
+            click.echo(f"kept   {target} (exists)")
+        else:
+            shutil.copyfile(source, target)
+            click.echo(f"copied {target}")
+    click.echo(f"now: export MEDIAMON_CONFIG_DIR={folder.resolve()}")
 
 
 # ---------------------------------------------------------------- ingest
@@ -704,7 +747,8 @@ def _apply(
 def _save(rule_data: dict[str, Any], *, new: bool) -> None:
     from pydantic import ValidationError
 
-    from workers.alerts import AlertRule, RuleError
+    from pipelines.alertquery import QueryError
+    from workers.alerts import AlertRule, RuleError, compile_rule
 
     try:
         rule = AlertRule.model_validate(rule_data)
@@ -712,6 +756,10 @@ def _save(rule_data: dict[str, Any], *, new: bool) -> None:
         raise click.ClickException(
             "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())
         ) from exc
+    try:  # the query first: a typo is reported without the engine
+        compile_rule(rule, _settings())
+    except QueryError as exc:
+        raise click.ClickException(str(exc)) from exc
     try:
         secret = _rules().save(rule, new=new)
     except RuleError as exc:
@@ -1098,8 +1146,10 @@ def status() -> None:
         beat = state.last_heartbeat("beat")
         dead = state.dead_letters(5)
     except redis.RedisError as exc:
-        raise click.ClickException(f"cannot reach Redis at {settings.redis_url}: {exc}") from exc
-    click.echo(f"redis:   {settings.redis_url}")
+        raise click.ClickException(
+            f"cannot reach Redis at {redact_url(settings.redis_url)}: {exc}"
+        ) from exc
+    click.echo(f"redis:   {redact_url(settings.redis_url)}")
     if beat:
         age = time.time() - beat
         click.echo(
@@ -1118,7 +1168,10 @@ def status() -> None:
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.pass_context
 def worker(ctx: click.Context) -> None:
-    """Run a Celery worker on all queues (extra options go to `celery worker`)."""
+    """Run a Celery worker on all queues (extra options go to `celery worker`).
+
+    The worker keeps the settings and config it started with: restart it after an edit
+    (`mediamon config path` shows which files are in use)."""
     settings = _settings()
     argv = [
         "worker",
@@ -1141,9 +1194,17 @@ def worker(ctx: click.Context) -> None:
 @click.pass_context
 def beat(ctx: click.Context) -> None:
     """Run Celery beat with the Redis-backed single-leader scheduler."""
+    settings = _settings()
+    try:  # RedBeat needs Redis before anything else: say so in one line, not a traceback
+        redis.Redis.from_url(settings.redis_url, socket_connect_timeout=5).ping()
+    except redis.RedisError as exc:
+        raise click.ClickException(
+            f"cannot reach Redis at {redact_url(settings.redis_url)}: {exc}\n"
+            "Is it running? `make services` starts the local one."
+        ) from exc
     from workers.app import app
 
-    app.start(["beat", "--loglevel", _settings().log_level, *ctx.args])
+    app.start(["beat", "--loglevel", settings.log_level, *ctx.args])
 
 
 if __name__ == "__main__":

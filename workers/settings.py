@@ -10,6 +10,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -148,6 +149,16 @@ class Settings(BaseSettings):
     def index(self, name: str) -> str:
         """Full name of a logical index or alias, e.g. ``articles`` -> ``staging-articles``."""
         return f"{self.index_prefix}{name}"
+
+
+def redact_url(url: str) -> str:
+    """A service URL fit to print: a password in it (redis://:secret@host) is masked."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = f"{parts.username}:" if parts.username else ":"
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{user}***@{host}"))
 
 
 @lru_cache(maxsize=1)

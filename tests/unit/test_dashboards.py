@@ -221,3 +221,21 @@ def test_import_waits_detects_and_posts_the_right_set(stand_in: str, osd: bool) 
     assert headers.get("osd-xsrf" if osd else "kbn-xsrf") == "true"
     assert b'"title": "prod-articles"' in body  # data views follow the index prefix
     assert (b'"type": "lens"' in body) is (not osd)
+
+
+def test_import_says_what_it_waits_for(stand_in: str) -> None:
+    from workers.dashboards import wait
+
+    _StandIn.osd, _StandIn.ready_after = False, 3
+    said: list[tuple[str, str]] = []
+    try:
+        wait(
+            Settings(),
+            stand_in,
+            timeout=20,
+            every=0.0,
+            progress=lambda u, s, last: said.append((u, last)),
+        )
+    finally:
+        _StandIn.ready_after = 2
+    assert said and said[0] == (stand_in, "HTTP 503")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+import yaml
 
 from pipelines.article import Article, RawArticle, RejectArticle
 from pipelines.clean import SourceRules, clean, required_literal
@@ -14,7 +16,7 @@ from pipelines.fingerprint import distance, simhash
 from pipelines.normalize import normalize, to_simplified
 from pipelines.segment import Segmented
 from pipelines.topics import RuleError, parse_rule
-from workers.config import build_pipeline, config_dir_data
+from workers.config import ConfigError, build_pipeline, config_dir_data
 from workers.settings import Settings
 
 NOW = datetime(2024, 1, 15, 12, tzinfo=UTC)
@@ -188,6 +190,25 @@ def test_topic_rules_parse_and_report_positions() -> None:
     for bad, where in (("entity:a AND (phrase:x", "position"), ("near(x, a)", "position")):
         with pytest.raises(RuleError, match=where):
             parse_rule(bad)
+
+
+@pytest.mark.parametrize(
+    ("when", "says"),
+    [
+        ("entity:ukriane AND phrase:war", "unknown entity 'ukriane'; did you mean 'ukraine'?"),
+        ("near(60, type:persn, entity:putin)", "unknown type 'persn' (known: person, org, place)"),
+    ],
+)
+def test_a_topic_rule_naming_what_the_catalogue_lacks_is_refused(
+    tmp_path, when: str, says: str
+) -> None:  # type: ignore[no-untyped-def]
+    """It used to load and never fire."""
+    (tmp_path / "topics.yaml").write_text(
+        yaml.safe_dump([{"id": "war", "rules": [{"name": "typo", "when": when}]}]),
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match=re.escape(f"topic 'war', rule 'typo': {says}")):
+        build_pipeline(tmp_path)
 
 
 def test_xi_putin_strength(pipe) -> None:  # type: ignore[no-untyped-def]

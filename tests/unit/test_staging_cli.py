@@ -154,3 +154,73 @@ def test_a_line_that_is_not_utf8_is_one_error_line(tmp_path, via_file: bool) -> 
     assert len(out) == 3
     assert out[0]["body"] == out[2]["body"] == "Talks on Ukraine went on in Kyiv."
     assert out[1]["line"] == 2 and out[1]["error"].startswith("not UTF-8 at byte")
+
+
+def test_alerts_add_reports_a_syntax_error_before_it_looks_for_the_engine(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from workers.settings import get_settings
+
+    monkeypatch.setenv("MEDIAMON_SEARCH_URLS", "http://127.0.0.1:9")  # nothing listens there
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(main, ["alerts", "add", "bad", "-q", "習近平 AND (普京"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 1
+    assert "missing closing parenthesis at position 8" in result.output
+    assert "engine" not in result.output
+
+
+def test_beat_without_redis_says_so_in_one_line_and_hides_the_password(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from workers.settings import get_settings
+
+    monkeypatch.setenv("MEDIAMON_REDIS_URL", "redis://:hunter2@127.0.0.1:9/0")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(main, ["beat"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output and len(result.output.splitlines()) <= 3
+    assert "cannot reach Redis at redis://:***@127.0.0.1:9/0" in result.output
+    assert "hunter2" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("redis://:s3cret@redis:6379/0", "redis://:***@redis:6379/0"),
+        ("https://elastic:s3cret@es:9200", "https://elastic:***@es:9200"),
+        ("redis://127.0.0.1:6390/0", "redis://127.0.0.1:6390/0"),
+    ],
+)
+def test_urls_are_printed_without_their_password(url: str, shown: str) -> None:
+    from workers.settings import redact_url
+
+    assert redact_url(url) == shown
+
+
+def test_config_copy_gives_a_folder_the_worker_can_use_and_keeps_edits(
+    tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from workers.settings import get_settings
+
+    (tmp_path / "topics.yaml").write_text("[]\n", encoding="utf-8")  # an edit of the user's
+    result = CliRunner().invoke(main, ["config", "copy", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "topics.yaml").read_text(encoding="utf-8") == "[]\n"
+    assert {"entities.yaml", "feeds.yaml", "sources.yaml", "keywords.yaml"} <= {
+        p.name for p in tmp_path.iterdir()
+    }
+    (tmp_path / "keywords.yaml").unlink()  # a missing file falls back to the bundled one
+    monkeypatch.setenv("MEDIAMON_CONFIG_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        shown = CliRunner().invoke(main, ["config", "path"]).output
+        doc = json.loads(
+            CliRunner().invoke(main, ["process", str(DATA / "zh-hant-summit" / "input.txt")]).stdout
+        )
+    finally:
+        get_settings.cache_clear()
+    assert f"topics.yaml: {tmp_path / 'topics.yaml'}" in shown
+    assert "keywords.yaml: " in shown and str(tmp_path / "keywords.yaml") not in shown
+    assert doc["topics"] == [] and {"putin", "xi_jinping"} <= {e["id"] for e in doc["entities"]}
