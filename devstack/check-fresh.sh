@@ -36,8 +36,8 @@ export PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PATH="$HOME/.cargo/bin
 
 say "copying the tracked files to $work/src"
 mkdir -p "$work/src" "$work/empty" "$work/home" "$work/wheels"
-git -C "$root" ls-files -z --cached | (cd "$root" && xargs -0 tar -cf - --no-recursion 2>/dev/null) \
-  | tar -xf - -C "$work/src"
+git -C "$root" ls-files -z --cached \
+  | tar -C "$root" --null --no-recursion -T - -cf - | tar -xf - -C "$work/src"
 
 say "building the wheels (no pip cache)"
 "$python" -m venv "$work/build"

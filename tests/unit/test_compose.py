@@ -96,7 +96,9 @@ def test_no_variable_is_required_at_interpolation_and_opensearch_needs_no_elasti
     services = _compose()["services"]
     for name, service in services.items():
         if _profile(service) == "opensearch":
-            assert not re.search(r"ELASTIC_PASSWORD|KIBANA_PASSWORD|KIBANA_ENCRYPTION_KEY", json.dumps(service)), name
+            assert not re.search(
+                r"ELASTIC_PASSWORD|KIBANA_PASSWORD|KIBANA_ENCRYPTION_KEY", json.dumps(service)
+            ), name
     certs = services["certs"]["command"]
     for variable in ("ELASTIC_PASSWORD", "KIBANA_PASSWORD", "KIBANA_ENCRYPTION_KEY"):
         assert f"set {variable}" in certs  # refused, with what to do, before anything starts

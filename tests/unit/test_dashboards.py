@@ -239,3 +239,16 @@ def test_import_says_what_it_waits_for(stand_in: str) -> None:
     finally:
         _StandIn.ready_after = 2
     assert said and said[0] == (stand_in, "HTTP 503")
+
+
+def test_export_never_writes_over_the_bundled_file(stand_in: str) -> None:
+    from workers.dashboards import DashboardsError, export_objects, saved_objects_path, wait
+
+    _StandIn.osd = False
+    settings = Settings()
+    target = wait(settings, stand_in, timeout=20)
+    bundled = saved_objects_path(settings, "kibana")
+    before = bundled.read_bytes()
+    with pytest.raises(DashboardsError, match="bundled file"):
+        export_objects(settings, target, bundled)
+    assert bundled.read_bytes() == before
