@@ -1,6 +1,11 @@
-"""Native core of the mediamon pipeline: jieba-rs segmentation, kept in Rust."""
+"""Native core of the mediamon pipeline: jieba-rs segmentation, kept in Rust, and the
+HTML nesting cap applied before parsing."""
 
 from typing import final
+
+def cap_depth(html: bytes, limit: int) -> bytes:
+    """UTF-8 ``html`` without the tags nested deeper than ``limit`` (their text stays); the
+    same object when nothing is nested that deep."""
 
 @final
 class Segmentation:

@@ -5,6 +5,11 @@
 //! the tokens tagged as names) instead of turning every token into Python objects first.
 //! `pipelines/segment.py` wraps it; `tests/unit/test_native.py` checks every answer
 //! against a plain computation over `Segmenter.tag`.
+//!
+//! Beside it, `cap_depth` (markup.rs): the HTML nesting cap that `pipelines/extract.py`
+//! applies before parsing, a scan over every tag of every page.
+
+mod markup;
 
 use jieba_rs::Jieba;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
@@ -86,17 +91,21 @@ impl Segmentation {
     }
 }
 
-/// Runs jieba-rs, turning a panic inside it into RuntimeError: an ordinary exception,
+/// Runs native code, turning a panic inside it into RuntimeError: an ordinary exception,
 /// which the pipeline records as a rejection of that one article, where PyO3's own
 /// PanicException derives from BaseException and would get past the pipeline's guard.
 fn guarded<T>(f: impl FnOnce() -> T) -> PyResult<T> {
+    guarded_as("jieba-rs", f)
+}
+
+fn guarded_as<T>(what: &str, f: impl FnOnce() -> T) -> PyResult<T> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
         let detail = payload
             .downcast_ref::<&str>()
             .map(|s| s.to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_default();
-        PyRuntimeError::new_err(format!("jieba-rs failed: {detail}"))
+        PyRuntimeError::new_err(format!("{what} failed: {detail}"))
     })
 }
 
@@ -323,8 +332,22 @@ impl Segmenter {
     }
 }
 
+/// UTF-8 `html` without the start and end tags nested deeper than `limit` (their text
+/// stays): the same bytes object when nothing is nested that deep. Linear in the length.
+#[pyfunction]
+fn cap_depth<'py>(html: Bound<'py, PyBytes>, limit: usize) -> PyResult<Bound<'py, PyBytes>> {
+    let py = html.py();
+    let capped = guarded_as("the markup scan", || {
+        markup::cap_depth(html.as_bytes(), limit)
+    })?;
+    Ok(match capped {
+        Some(out) => PyBytes::new(py, &out),
+        None => html,
+    })
+}
+
 #[pymodule]
 mod mediamon_native {
     #[pymodule_export]
-    use super::{Segmentation, Segmenter};
+    use super::{cap_depth, Segmentation, Segmenter};
 }

@@ -9,6 +9,7 @@ mixes scripts, whitespace, punctuation, digits and characters outside the BMP.
 from __future__ import annotations
 
 import random
+import re
 from collections import Counter
 from itertools import accumulate
 
@@ -145,3 +146,158 @@ def test_a_word_seen_before_comes_back_as_the_same_string() -> None:
     assert later == ["普丁"] and later[0] is not first[0]
     unkept, _, _ = Segmenter(word_table=0).segment("普丁").counts(0)
     assert unkept == [first[0]]
+
+
+# ------------------------------------------------------------------ the HTML nesting cap
+# The plain computation of native/src/markup.rs's rule, in Python (it was the first
+# implementation; too slow for every page: 1.6 ms of extraction's 3.8).
+_MARKUP = re.compile(r"<!--|<(/?)([A-Za-z][A-Za-z0-9:-]*)")
+_TAG_REST = re.compile(r"[^<>]*>?")
+VOID_TAGS = frozenset(
+    "area base br col embed hr img input link meta source track wbr param keygen basefont "
+    "bgsound frame command".split()
+)
+# Elements whose end tag may be left out: they do not nest in practice, and counting them
+# would make a page of unclosed <p>s look deep.
+OPTIONAL_END_TAGS = frozenset(
+    "p li dt dd tr td th thead tbody tfoot colgroup caption option optgroup rb rt rtc rp "
+    "html head body".split()
+)
+RAW_TEXT_TAGS = frozenset(
+    "script style textarea title xmp iframe noembed noframes noscript plaintext".split()
+)
+FOREIGN_TAGS = frozenset({"svg", "math"})
+
+
+def plain_cap_depth(html: str, limit: int) -> str:
+    """``html`` with every start and end tag nested deeper than ``limit`` removed (their
+    text stays). Linear in the length; a page that nests no deeper comes back as it was."""
+    cuts = _deep_tags(html, limit)
+    if not cuts:
+        return html
+    parts, last = [], 0
+    for start, end in cuts:
+        parts.append(html[last:start])
+        last = end
+    parts.append(html[last:])
+    return "".join(parts)
+
+
+def _deep_tags(html: str, limit: int) -> list[tuple[int, int]]:
+    """(start, end) of each tag past ``limit``, counting nesting as the tree builder
+    would for well-formed markup: comments and raw text (script, style, …) skipped, void
+    and optional-end elements not counted, ``/>`` closing only inside SVG and MathML."""
+    cuts: list[tuple[int, int]] = []
+    depth = foreign = position = 0
+    while (match := _MARKUP.search(html, position)) is not None:
+        if match.group(0) == "<!--":
+            end = html.find("-->", match.end())
+            if end < 0:
+                break
+            position = end + 3
+            continue
+        closing, name = match.group(1), match.group(2).lower()
+        rest = _TAG_REST.match(html, match.end())
+        end = rest.end() if rest else match.end()
+        position = end
+        if name in VOID_TAGS or name in OPTIONAL_END_TAGS:
+            continue
+        if closing:
+            if depth > limit:
+                cuts.append((match.start(), end))
+            depth = max(0, depth - 1)
+            if name in FOREIGN_TAGS:
+                foreign = max(0, foreign - 1)
+            continue
+        if foreign and html.endswith("/>", match.start(), end):
+            continue
+        depth += 1
+        if depth > limit:
+            cuts.append((match.start(), end))
+        if name in FOREIGN_TAGS:
+            foreign += 1
+        elif name in RAW_TEXT_TAGS:
+            close = re.compile(rf"</{name}(?![A-Za-z0-9:-])", re.IGNORECASE).search(html, end)
+            if close is None:
+                break
+            position = close.start()
+    return cuts
+
+
+MARKUP_PIECES = [
+    "<div>",
+    "</div>",
+    "<DIV class='a>b'>",
+    "<span>",
+    "</span>",
+    "<p>",
+    "</p>",
+    "<br>",
+    "<br/>",
+    "<img src=x>",
+    "<li>",
+    "<td>",
+    "<b>",
+    "</b>",
+    "<svg>",
+    "</svg>",
+    "<path d='M0'/>",
+    "<div/>",
+    "<math>",
+    "</math>",
+    "<script>",
+    "</script>",
+    "<script>if (a<b) { x = '<div>' }</script>",
+    "<style>p{}</style>",
+    "<!-- <div> -->",
+    "<!--",
+    "-->",
+    "<a",
+    "<a href='/x'>",
+    "</a>",
+    "<",
+    ">",
+    "</",
+    "<1>",
+    "</script-x>",
+    "<textarea><div></textarea>",
+    "<my-element:x>",
+    "</my-element:x>",
+    "習近平",
+    "普丁",
+    "text ",
+    "𠮷",
+    "😀",
+    "&lt;",
+    "\n",
+]
+
+
+def markup_texts() -> list[str]:
+    rng = random.Random(11)
+    pages = [
+        (DATA / case / "input.html").read_text(encoding="utf-8", errors="replace")
+        for case in ("en-page",)
+    ]
+    pages += [
+        "".join(rng.choice(MARKUP_PIECES) for _ in range(rng.randint(0, 120))) for _ in range(400)
+    ]
+    return pages
+
+
+@pytest.mark.parametrize("limit", [0, 1, 2, 3, 5, 256])
+def test_cap_depth_cuts_what_the_plain_rule_cuts(limit: int) -> None:
+    from mediamon_native import cap_depth
+
+    for html in markup_texts():
+        assert cap_depth(html.encode(), limit).decode() == plain_cap_depth(html, limit), html
+
+
+def test_cap_depth_hands_back_an_untouched_page_as_is_and_is_linear() -> None:
+    from mediamon_native import cap_depth
+
+    page = (DATA / "en-page" / "input.html").read_bytes()
+    assert cap_depth(page, 256) is page
+    deep = b"<div>" * 100_000 + "<p>基輔會談。</p>".encode() + b"</div>" * 100_000
+    capped = cap_depth(deep, 256)
+    assert capped == b"<div>" * 256 + "<p>基輔會談。</p>".encode() + b"</div>" * 256
