@@ -77,7 +77,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from pipelines.article import RawArticle
-    from workers.alerts import AlertRule, Rules, compile_rule
+    from workers.alerts.rules import AlertRule, Rules, compile_rule
     from workers.config import build_pipeline
     from workers.search import templates
 
@@ -106,8 +106,8 @@ def main() -> int:
                 mode="wb",
             )
             time.sleep(4)
-            from workers.staging import to_payload
-            from workers.tasks import process_articles
+            from workers.articles.staging import to_payload
+            from workers.articles.tasks import process_articles
 
             sent = 0
             for item in corpus[: args.articles]:

@@ -90,8 +90,8 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    from workers.feedstore import FeedConfig
-    from workers.polling import poll_feed, store
+    from workers.feeds.polling import poll_feed, store
+    from workers.feeds.store import FeedConfig
     from workers.search import templates
 
     settings, state, client = services()

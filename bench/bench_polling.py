@@ -58,8 +58,8 @@ def main() -> int:
     if args.rounds < 2:
         parser.error("--rounds must be at least 2: the first round warms up and is left out")
 
-    from workers.feedstore import FeedConfig
-    from workers.polling import poll_feed, store
+    from workers.feeds.polling import poll_feed, store
+    from workers.feeds.store import FeedConfig
     from workers.state import State
 
     state = State.__new__(State)

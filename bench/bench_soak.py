@@ -44,8 +44,8 @@ def main() -> int:
     parser.add_argument("--sample", type=float, default=30, help="seconds between memory samples")
     args = parser.parse_args()
 
-    from workers.feedstore import FeedConfig
-    from workers.polling import poll_feed, store
+    from workers.feeds.polling import poll_feed, store
+    from workers.feeds.store import FeedConfig
     from workers.search import templates
     from workers.search.client import connect
     from workers.settings import get_settings

@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.localserver import LocalServer
-from workers.http import Fetcher
+from workers.fetching.http import Fetcher
 from workers.settings import Settings
 
 DATA = Path(__file__).resolve().parent / "data"

@@ -47,6 +47,7 @@ app.conf.update(
         "mediamon.record_heartbeat": {"queue": "feeds"},
         "mediamon.deliver_*": {"queue": "alerts"},
         "mediamon.send_digests": {"queue": "alerts"},
+        "mediamon.sweep_alert_outbox": {"queue": "alerts"},
         "mediamon.*": {"queue": "articles"},
     },
     worker_hijack_root_logger=False,
@@ -60,6 +61,8 @@ app.conf.update(
         "schedule-feeds": {"task": "mediamon.schedule_feeds", "schedule": 5.0},
         "feed-health": {"task": "mediamon.sync_feed_health", "schedule": 30.0},
         "digests": {"task": "mediamon.send_digests", "schedule": 15.0},
+        # Events a crash left between being written and being routed (alerts/outbox.py).
+        "alert-outbox": {"task": "mediamon.sweep_alert_outbox", "schedule": 30.0},
     },
     beat_scheduler="redbeat.RedBeatScheduler",
     redbeat_redis_url=settings.redis_url,
@@ -67,27 +70,15 @@ app.conf.update(
     # One beat leads; a second one waits for the lock, so two replicas never double-poll.
     redbeat_lock_timeout=90,
     beat_max_loop_interval=5,
-    include=["workers.tasks", "workers.polling", "workers.delivery"],
+    # Every module with tasks or signal handlers: the worker and beat import them all.
+    include=[
+        "workers.articles.tasks",
+        "workers.feeds.polling",
+        "workers.alerts.delivery",
+        "workers.alerts.outbox",
+        "workers.beat",
+    ],
 )
-
-
-@signals.beat_init.connect
-def _load_feeds(**_: Any) -> None:
-    """Beat loads the feed list when it starts, so edits to feeds.yaml take effect."""
-    from workers.config import ConfigError
-    from workers.feedstore import FeedStore, load_feeds_file
-    from workers.state import State
-
-    try:
-        feeds = load_feeds_file(settings.feeds_path)
-    except ConfigError as exc:
-        logging.getLogger(__name__).error("feed list not loaded: %s", exc)
-        return
-    state = State(settings)
-    report = FeedStore(state.redis, state.prefix).sync(feeds)
-    logging.getLogger(__name__).info(
-        "feed list loaded", extra={k: len(v) for k, v in report.items()}
-    )
 
 
 @signals.setup_logging.connect

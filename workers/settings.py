@@ -117,6 +117,12 @@ class Settings(BaseSettings):
     alert_retry_base: float = Field(
         2.0, gt=0, description="Seconds before the first delivery retry (doubles each time)."
     )
+    alert_outbox_deadline: float = Field(
+        120.0,
+        gt=0,
+        description="Seconds after which an alert event whose deliveries were never queued "
+        "(a worker died in between) is queued by the outbox sweeper.",
+    )
     public_url: str | None = Field(
         None, description="Base URL of Kibana, linked from alert messages (optional)."
     )
@@ -134,8 +140,13 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Networks (CIDR) that feeds and webhooks may reach despite the SSRF guard.",
     )
+    fault_points: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="For the fault tests only: named points where the process dies or an "
+        "operation fails once (workers/faults.py). Empty in any real deployment.",
+    )
 
-    @field_validator("search_urls", "allow_private_addresses", mode="before")
+    @field_validator("search_urls", "allow_private_addresses", "fault_points", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):

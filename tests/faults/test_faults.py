@@ -29,10 +29,10 @@ def _enqueue(prefix: str, count: int, batch: int = 10) -> list[str]:
     """Stage ``count`` articles and queue them; returns their document ids."""
     from pipelines.article import RawArticle
     from pipelines.ids import doc_id
+    from workers.articles.staging import to_payload
+    from workers.articles.tasks import process_articles
     from workers.settings import get_settings
-    from workers.staging import to_payload
     from workers.state import State
-    from workers.tasks import process_articles
 
     state = State(get_settings())
     raws = [

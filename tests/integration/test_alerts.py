@@ -246,7 +246,7 @@ def test_a_failing_webhook_is_retried_then_recorded_as_failed(
 def test_a_digest_arrives_by_email_with_several_events(
     search, worker, smtp: _Sink, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    from workers.delivery import send_digests
+    from workers.alerts.delivery import send_digests
     from workers.settings import get_settings
     from workers.state import State
 

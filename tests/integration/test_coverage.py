@@ -22,7 +22,7 @@ NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
 @pytest.fixture(scope="module")
 def corpus(search):  # type: ignore[no-untyped-def]
     """30 days of synthetic documents with known topics, written straight to the index."""
-    from workers.indexer import index_documents
+    from workers.articles.indexing import index_documents
 
     docs = []
     for day in range(30):

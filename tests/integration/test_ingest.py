@@ -124,7 +124,7 @@ def test_bad_article_is_rejected_and_the_rest_lands(search, worker, tmp_path) ->
 
 
 def test_engine_rejects_a_field_outside_the_mapping(search, redis_client) -> None:  # type: ignore[no-untyped-def]
-    from workers.indexer import index_documents, record_rejections
+    from workers.articles.indexing import index_documents, record_rejections
     from workers.state import State
 
     good = {"id": "good-1", "body": "fine", "lang": "en"}
@@ -146,9 +146,9 @@ def test_engine_rejects_a_field_outside_the_mapping(search, redis_client) -> Non
 def test_a_poison_article_is_rejected_and_the_rest_of_its_batch_lands(search, worker) -> None:  # type: ignore[no-untyped-def]
     """A payload that makes a stage raise (here: a title that is no string, as a buggy
     producer might stage it) is recorded with the stage and reason; its batch lands."""
+    from workers.articles.tasks import process_articles
     from workers.settings import get_settings
     from workers.state import State
-    from workers.tasks import process_articles
 
     state = State(get_settings())
     good = [

@@ -17,13 +17,13 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def store(worker):  # type: ignore[no-untyped-def]
-    from workers.polling import store as make_store
+    from workers.feeds.polling import store as make_store
 
     return make_store()
 
 
 def _feed(store, feed_id: str, url: str, **extra):  # type: ignore[no-untyped-def]
-    from workers.feedstore import FeedConfig
+    from workers.feeds.store import FeedConfig
 
     store.upsert(FeedConfig(id=feed_id, url=url, **extra))
     return feed_id
@@ -31,7 +31,7 @@ def _feed(store, feed_id: str, url: str, **extra):  # type: ignore[no-untyped-de
 
 def _poll(store, feed_id: str, timeout: float = 30.0) -> dict:  # type: ignore[no-untyped-def]
     """Queue one poll through the worker and wait for it to be recorded."""
-    from workers.polling import poll_feed
+    from workers.feeds.polling import poll_feed
 
     before = int(store.state(feed_id).get("polls", 0))
     poll_feed.delay(feed_id)
@@ -189,7 +189,7 @@ def test_ssrf_attempts_are_refused_and_recorded(search, store, server: FeedServe
 
 
 def test_robots_disallow_falls_back_to_feed_content(search, store, server: FeedServer) -> None:  # type: ignore[no-untyped-def]
-    from workers.polling import robots
+    from workers.feeds.polling import robots
 
     server.robots = "User-agent: *\nDisallow: /articles/en-front"
     robots().redis.delete(f"{robots().prefix}robots:{server.base}")

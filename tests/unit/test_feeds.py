@@ -13,8 +13,8 @@ from pipelines.feeds import FeedItem, NotAFeed, parse_feed
 from tests.conftest import SHARED_DATA
 from tests.feedserver import FEEDS
 from workers.config import ConfigError
-from workers.feedstore import FeedConfig, load_feeds_file
-from workers.opml import export_opml, import_opml
+from workers.feeds.opml import export_opml, import_opml
+from workers.feeds.store import FeedConfig, load_feeds_file
 from workers.settings import Settings
 
 

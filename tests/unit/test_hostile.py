@@ -17,7 +17,7 @@ from pipelines.article import RawArticle, RejectArticle
 from pipelines.feeds import NotAFeed, parse_feed
 from tests.feedserver import local_fetcher
 from workers.config import build_pipeline
-from workers.http import Fetcher, FetchError, Refused
+from workers.fetching.http import Fetcher, FetchError, Refused
 from workers.settings import Settings
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"

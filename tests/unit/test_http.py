@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.feedserver import FeedServer, local_fetcher
-from workers.http import Fetcher, FetchError, Refused, address_allowed, parse_networks
+from workers.fetching.http import Fetcher, FetchError, Refused, address_allowed, parse_networks
 from workers.settings import Settings
 
 

@@ -9,3 +9,13 @@ def test_lists_and_secrets_from_the_environment(monkeypatch) -> None:  # type: i
     assert settings.search_urls == ["https://a:9200", "https://b:9200"]
     assert "s3cret" not in repr(settings)
     assert settings.index("articles") == "staging-articles"
+
+
+def test_beat_sweeps_the_alert_outbox_and_every_scheduled_task_exists() -> None:
+    from workers.app import app
+
+    app.loader.import_default_modules()
+    schedule = app.conf.beat_schedule
+    assert schedule["alert-outbox"]["task"] == "mediamon.sweep_alert_outbox"
+    for entry in schedule.values():
+        assert entry["task"] in app.tasks, entry

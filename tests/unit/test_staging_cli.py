@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import DATA
+from workers.articles.staging import MAX_FILE_BYTES, raw_from_payload, read_inputs
 from workers.cli import main
-from workers.staging import MAX_FILE_BYTES, raw_from_payload, read_inputs
 
 
 def test_folder_yields_every_article_with_its_format() -> None:

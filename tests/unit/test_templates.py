@@ -48,7 +48,7 @@ def test_every_key_the_pipeline_emits_is_mapped() -> None:
 
 
 def test_rejection_documents_fit_their_mapping() -> None:
-    from workers.indexer import Rejection
+    from workers.articles.indexing import Rejection
 
     mapped = set(templates.field_paths(templates.load("rejected").properties()))
     doc = Rejection(

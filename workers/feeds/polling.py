@@ -8,8 +8,8 @@ import hashlib
 import logging
 import random
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,21 +19,14 @@ from pipelines import schedule
 from pipelines.article import RawArticle, RejectArticle
 from pipelines.feeds import FeedItem, NotAFeed, parse_feed
 from pipelines.ids import BadURL, doc_id
+from workers import services
 from workers.app import app, settings
-from workers.config import build_pipeline
-from workers.feedstore import FeedConfig, FeedStore
-from workers.http import Fetcher, FetchError, Refused
-from workers.indexer import Rejection
-from workers.politeness import Politeness
-from workers.robots import Robots
+from workers.articles.batch import write_batch
+from workers.articles.indexing import Rejection
+from workers.articles.tasks import INDEXING_TASK, RecordingTask
+from workers.feeds.store import FeedConfig, FeedStore
+from workers.fetching.http import FetchError, Refused
 from workers.search.client import SearchError
-from workers.tasks import (
-    INDEXING_TASK,
-    RecordingTask,
-    index_and_record,
-    search_client,
-    state,
-)
 
 log = logging.getLogger(__name__)
 
@@ -45,26 +38,15 @@ ARTICLE_BATCH = 20
 LONG_WAIT = 5.0  # seconds of politeness wait above which work is re-queued, not slept
 
 
-@lru_cache(maxsize=1)
-def fetcher() -> Fetcher:
-    return Fetcher(settings)
+state = services.state
+fetcher = services.fetcher
+politeness = services.politeness
+robots = services.robots
+search_client = services.search_client
 
 
-@lru_cache(maxsize=1)
 def store() -> FeedStore:
-    return FeedStore(state().redis, state().prefix)
-
-
-@lru_cache(maxsize=1)
-def politeness() -> Politeness:
-    return Politeness(
-        state().redis, state().prefix, settings.host_min_interval, settings.host_max_concurrency
-    )
-
-
-@lru_cache(maxsize=1)
-def robots() -> Robots:
-    return Robots(state().redis, state().prefix, fetcher(), settings.user_agent)
+    return FeedStore(services.state().redis, services.state().prefix)
 
 
 def bounds() -> schedule.Bounds:
@@ -280,43 +262,31 @@ def _queue_items(feed: FeedConfig, items: list[FeedItem]) -> tuple[int, int]:
 # ------------------------------------------------------------------ articles
 @app.task(name="mediamon.fetch_articles", **INDEXING_TASK)
 def fetch_articles(self: Task, keys: list[str]) -> dict[str, Any]:
-    """Fetch the pages of staged feed items, process them, bulk-index the batch."""
-    pipeline = build_pipeline(settings.config_dir)
+    """Fetch the pages of staged feed items, then run them through the write path."""
     payloads = state().staged(keys)
-    docs: list[dict[str, Any]] = []
-    rejected: list[Rejection] = []
+    inputs: list[RawArticle | Rejection] = []
     done_keys: list[str] = []
     marks: dict[str, str] = {}
     for index, (key, payload) in enumerate(zip(keys, payloads, strict=True)):
         if payload is None:
             continue  # indexed by an earlier run of this task
         try:
-            raw = _article_input(payload)
+            inputs.append(_article_input(payload))
         except _Deferred as deferred:
             fetch_articles.apply_async(args=[keys[index:]], countdown=deferred.wait)
             break
-        except RejectArticle as exc:
-            rejected.append(_rejection(payload, exc))
-            marks[payload["doc_id"]] = payload["fingerprint"]
-            done_keys.append(key)
-            continue
-        try:
-            doc = pipeline.process(raw)
-        except RejectArticle as exc:
-            rejected.append(_rejection(payload, exc))
-        else:
-            doc["id"] = payload["doc_id"]
-            docs.append(doc)
+        except _Rejected as rejected:
+            inputs.append(rejected.rejection)
         marks[payload["doc_id"]] = payload["fingerprint"]
         done_keys.append(key)
-    result, rejected = index_and_record(docs, rejected)
+    result = write_batch(inputs)
     store().mark_seen(marks, ttl=settings.seen_ttl)
     state().count(indexed=len(result.created), updated=len(result.updated))
     state().unstage(done_keys)
     return {
         "indexed": len(result.created),
         "updated": len(result.updated),
-        "rejected": len(rejected),
+        "rejected": len(result.rejected),
     }
 
 
@@ -325,18 +295,27 @@ class _Deferred(Exception):
         self.wait = wait
 
 
+class _Rejected(Exception):
+    def __init__(self, rejection: Rejection):
+        self.rejection = rejection
+
+
 def _article_input(payload: dict[str, Any]) -> RawArticle:
-    """The page if it can be had politely, else the feed's own content."""
-    common = {
-        "url": payload["url"],
-        "title": payload.get("title") or None,
-        "source": payload.get("source"),
-        "source_name": payload.get("source_name"),
-        "feed_id": payload.get("feed_id"),
-        "published_at": payload.get("published") or payload.get("updated"),
-        "region": payload.get("region"),
-        "lang": payload.get("lang"),
-    }
+    """The page if it can be had politely, else the feed's own content; _Rejected when
+    neither can be had."""
+    feed_html = payload.get("content_html") or payload.get("summary") or ""
+    item = RawArticle(
+        url=payload["url"],
+        title=payload.get("title") or None,
+        source=payload.get("source"),
+        source_name=payload.get("source_name"),
+        feed_id=payload.get("feed_id"),
+        published_at=payload.get("published") or payload.get("updated"),
+        region=payload.get("region"),
+        lang=payload.get("lang"),
+        html=f"<html><body><article>{feed_html}</article></body></html>",
+        text_source="feed",
+    )
     reason = "feed content only (fetch_pages is off)"
     if payload.get("fetch_page"):
         url = payload["url"]
@@ -358,33 +337,21 @@ def _article_input(payload: dict[str, Any]) -> RawArticle:
                     max_bytes=settings.max_page_bytes,
                     accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
                 )
-            return RawArticle(
-                content=page.content, headers=page.headers, text_source="page", **common
+            return replace(
+                item, html=None, content=page.content, headers=page.headers, text_source="page"
             )
         except Refused as exc:
-            raise RejectArticle("refused_url", exc.reason, stage="fetch") from exc
+            raise _Rejected(
+                Rejection.of(item, RejectArticle("refused_url", exc.reason, stage="fetch"))
+            ) from exc
         except FetchError as exc:
             reason = f"page not used: {exc.reason}"
-    html = payload.get("content_html") or payload.get("summary") or ""
-    if not html.strip():
-        raise RejectArticle("no_content", f"{reason}; the feed item has no content", stage="fetch")
-    raw = RawArticle(
-        html=f"<html><body><article>{html}</article></body></html>", text_source="feed", **common
-    )
-    return raw
-
-
-def _rejection(payload: dict[str, Any], exc: RejectArticle) -> Rejection:
-    return Rejection(
-        id=payload["doc_id"],
-        stage=exc.stage or "process",
-        reason=exc.reason,
-        detail=exc.detail,
-        url=payload.get("url"),
-        source=payload.get("source"),
-        feed_id=payload.get("feed_id"),
-        excerpt=(payload.get("title") or payload.get("summary") or "")[:200],
-    )
+    if not feed_html.strip():
+        rejection = RejectArticle(
+            "no_content", f"{reason}; the feed item has no content", stage="fetch"
+        )
+        raise _Rejected(Rejection.of(item, rejection))
+    return item
 
 
 # ------------------------------------------------------------------ feed health

@@ -1,14 +1,12 @@
-"""Keyword alert rules (stored as percolator queries) and matching at ingest.
+"""Keyword alert rules: validated, compiled to percolator queries and stored in the
+``alert-rules`` index, with each rule's webhook signing secret in Redis.
 
-After every indexed batch, ``match`` sends one percolate request with the whole batch;
-each (rule, story) match becomes an ``alert-events`` document whose id is a hash of the
-rule and the story cluster, written create-only: a rule fires at most once per story,
-however many outlets carry it. New events go to delivery (workers/delivery.py).
+Matching a batch against them is workers/alerts/matching.py; routing and delivering what
+fired, workers/alerts/outbox.py and workers/alerts/delivery.py.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from datetime import UTC, datetime
@@ -20,33 +18,11 @@ from pydantic import BaseModel, Field, field_validator
 
 from pipelines.alertquery import Compiler, QueryError, filters
 from workers.config import build_pipeline
-from workers.http import FetchError, address_allowed, check_url, parse_networks
-from workers.search.client import SearchClient, SearchError
+from workers.fetching.http import FetchError, address_allowed, check_url, parse_networks
+from workers.search.client import SearchClient
 from workers.settings import Settings
 from workers.state import State
 
-MIRRORED = (
-    "text_tokens",
-    "text_norm",
-    "title",
-    "entities",
-    "topics",
-    "source",
-    "lang",
-    "region",
-    "feed_id",
-)
-RULE_SOURCE = [
-    "rule_id",
-    "name",
-    "query_text",
-    "query",
-    "mode",
-    "digest_every_s",
-    "throttle_s",
-    "channels",
-    "enabled",
-]
 _ID = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
 
 
@@ -224,111 +200,3 @@ def _rule(src: dict[str, Any]) -> AlertRule:
         created_at=src.get("created_at"),
         updated_at=src.get("updated_at"),
     )
-
-
-def event_id(rule_id: str, story_id: str) -> str:
-    return hashlib.sha256(f"{rule_id}\x1f{story_id}".encode()).hexdigest()[:32]
-
-
-def _entity_terms(node: Any) -> set[str]:
-    """Entity ids a compiled rule asks for (entity:ID and catalogued names)."""
-    found: set[str] = set()
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in ("term", "terms") and isinstance(value, dict) and "entities.id" in value:
-                ids = value["entities.id"]
-                found |= set(ids) if isinstance(ids, list) else {ids}
-            else:
-                found |= _entity_terms(value)
-    elif isinstance(node, list):
-        for item in node:
-            found |= _entity_terms(item)
-    return found
-
-
-def _strip(fragment: str) -> list[str]:
-    return re.findall(r"<em>(.*?)</em>", fragment)
-
-
-def match(client: SearchClient, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Percolate a batch; write new events (create-only). Returns the created events."""
-    if not docs:
-        return []
-    documents = [{k: d[k] for k in MIRRORED if k in d} for d in docs]
-    for document in documents:  # only the entity fields the rules index mirrors
-        document["entities"] = [
-            {"id": e["id"], "type": e["type"]} for e in document.get("entities", [])
-        ]
-    body = {
-        "query": {
-            "bool": {
-                "must": [{"percolate": {"field": "query", "documents": documents}}],
-                "filter": [{"term": {"enabled": True}}],
-            }
-        },
-        "highlight": {
-            "fields": {
-                "text_tokens": {"number_of_fragments": 3, "fragment_size": 80},
-                "text_norm": {"number_of_fragments": 3, "fragment_size": 80},
-            }
-        },
-        "_source": RULE_SOURCE,
-        "size": 10_000,
-    }
-    hits = client.request("POST", f"/{client.index_name('alert-rules')}/_search", body)["hits"][
-        "hits"
-    ]
-    now = _now()
-    events: list[dict[str, Any]] = []
-    for hit in hits:
-        rule = hit["_source"]
-        highlight = hit.get("highlight", {})
-        slots = hit.get("fields", {}).get("_percolator_document_slot", [])
-        for slot in slots:
-            doc = docs[slot]
-            fragments = highlight.get(f"{slot}_text_tokens", []) + highlight.get(
-                f"{slot}_text_norm", []
-            )
-            if len(slots) == 1 and not fragments:
-                fragments = highlight.get("text_tokens", []) + highlight.get("text_norm", [])
-            wanted = _entity_terms(rule.get("query", {}))
-            named = [e for e in doc.get("entities", []) if e["id"] in wanted]
-            event = {
-                "id": event_id(rule["rule_id"], doc.get("story_id") or doc["id"]),
-                "rule_id": rule["rule_id"],
-                "rule_name": rule["name"],
-                "mode": rule.get("mode", "immediate"),
-                "article_id": doc["id"],
-                "story_id": doc.get("story_id") or doc["id"],
-                "title": doc.get("title"),
-                "url": doc.get("url"),
-                "source": doc.get("source"),
-                "lang": doc.get("lang"),
-                "published_at": doc.get("published_at"),
-                "matched_at": now,
-                "why": {
-                    "terms": sorted({t for f in fragments for t in _strip(f)}),
-                    "entities": sorted({e["id"] for e in named}),
-                    "aliases": sorted({a for e in named for a in e.get("aliases", [])}),
-                    "fragments": fragments[:4],
-                },
-            }
-            for channel in ("webhook", "slack", "email"):
-                if (rule.get("channels") or {}).get(channel):
-                    event.setdefault("delivery", {})[channel] = {"status": "pending", "attempts": 0}
-            events.append({k: v for k, v in event.items() if v is not None})
-    if not events:
-        return []
-    operations: list[dict[str, Any]] = []
-    alias = client.index_name("alert-events")
-    for event in events:
-        operations += [{"create": {"_index": alias, "_id": event["id"]}}, event]
-    response = client.bulk(operations)
-    created = []
-    for event, item in zip(events, response.get("items", []), strict=True):
-        status = item.get("create", {}).get("status")
-        if status == 201:
-            created.append(event)
-        elif status != 409:  # 409: this rule already fired for this story
-            raise SearchError(f"alert event not written: {item}", status=status)
-    return created

@@ -10,7 +10,7 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 from workers.config import ConfigError
-from workers.feedstore import FeedConfig
+from workers.feeds.store import FeedConfig
 
 _SLUG = re.compile(r"[^a-z0-9]+")
 

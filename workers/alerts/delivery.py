@@ -4,6 +4,11 @@ Each channel is its own Celery task on the ``alerts`` queue, retried with expone
 backoff; every attempt is written to the events' ``delivery.<channel>`` fields
 (status pending → delivered, or retrying → failed after MEDIAMON_ALERT_MAX_ATTEMPTS).
 
+Exactly once to the receiver: routing is at least once (workers/alerts/outbox.py), so
+before it sends, a delivery claims each (event, channel) in Redis (SET NX, valued with
+its task id, which a retry of the same task keeps). An event claimed by another task,
+or delivered already, is left out; a claim expires if its task died while sending.
+
 Webhook signature: the body is JSON; the request carries
 ``X-Mediamon-Timestamp: <unix seconds>`` and
 ``X-Mediamon-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>" with the rule's secret>``.
@@ -22,29 +27,43 @@ import time
 import uuid
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from functools import lru_cache
 from html import escape
 from typing import Any
 
 from celery import Task
 
-from workers.alerts import AlertRule, Rules
+from workers import faults, services
+from workers.alerts.rules import AlertRule, Rules
 from workers.app import app, settings
-from workers.http import Fetcher, FetchError
-from workers.search.client import SearchClient
-from workers.tasks import search_client, state
+from workers.fetching.http import FetchError
+from workers.search.client import SearchClient, SearchError
 
 log = logging.getLogger(__name__)
-CHANNELS = ("webhook", "slack", "email")
-
-
-@lru_cache(maxsize=1)
-def fetcher() -> Fetcher:
-    return Fetcher(settings)
+# A claim outlives any retry schedule of one task (6 attempts doubling from 2 s); after
+# it expires, the outbox sweeper's re-queued delivery may send an event whose first task
+# died mid-send.
+CLAIM_TTL = 3600
+DELIVERED_TTL = 30 * 86_400
 
 
 def rules() -> Rules:
-    return Rules(search_client(), state())
+    return Rules(services.search_client(), services.state())
+
+
+def search_client() -> SearchClient:
+    return services.search_client()
+
+
+def state():  # type: ignore[no-untyped-def]
+    return services.state()
+
+
+def digest_key(rule_id: str) -> str:
+    return state().key("alerts", "digest", rule_id)
+
+
+def digest_due_key() -> str:
+    return state().key("alerts", "digest-due")
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -52,52 +71,19 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + mac.hexdigest()
 
 
-def dispatch(events: list[dict[str, Any]]) -> None:
-    """Route new events: immediate ones to their channels (or, inside the rule's throttle
-    window, into its next digest); digest-mode ones into the rule's digest."""
-    by_rule: dict[str, list[dict[str, Any]]] = {}
-    for event in events:
-        by_rule.setdefault(event["rule_id"], []).append(event)
-    redis, now = state().redis, time.time()
-    for rule_id, found in by_rule.items():
-        ids = [e["id"] for e in found]
-        rule = rules().get(rule_id)
-        if rule is None:
-            continue
-        if rule.mode == "digest":
-            _to_digest(rule, ids, due=now + rule.digest_every)
-            continue
-        if rule.throttle:
-            last_key = state().key("alerts", "last", rule_id)
-            last = float(redis.get(last_key) or 0)
-            if now - last < rule.throttle:
-                _to_digest(rule, ids, due=last + rule.throttle)
-                continue
-            redis.set(last_key, now, ex=rule.throttle * 2)
-        for channel in rule.channels():
-            DELIVER[channel].delay(rule_id, ids)
-
-
-def _to_digest(rule: AlertRule, ids: list[str], *, due: float) -> None:
-    redis = state().redis
-    redis.rpush(state().key("alerts", "digest", rule.id), *ids)
-    # NX: the first event of a period sets when the digest goes out
-    redis.zadd(state().key("alerts", "digest-due"), {rule.id: due}, nx=True)
-
-
 @app.task(name="mediamon.send_digests", ignore_result=True)
 def send_digests() -> int:
     """Beat's tick: send every digest whose period has ended."""
-    redis, due_key = state().redis, state().key("alerts", "digest-due")
+    redis, due_key = state().redis, digest_due_key()
     sent = 0
     due: list[str] = redis.zrangebyscore(due_key, "-inf", time.time())  # type: ignore[assignment]
     for rule_id in due:
         if not redis.zrem(due_key, rule_id):
             continue  # another scheduler took it
         pipe = redis.pipeline()
-        pipe.lrange(state().key("alerts", "digest", rule_id), 0, -1)
-        pipe.delete(state().key("alerts", "digest", rule_id))
-        ids = pipe.execute()[0]
+        pipe.lrange(digest_key(rule_id), 0, -1)
+        pipe.delete(digest_key(rule_id))
+        ids = list(dict.fromkeys(pipe.execute()[0]))  # an event routed twice is sent once
         rule = rules().get(str(rule_id))
         if not ids or rule is None:
             continue
@@ -159,13 +145,25 @@ class DeliveryTask(Task):
     channel = ""
 
     def attempt(self, rule_id: str, ids: list[str], digest_id: str | None, send: Any) -> str:
-        rule = rules().get(rule_id)
+        attempt = self.request.retries + 1
+        try:
+            if faults.fires("rule_lookup_fails"):
+                raise SearchError("fault point rule_lookup_fails", status=503)
+            rule = rules().get(rule_id)
+        except SearchError as exc:
+            if not exc.transient:
+                raise
+            raise self.retry(
+                countdown=settings.alert_retry_base * 2 ** (attempt - 1), exc=exc
+            ) from exc
         if rule is None:
             return "rule deleted"
+        ids = self.claim(ids)
+        if not ids:
+            return "claimed by another delivery, or delivered"
         events = _events(ids)
         if not events:
             return "no events"
-        attempt = self.request.retries + 1
         try:
             send(rule, events, digest_id)
         except (FetchError, OSError, smtplib.SMTPException) as exc:
@@ -213,7 +211,28 @@ class DeliveryTask(Task):
             },
         )
         state().count(**{f"alerts_{self.channel}_delivered": 1})
+        redis = state().redis
+        pipe = redis.pipeline(transaction=False)
+        for event_id in ids:
+            pipe.set(self._claim_key(event_id), "delivered", ex=DELIVERED_TTL)
+        pipe.execute()
         return "delivered"
+
+    def _claim_key(self, event_id: str) -> str:
+        return state().key("alerts", "sent", self.channel, event_id)
+
+    def claim(self, ids: list[str]) -> list[str]:
+        """The events this task may send: those it claims now or claimed in an earlier
+        try; not those another task holds or that were delivered."""
+        token = self.request.id or "local"
+        redis = state().redis
+        pipe = redis.pipeline(transaction=False)
+        for event_id in ids:
+            pipe.set(self._claim_key(event_id), token, nx=True, ex=CLAIM_TTL)
+        took = pipe.execute()
+        holders = redis.mget([self._claim_key(e) for e, t in zip(ids, took, strict=True) if not t])
+        held = iter(holders)
+        return [e for e, t in zip(ids, took, strict=True) if t or next(held) == token]
 
 
 def _update(client: SearchClient, ids: list[str], partial: dict[str, Any]) -> None:
@@ -228,7 +247,7 @@ def _send_webhook(rule: AlertRule, events: list[dict[str, Any]], digest_id: str 
     secret = rules().secret(rule.id) or ""
     body = json.dumps(_payload(rule, events, digest_id), ensure_ascii=False).encode()
     timestamp = str(int(time.time()))
-    fetcher().post(
+    services.fetcher().post(
         rule.webhook or "",
         body,
         headers={
@@ -254,7 +273,7 @@ def _send_slack(rule: AlertRule, events: list[dict[str, Any]], digest_id: str | 
             {"type": "section", "text": {"type": "mrkdwn", "text": head + "\n" + "\n".join(lines)}}
         ],
     }
-    fetcher().post(
+    services.fetcher().post(
         rule.slack or "",
         json.dumps(message, ensure_ascii=False).encode(),
         headers={"Content-Type": "application/json"},

@@ -7,7 +7,7 @@ from urllib.robotparser import RobotFileParser
 
 import redis
 
-from workers.http import Fetcher, FetchError, Refused
+from workers.fetching.http import Fetcher, FetchError, Refused
 
 TTL = 86_400
 UNREACHABLE = "\x00unreachable"

@@ -1,4 +1,5 @@
-"""Bulk indexing into the ``articles`` alias, and the rejected-articles list."""
+"""Bulk indexing into the ``articles`` alias, and the rejected-articles list (with the
+one way a rejection is recorded, whatever rejected the article)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from pipelines.article import RawArticle, RejectArticle
+from pipelines.ids import doc_id
 from workers.search.client import SearchClient, SearchError
 from workers.state import State
 
@@ -23,6 +26,28 @@ class Rejection:
     source: str | None = None
     feed_id: str | None = None
     excerpt: str = ""
+
+    @classmethod
+    def of(cls, raw: RawArticle, exc: RejectArticle) -> Rejection:
+        """The record of an article rejected before it became a document (by the
+        pipeline, or by fetching), under the id its document would have had. Fields of
+        the wrong type (a buggy producer's) are left out, never an error here."""
+
+        def string(value: object) -> str | None:
+            return value if isinstance(value, str) and value else None
+
+        text = string(raw.text) or string(raw.html) or ""
+        url = string(raw.url)
+        return cls(
+            id=doc_id(url, text),
+            stage=exc.stage or "process",
+            reason=exc.reason,
+            detail=exc.detail,
+            url=url,
+            source=string(raw.source),
+            feed_id=string(raw.feed_id),
+            excerpt=(string(raw.title) or text)[:200],
+        )
 
     def document(self) -> dict[str, Any]:
         doc = {
@@ -112,29 +137,3 @@ def record_rejections(client: SearchClient | None, state: State, items: list[Rej
         except SearchError as exc:
             log.error("could not record rejections in the engine: %s", exc)
     state.park_rejections(docs)
-
-
-def index_batch(client: SearchClient, state: State, docs: list[dict[str, Any]]) -> BulkResult:
-    """The whole write path of a batch: story clusters, one bulk request, then one
-    percolate request for the keyword alerts and delivery of what fired.
-
-    A transient engine error anywhere raises SearchError for the task to retry; the
-    batch is idempotent (URL-hash ids, create-only alert events)."""
-    from workers import alerts, delivery, stories
-
-    stories.assign(state.redis, state.prefix, docs)
-    result = index_documents(client, docs)
-    landed = set(result.created) | set(result.updated)
-    matched = [doc for doc in docs if doc["id"] in landed]
-    try:
-        events = alerts.match(client, matched)
-    except SearchError as exc:
-        if exc.transient:
-            raise
-        log.error("alert matching failed for a batch: %s", exc)
-        state.count(alerts_match_failed=1)
-        return result
-    if events:
-        state.count(alerts_fired=len(events))
-        delivery.dispatch(events)
-    return result

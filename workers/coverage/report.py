@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
-from workers.coverage import coverage, selection, top_terms
+from workers.coverage.queries import coverage, selection, top_terms
 from workers.search.client import SearchClient
 
 PAGE = """<!DOCTYPE html>

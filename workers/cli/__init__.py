@@ -64,8 +64,8 @@ def process(
     {"error": ..., "line": n} for a line that cannot be processed.
     """
     from pipelines.article import RejectArticle
+    from workers.articles.staging import raw_from_payload, read_inputs
     from workers.config import ConfigError, build_pipeline
-    from workers.staging import raw_from_payload, read_inputs
 
     try:
         pipeline = build_pipeline(_settings().config_dir)
@@ -195,9 +195,9 @@ def ingest(paths: tuple[str, ...], source: str | None, wait: bool, timeout: floa
     """Send article files (or a folder, or - for stdin) through the worker into the index."""
     from tqdm import tqdm
 
-    from workers.staging import read_inputs
+    from workers.articles.staging import read_inputs
+    from workers.articles.tasks import process_articles
     from workers.state import State
-    from workers.tasks import process_articles
 
     settings = _settings()
     items = list(read_inputs(list(paths)))
@@ -367,7 +367,7 @@ def _em_terms(fragments: list[str]) -> list[str]:
 
 # ---------------------------------------------------------------- feeds
 def _store():  # type: ignore[no-untyped-def]
-    from workers.feedstore import FeedStore
+    from workers.feeds.store import FeedStore
     from workers.state import State
 
     try:
@@ -417,7 +417,7 @@ def feeds() -> None:
 def feeds_sync(path: Path | None, prune: bool) -> None:
     """Load the feed list into the registry (new and changed feeds; state is kept)."""
     from workers.config import ConfigError
-    from workers.feedstore import load_feeds_file
+    from workers.feeds.store import load_feeds_file
 
     try:
         wanted = load_feeds_file(path or _settings().feeds_path)
@@ -471,8 +471,8 @@ def feeds_add(
 
     from pydantic import ValidationError
 
-    from workers.feedstore import FeedConfig
-    from workers.http import FetchError, check_url
+    from workers.feeds.store import FeedConfig
+    from workers.fetching.http import FetchError, check_url
 
     try:
         check_url(url)
@@ -518,7 +518,7 @@ def feeds_remove(feed_ids: tuple[str, ...]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per feed.")
 def feeds_status(show_all: bool, as_json: bool) -> None:
     """Feed health, most troubled first: failures, last error, last success, next poll."""
-    from workers.polling import health_document
+    from workers.feeds.polling import health_document
 
     store = _store()
     configs = store.configs()
@@ -577,9 +577,9 @@ def feeds_check(only: tuple[str, ...], path: Path | None, workers: int) -> None:
 
     from pipelines.feeds import NotAFeed, parse_feed
     from workers.config import ConfigError
-    from workers.feedstore import load_feeds_file
-    from workers.http import Fetcher, FetchError
-    from workers.polling import FEED_ACCEPT
+    from workers.feeds.polling import FEED_ACCEPT
+    from workers.feeds.store import load_feeds_file
+    from workers.fetching.http import Fetcher, FetchError
 
     settings = _settings()
     try:
@@ -644,7 +644,7 @@ def feeds_check(only: tuple[str, ...], path: Path | None, workers: int) -> None:
 def feeds_import_opml(path: Path) -> None:
     """Register every feed of an OPML file."""
     from workers.config import ConfigError
-    from workers.opml import import_opml
+    from workers.feeds.opml import import_opml
 
     store = _store()
     try:
@@ -659,7 +659,7 @@ def feeds_import_opml(path: Path) -> None:
 @click.argument("path", default="-")
 def feeds_export_opml(path: str) -> None:
     """Write the registry as OPML (to a file, or - for stdout)."""
-    from workers.opml import export_opml
+    from workers.feeds.opml import export_opml
 
     text = export_opml(list(_store().configs().values()))
     if path == "-":
@@ -681,7 +681,7 @@ def _duration(text: str) -> int:
 
 
 def _rules():  # type: ignore[no-untyped-def]
-    from workers.alerts import Rules
+    from workers.alerts.rules import Rules
     from workers.state import State
 
     return Rules(_connect(), State(_settings()))
@@ -748,7 +748,7 @@ def _save(rule_data: dict[str, Any], *, new: bool) -> None:
     from pydantic import ValidationError
 
     from pipelines.alertquery import QueryError
-    from workers.alerts import AlertRule, RuleError, compile_rule
+    from workers.alerts.rules import AlertRule, RuleError, compile_rule
 
     try:
         rule = AlertRule.model_validate(rule_data)
@@ -837,7 +837,7 @@ def alerts_list() -> None:
 @click.option("--secret", is_flag=True, help="Also print the webhook signing secret.")
 def alerts_show(rule_id: str, secret: bool) -> None:
     """A rule, its compiled query, and its recent events."""
-    from workers.alerts import compile_rule
+    from workers.alerts.rules import compile_rule
 
     store = _rules()
     rule = store.get(rule_id)
@@ -905,7 +905,7 @@ def alerts_test(rule_id: str | None, query: str | None, since: str, size: int) -
     """Run a rule over the articles already indexed, with matched terms [marked]."""
     from pipelines.alertquery import QueryError
     from pipelines.highlight import snippet
-    from workers.alerts import AlertRule, compile_rule
+    from workers.alerts.rules import AlertRule, compile_rule
 
     if rule_id:
         rule = _rules().get(rule_id)
@@ -1069,7 +1069,7 @@ def coverage_cmd(
     import csv
 
     from workers.config import build_pipeline
-    from workers.coverage import coverage, selection, sparkline
+    from workers.coverage.queries import coverage, selection, sparkline
 
     days = max(1, _duration(since) // 86400)
     if topic or entity:
@@ -1123,7 +1123,7 @@ def coverage_cmd(
 def report_cmd(out: Path, interval: str, since: str) -> None:
     """Write a self-contained HTML report (charts work offline)."""
     from workers.config import build_pipeline
-    from workers.report import render
+    from workers.coverage.report import render
 
     topics = [t.id for t in build_pipeline(_settings().config_dir).topics]
     html = render(

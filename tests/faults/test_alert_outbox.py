@@ -1,0 +1,168 @@
+"""Alerts across crashes: a worker killed between writing a batch's alert events and
+queueing their deliveries, and a rule lookup that fails once. Every event reaches the
+receiver, and none twice."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import ROOT
+from tests.integration.conftest import stop_worker, wait_until
+from tests.processes import start_worker
+from tests.webhooks import Receiver
+from workers.cli import main
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+STORIES = [
+    "中国国家主席习近平{n}日在莫斯科同俄罗斯总统普京举行会谈，双方讨论了乌克兰局势。",
+    "俄羅斯總統蒲亭{n}日抵達撒馬爾罕，將與中國國家主席習近平會談，討論烏克蘭戰事。",
+    "Xi Jinping and Vladimir Putin met in Beijing on day {n} to talk about the war in Ukraine.",
+    "習近平與普丁{n}日通電話，雙方就烏克蘭問題交換意見，並談及能源合作與貿易。",
+]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with Receiver() as r:
+        yield r
+
+
+@pytest.fixture
+def workers() -> Iterator[list[subprocess.Popen[bytes]]]:
+    procs: list[subprocess.Popen[bytes]] = []
+    yield procs
+    for proc in procs:
+        stop_worker(proc)
+
+
+def _worker(name: str, fault: str) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "MEDIAMON_FAULT_POINTS": fault,
+        "MEDIAMON_ALERT_OUTBOX_DEADLINE": "2",
+        "MEDIAMON_ALERT_RETRY_BASE": "0.5",
+    }
+    log = ROOT / ".state" / f"test-fault-worker-{name}.log"
+    return start_worker(name, log, concurrency=1, env=env)
+
+
+def _add_rule(rule_id: str, url: str) -> None:
+    query = "entity:xi_jinping AND entity:putin"
+    result = CliRunner().invoke(main, ["alerts", "add", rule_id, "-q", query, "--webhook", url])
+    assert result.exit_code == 0, result.output
+
+
+def _ingest(tmp_path, tag: str, count: int) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / f"{tag}.jsonl"
+    lines = [
+        {"url": f"https://{tag}.example/{n}", "source": tag, "text": STORIES[n % 4].format(n=n)}
+        for n in range(count)
+    ]
+    path.write_text("\n".join(json.dumps(a, ensure_ascii=False) for a in lines), encoding="utf-8")
+    result = CliRunner().invoke(main, ["ingest", str(path), "--no-wait"])
+    assert result.exit_code == 0, result.output
+
+
+def _events(search, rule_id: str) -> set[str]:  # type: ignore[no-untyped-def]
+    search.request("POST", f"/{search.index_name('alert-events')}/_refresh")
+    body = {"query": {"term": {"rule_id": rule_id}}, "size": 1000, "_source": False}
+    hits = search.request("POST", f"/{search.index_name('alert-events')}/_search", body)
+    return {h["_id"] for h in hits["hits"]["hits"]}
+
+
+def _received(receiver: Receiver, path: str) -> list[str]:
+    """Every event id the receiver got on ``path``, once per time it got it."""
+    return [e["id"] for _, _, body, _ in receiver.on(path) for e in json.loads(body)["events"]]
+
+
+def _sweep() -> None:
+    from workers.app import app
+
+    app.send_task("mediamon.sweep_alert_outbox")
+
+
+def _fired(redis_client, point: str) -> bool:  # type: ignore[no-untyped-def]
+    from workers.settings import get_settings
+    from workers.state import State
+
+    return bool(redis_client.exists(State(get_settings()).key("fault-fired", point)))
+
+
+def test_a_worker_killed_between_writing_events_and_queueing_deliveries_loses_none(
+    search, redis_client, receiver: Receiver, workers, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    workers.append(_worker("outbox-crash", "after_alert_events"))
+    _add_rule("outbox-crash", receiver.url("/ok/crash"))
+    _ingest(tmp_path, "outbox-crash", 8)
+    wait_until(lambda: _fired(redis_client, "after_alert_events"), 60)
+    events = wait_until(lambda: _events(search, "outbox-crash"), 60)
+
+    # The batch ran again in a new process and found its events written (409): only the
+    # sweeper can route them now.
+    def all_arrived() -> bool:
+        _sweep()
+        time.sleep(1)
+        return set(_received(receiver, "/ok/crash")) >= _events(search, "outbox-crash")
+
+    wait_until(all_arrived, 90, interval=1)
+    for _ in range(4):  # more sweeps, and time for any duplicate to arrive
+        _sweep()
+        time.sleep(1)
+    received = _received(receiver, "/ok/crash")
+    assert len(events) >= 4
+    assert sorted(received) == sorted(_events(search, "outbox-crash")), "lost or duplicated"
+    log = (ROOT / ".state" / "test-fault-worker-outbox-crash.log").read_text(errors="replace")
+    assert "signal 9" in log  # the pool process did die, as under kill -9
+
+
+def test_a_rule_lookup_that_fails_once_is_retried_and_delivers_once(
+    search, redis_client, receiver: Receiver, workers, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    workers.append(_worker("outbox-lookup", "rule_lookup_fails"))
+    _add_rule("outbox-lookup", receiver.url("/ok/lookup"))
+    _ingest(tmp_path, "outbox-lookup", 8)
+
+    def all_arrived() -> bool:
+        events = _events(search, "outbox-lookup")
+        return bool(events) and set(_received(receiver, "/ok/lookup")) >= events
+
+    wait_until(all_arrived, 90, interval=1)
+    for _ in range(3):
+        _sweep()
+        time.sleep(1)
+    assert _fired(redis_client, "rule_lookup_fails")
+    received = _received(receiver, "/ok/lookup")
+    assert sorted(received) == sorted(_events(search, "outbox-lookup")), "lost or duplicated"
+
+
+def test_events_routed_twice_reach_the_receiver_once(
+    search, receiver: Receiver, workers, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """What a crash after queueing and before marking leaves: two queuings of the same
+    events. Each delivery claims its (event, channel) first, so the second sends none."""
+    from workers.alerts import outbox
+
+    workers.append(_worker("outbox-twice", ""))
+    _add_rule("outbox-twice", receiver.url("/ok/twice"))
+    _ingest(tmp_path, "outbox-twice", 8)
+
+    def events() -> list[dict]:
+        search.request("POST", f"/{search.index_name('alert-events')}/_refresh")
+        body = {"query": {"term": {"rule_id": "outbox-twice"}}, "size": 100}
+        hits = search.request("POST", f"/{search.index_name('alert-events')}/_search", body)
+        return [h["_source"] for h in hits["hits"]["hits"]]
+
+    found = wait_until(events, 60)
+    wait_until(lambda: set(_received(receiver, "/ok/twice")) >= {e["id"] for e in found}, 60)
+    outbox.route(found)  # routed again by hand: queued a second time
+    outbox.route(found)  # and a third
+    time.sleep(4)
+    received = _received(receiver, "/ok/twice")
+    assert sorted(received) == sorted(e["id"] for e in found)

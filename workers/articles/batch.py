@@ -1,0 +1,94 @@
+"""The write path of one batch of articles, top to bottom, for ingested and polled
+articles alike:
+
+    inputs: RawArticles, or rejections from fetching
+      -> pipeline: one document each, or a rejection
+      -> stories: story_id from the SimHash bands in Redis
+      -> bulk index: one request
+      -> percolate: one request; new alert events written create-only, pending
+      -> route the new events to their channels (the outbox sweeper routes any that a
+         crash left between these two steps)
+      -> rejections to the ``rejected`` index
+
+Every step is idempotent (URL-hash ids, create-only events, claimed deliveries), so a
+task that runs a batch again after a crash or a retry duplicates nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipelines.article import RawArticle, RejectArticle
+from workers import faults, services
+from workers.alerts import matching, outbox
+from workers.articles import stories
+from workers.articles.indexing import Rejection, index_documents, record_rejections
+from workers.search.client import SearchError
+
+log = logging.getLogger(__name__)
+
+
+class TransientSearchError(Exception):
+    """Raised to make Celery retry the batch: the engine is down or overloaded."""
+
+
+@dataclass
+class BatchResult:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    events: int = 0
+
+
+def write_batch(inputs: Sequence[RawArticle | Rejection]) -> BatchResult:
+    """Process, index and match one batch; see the module's docstring for the steps.
+
+    An engine that is down or overloaded raises TransientSearchError before anything of
+    the batch is given up, for the task to retry with backoff."""
+    pipeline, state = services.pipeline(), services.state()
+    docs: list[dict[str, Any]] = []
+    rejected: list[Rejection] = []
+    for item in inputs:
+        if isinstance(item, Rejection):
+            rejected.append(item)
+            continue
+        try:
+            docs.append(pipeline.process(item))
+        except RejectArticle as exc:
+            rejected.append(Rejection.of(item, exc))
+    try:
+        client = services.search_client()
+        stories.assign(state.redis, state.prefix, docs)
+        indexed = index_documents(client, docs)
+        landed = set(indexed.created) | set(indexed.updated)
+        events = _match(client, [doc for doc in docs if doc["id"] in landed])
+    except SearchError as exc:
+        if exc.transient:
+            state.count(retried=1)
+            log.warning("search engine unavailable, retrying: %s", exc)
+            raise TransientSearchError(str(exc)) from exc
+        raise
+    faults.crash_at("after_alert_events")
+    outbox.route(events)
+    rejected += indexed.rejected
+    record_rejections(client, state, rejected)
+    return BatchResult(indexed.created, indexed.updated, rejected, len(events))
+
+
+def _match(client: Any, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The batch's new alert events; a rule the engine cannot run is logged and counted
+    (the articles are indexed all the same), a transient error retries the batch."""
+    try:
+        events = matching.match(client, docs)
+    except SearchError as exc:
+        if exc.transient:
+            raise
+        log.error("alert matching failed for a batch: %s", exc)
+        services.state().count(alerts_match_failed=1)
+        return []
+    if events:
+        services.state().count(alerts_fired=len(events))
+    return events

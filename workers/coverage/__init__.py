@@ -1,0 +1,1 @@
+"""Coverage over time: the aggregations behind `mediamon coverage` and the HTML report."""
