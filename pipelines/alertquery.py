@@ -7,13 +7,18 @@
     习近平 NEAR/5 普京               within 5 words of each other, in either order
     ukrain* lang:en                 a prefix (at least 3 letters or 2 Chinese characters)
     普京                             a catalogued name also matches its entity (蒲亭, Putin)
+    "習近平 普丁"~10                 ... inside phrases and proximity too: any spelling of each
+    exact:普丁  exact:"習近平 普丁"    the words as written, no other spelling
     topic:ukraine_war source:cna region:TW
 
 Terms are analysed like the index: converted to simplified, folded, segmented with the
 same dictionary, so a rule written in either script matches articles in both, and a
 phrase matches the segmenter's words (text_tokens) or, failing that, the CJK bigrams
 (text_norm). ``entity:ID`` matches every alias of a catalogued entity (普京, 普丁, 蒲亭,
-Putin). Errors point at the position; constructs that make the percolator slow
+Putin), and so does a word of a phrase or proximity that is one of those aliases: each
+such word matches any spelling of its entity at that place (span queries), so a rule
+written as Taipei writes names finds mainland and Singapore articles too. ``exact:``
+asks for the words as written. Errors point at the position; constructs that make the percolator slow
 (leading or short wildcards, huge queries, deep nesting, wide proximity) are refused.
 """
 
@@ -38,6 +43,7 @@ FIELDS = {
     "region": "region",
     "feed": "feed_id",
     "type": "entities.type",
+    "exact": "text_tokens",  # the words as written: no other spelling of a name
 }
 LANGS = {"zh-hant": "zh-Hant", "zh-hans": "zh-Hans", "en": "en"}
 MAX_TERMS = 64
@@ -255,6 +261,8 @@ class Compiler:
     entity_ids: frozenset[str] = frozenset()
     topic_ids: frozenset[str] = frozenset()
     aliases: dict[str, str] | None = None  # search-form alias -> entity id
+    # search-form alias -> the tokens of every spelling of its entity
+    spellings: dict[str, list[tuple[str, ...]]] | None = None
     _query: str = ""
     _wildcards: int = 0
 
@@ -262,11 +270,18 @@ class Compiler:
     def for_pipeline(cls, pipeline: Pipeline) -> Compiler:
         """A compiler that analyses words as ``pipeline`` analyses articles and knows
         its catalogue and topics."""
+        aliases = pipeline.catalogue.alias_map()
+        forms: dict[str, list[tuple[str, ...]]] = {}
+        for form, entity in aliases.items():
+            tokens = tuple(pipeline.segmenter.words(form))
+            if tokens and tokens not in forms.setdefault(entity, []):
+                forms[entity].append(tokens)
         return cls(
             segment=pipeline.segmenter.words,
             entity_ids=frozenset(pipeline.catalogue.entities),
             topic_ids=frozenset(t.id for t in pipeline.topics),
-            aliases=pipeline.catalogue.alias_map(),
+            aliases=aliases,
+            spellings={form: forms[entity] for form, entity in aliases.items() if entity in forms},
         )
 
     def compile(self, query: str) -> dict[str, Any]:
@@ -305,6 +320,24 @@ class Compiler:
                 f"{text!r} has no searchable words", self._query, self._query.find(text)
             )
         tokens = " ".join(words)
+        spelled = self.spellings or {}
+        if (proximity or len(words) > 1) and any(w in spelled for w in words):
+            # A name in a phrase matches any spelling of its entity at that place.
+            spans = {
+                "span_near": {
+                    "clauses": [self._span_word(w) for w in words],
+                    "slop": slop,
+                    "in_order": not proximity,
+                }
+            }
+            if proximity:
+                return spans
+            return {
+                "bool": {
+                    "should": [spans, {"match_phrase": {"text_norm": norm}}],
+                    "minimum_should_match": 1,
+                }
+            }
         if proximity:
             return {"match_phrase": {"text_tokens": {"query": tokens, "slop": slop}}}
         # The segmenter's words first; CJK bigrams catch a word segmented differently
@@ -341,8 +374,41 @@ class Compiler:
             )
         return {"wildcard": {"text_tokens": form}}
 
+    def _span_word(self, word: str) -> dict[str, Any]:
+        spellings = (self.spellings or {}).get(word) or [(word,)]
+        spans = [
+            {"span_term": {"text_tokens": form[0]}}
+            if len(form) == 1
+            else {
+                "span_near": {
+                    "clauses": [{"span_term": {"text_tokens": t}} for t in form],
+                    "slop": 0,
+                    "in_order": True,
+                }
+            }
+            for form in spellings
+        ]
+        return spans[0] if len(spans) == 1 else {"span_or": {"clauses": spans}}
+
+    def _exact(self, value: str, position: int) -> dict[str, Any]:
+        norm = fold(normalize(value).text)
+        words = self.segment(norm)
+        if not words:
+            raise QueryError(f"{value!r} has no searchable words", self._query, position)
+        return {
+            "bool": {
+                "should": [
+                    {"match_phrase": {"text_tokens": " ".join(words)}},
+                    {"match_phrase": {"text_norm": norm}},
+                ],
+                "minimum_should_match": 1,
+            }
+        }
+
     def _field(self, name: str, value: str, position: int) -> dict[str, Any]:
         field = FIELDS[name]
+        if name == "exact":
+            return self._exact(value, position)
         if name == "entity":
             value = value.lower()
             if self.entity_ids and value not in self.entity_ids:

@@ -64,7 +64,6 @@ def to_document(article: Article, analysis: Analysis, *, now: datetime) -> dict[
         "topics": [topic["id"] for topic in analysis.topics],
         "topic_details": analysis.topics,
         "fingerprint": analysis.fingerprint,
-        "story_id": analysis.fingerprint,
         "content_hash": hashlib.sha256(full_text.encode()).hexdigest(),
         "text_source": article.text_source,
         "word_count": analysis.word_count,

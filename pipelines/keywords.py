@@ -11,6 +11,7 @@ from wordfreq's frequency list (-ln frequency; unknown Latin words count as rare
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -92,3 +93,15 @@ def top_k(tokens: list[str], scores: np.ndarray, k: int) -> list[str]:
         zip((-scores[picked]).tolist(), map(tokens.__getitem__, picked.tolist()), strict=True)
     )
     return [token for _, token in ranked[:k]]
+
+
+def english_idf_lines() -> list[str]:
+    """English IDF stand-ins from wordfreq's frequency list: -ln(frequency), which ranks
+    words like an IDF (the: 2.9, president: 8.2, ukraine: 10.8)."""
+    from wordfreq import get_frequency_dict
+
+    return [
+        f"{word} {min(13.0, -math.log(freq)):.3f}"
+        for word, freq in get_frequency_dict("en", wordlist="small").items()
+        if word.isascii() and word.isalpha() and freq > 0
+    ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import itertools
-import math
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 import yaml
 
 from pipelines.entities import CatalogueError
+from pipelines.keywords import english_idf_lines
 from pipelines.process import Pipeline
 from pipelines.topics import RuleError
 from workers import bundled
@@ -49,18 +49,6 @@ def idf_path() -> Path | None:
         return None
     path = Path(next(iter(spec.submodule_search_locations))) / "analyse" / "idf.txt"
     return path if path.exists() else None
-
-
-def english_idf_lines() -> list[str]:
-    """English IDF stand-ins from wordfreq's frequency list: -ln(frequency), which ranks
-    words like an IDF (the: 2.9, president: 8.2, ukraine: 10.8)."""
-    from wordfreq import get_frequency_dict
-
-    return [
-        f"{word} {min(13.0, -math.log(freq)):.3f}"
-        for word, freq in get_frequency_dict("en", wordlist="small").items()
-        if word.isascii() and word.isalpha() and freq > 0
-    ]
 
 
 @lru_cache(maxsize=4)

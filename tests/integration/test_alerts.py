@@ -322,3 +322,45 @@ def test_alerts_cli(search, worker, tmp_path) -> None:  # type: ignore[no-untype
     assert "[蒲亭]" in adhoc.stdout
     assert runner.invoke(main, ["alerts", "delete", "t-cli"]).exit_code == 0
     assert runner.invoke(main, ["alerts", "show", "t-cli"]).exit_code != 0
+
+
+def test_every_regions_spelling_in_search_and_alerts(search, worker, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """普丁 and 蒲亭 (Taipei), 普京 (Beijing, Singapore) and Putin are one name: a plain
+    word, a phrase or a proximity written with one finds them all, in search and alerts;
+    exact: finds the spelling as written."""
+    _ingest(
+        tmp_path,
+        [
+            {
+                "url": "https://spell.example/mainland",
+                "source": "spell",
+                "text": "中国国家主席习近平在莫斯科同俄罗斯总统普京举行会谈。",
+            },
+            {
+                "url": "https://spell.example/taipei",
+                "source": "spell",
+                "text": "中國國家主席習近平與俄羅斯總統普丁在撒馬爾罕會談。",
+            },
+            {
+                "url": "https://spell.example/putin-only",
+                "source": "spell",
+                "text": "俄罗斯总统普京今天在克里姆林宫发表讲话，谈及能源出口。",
+            },
+        ],
+    )
+    search.request("POST", f"/{search.index_name('articles')}/_refresh")
+
+    def found(query: str) -> set[str]:
+        result = CliRunner().invoke(main, ["search", f"{query} source:spell", "--json"])
+        assert result.exit_code == 0, result.output
+        return {json.loads(line)["url"].rsplit("/", 1)[1] for line in result.stdout.splitlines()}
+
+    everyone = {"mainland", "taipei", "putin-only"}
+    assert found("普丁") == found("蒲亭") == found("普京") == found("Putin") == everyone
+    assert found('"習近平 普丁"~10') == found('"习近平 普京"~10') == {"mainland", "taipei"}
+    assert found("習近平 NEAR/10 蒲亭") == {"mainland", "taipei"}
+    assert found("exact:普丁") == {"taipei"}
+    assert found("entity:putin AND NOT exact:普丁") == {"mainland", "putin-only"}
+    tested = CliRunner().invoke(main, ["alerts", "test", "-q", '"習近平 普丁"~10 source:spell'])
+    assert tested.exit_code == 0, tested.output
+    assert tested.output.startswith("2 article(s)")

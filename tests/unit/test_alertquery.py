@@ -32,13 +32,8 @@ def test_boolean_structure(compiler: Compiler) -> None:
     assert len(plus_minus["bool"]["must"]) == 1 and len(plus_minus["bool"]["must_not"]) == 1
 
 
-def test_proximity_and_fields(compiler: Compiler) -> None:
-    assert compiler.compile('"習近平 蒲亭"~10') == {
-        "match_phrase": {"text_tokens": {"query": "习近平 蒲亭", "slop": 10}}
-    }
-    assert compiler.compile("习近平 NEAR/5 普京") == {
-        "match_phrase": {"text_tokens": {"query": "习近平 普京", "slop": 5}}
-    }
+def test_fields(compiler: Compiler) -> None:
+    # (proximity: test_a_name_in_proximity_matches_every_spelling_of_it below)
     dsl = compiler.compile("entity:Putin topic:ukraine_war source:cna lang:zh-hant region:tw")
     assert [c["term"] for c in dsl["bool"]["must"]] == [
         {"entities.id": "putin"},
@@ -92,3 +87,53 @@ def test_rule_filters() -> None:
         {"terms": {"lang": ["zh-Hant"]}},
         {"terms": {"entities.id": ["putin"]}},
     ]
+
+
+def _span_terms(node: object) -> set[str]:
+    if isinstance(node, dict):
+        if "span_term" in node:
+            return {node["span_term"]["text_tokens"]}
+        return {t for value in node.values() for t in _span_terms(value)}
+    if isinstance(node, list):
+        return {t for item in node for t in _span_terms(item)}
+    return set()
+
+
+@pytest.mark.parametrize("query", ['"習近平 普丁"~10', '"习近平 普京"~10', "習近平 NEAR/10 蒲亭"])
+def test_a_name_in_proximity_matches_every_spelling_of_it(compiler: Compiler, query: str) -> None:
+    """Taipei's 普丁 and 蒲亭 and Beijing's 普京 are one person: a rule written either way
+    finds the articles of every region."""
+    dsl = compiler.compile(query)
+    near = dsl["span_near"]
+    assert near["slop"] == 10 and near["in_order"] is False
+    xi, putin = near["clauses"]
+    assert {"习近平", "习主席"} <= _span_terms(xi)
+    assert {"普京", "普丁", "蒲亭", "putin"} <= _span_terms(putin)
+
+
+def test_a_phrase_with_a_name_keeps_its_order_and_its_literal_fallback(compiler: Compiler) -> None:
+    dsl = compiler.compile('"蒲亭訪華"')
+    spans, literal = dsl["bool"]["should"]
+    assert spans["span_near"]["in_order"] is True and spans["span_near"]["slop"] == 0
+    assert {"普京", "蒲亭"} <= _span_terms(spans)
+    assert literal == {"match_phrase": {"text_norm": "蒲亭访华"}}
+
+
+def test_exact_asks_for_the_spelling_as_written(compiler: Compiler) -> None:
+    dsl = compiler.compile("exact:普丁")
+    assert dsl == {
+        "bool": {
+            "should": [
+                {"match_phrase": {"text_tokens": "普丁"}},
+                {"match_phrase": {"text_norm": "普丁"}},
+            ],
+            "minimum_should_match": 1,
+        }
+    }
+    assert "普京" not in str(compiler.compile('exact:"習近平 普丁"'))
+
+
+def test_a_phrase_without_names_is_a_plain_phrase(compiler: Compiler) -> None:
+    assert compiler.compile('"天然气 管道"~5') == {
+        "match_phrase": {"text_tokens": {"query": "天然气 管道", "slop": 5}}
+    }

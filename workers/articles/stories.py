@@ -1,10 +1,6 @@
-"""Story clusters: republished copies of one wire story share a ``story_id``.
-
-Each article's 64-bit SimHash is cut into four 16-bit bands; copies within a Hamming
-distance of 3 share at least one band exactly (pigeonhole), so Redis keys per band value
-find the candidates and the distance check confirms them. The first article of a story
-gives it its id. Keys expire after a week: a story is news for that long.
-"""
+"""Story clusters across batches: the bands and stories seen in the last week, in Redis,
+for pipelines/stories.py to cluster a batch against. Keys expire after a week: a story
+is news for that long."""
 
 from __future__ import annotations
 
@@ -12,55 +8,33 @@ from typing import Any
 
 import redis
 
-from pipelines.fingerprint import distance
+from pipelines.stories import bands, cluster
 
-BANDS = 4
-MAX_DISTANCE = 3
 TTL = 7 * 86_400
 
 
-def bands(fingerprint: str) -> list[str]:
-    width = len(fingerprint) // BANDS
-    return [f"{i}:{fingerprint[i * width : (i + 1) * width]}" for i in range(BANDS)]
-
-
 def assign(client: redis.Redis, prefix: str, docs: list[dict[str, Any]]) -> None:
-    """Set ``story_id`` on each document (in place)."""
-    local: dict[str, str] = {}  # band -> story within this batch
-    fingerprints: dict[str, str] = {}  # story -> its first fingerprint
-    keys = [
-        f"{prefix}story:band:{band}"
-        for doc in docs
-        if doc.get("fingerprint")
-        for band in bands(doc["fingerprint"])
-    ]
+    """Set ``story_id`` on each document (in place) and remember the batch's bands."""
+    fingerprints = [doc.get("fingerprint") for doc in docs]
+    keys = [f"{prefix}story:band:{band}" for fp in fingerprints if fp for band in bands(fp)]
     values: list[str | None] = client.mget(keys) if keys else []  # type: ignore[assignment]
-    known = dict(zip(keys, values, strict=True))
-    stories = {str(s) for s in known.values() if s}
-    if stories:
-        found: list[str | None] = client.mget([f"{prefix}story:fp:{s}" for s in stories])  # type: ignore[assignment]
-        fingerprints.update({s: fp for s, fp in zip(stories, found, strict=True) if fp})
+    known_bands = {
+        key.removeprefix(f"{prefix}story:band:"): str(value)
+        for key, value in zip(keys, values, strict=True)
+        if value
+    }
+    story_ids = sorted(set(known_bands.values()))
+    found: list[str | None] = (
+        client.mget([f"{prefix}story:fp:{s}" for s in story_ids]) if story_ids else []  # type: ignore[assignment]
+    )
+    known_stories = {s: str(fp) for s, fp in zip(story_ids, found, strict=True) if fp}
+    result = cluster(fingerprints, known_bands, known_stories)
+    for doc, story in zip(docs, result.stories, strict=True):
+        if story is not None:
+            doc["story_id"] = story
     pipe = client.pipeline(transaction=False)
-    for doc in docs:
-        fingerprint = doc.get("fingerprint")
-        if not fingerprint:
-            continue
-        story = None
-        for band in bands(fingerprint):
-            candidate = local.get(band) or known.get(f"{prefix}story:band:{band}")
-            if (
-                candidate
-                and candidate in fingerprints
-                and distance(fingerprints[candidate], fingerprint) <= MAX_DISTANCE
-            ):
-                story = candidate
-                break
-        if story is None:
-            story = fingerprint
-            fingerprints[story] = fingerprint
-            pipe.set(f"{prefix}story:fp:{story}", fingerprint, ex=TTL, nx=True)
-        doc["story_id"] = story
-        for band in bands(fingerprint):
-            local.setdefault(band, story)
-            pipe.set(f"{prefix}story:band:{band}", story, ex=TTL, nx=True)
+    for story, fingerprint in result.new_stories.items():
+        pipe.set(f"{prefix}story:fp:{story}", fingerprint, ex=TTL, nx=True)
+    for band, story in result.new_bands.items():
+        pipe.set(f"{prefix}story:band:{band}", story, ex=TTL, nx=True)
     pipe.execute()

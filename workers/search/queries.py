@@ -4,29 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipelines.normalize import normalize
-from pipelines.segment import Segmenter
 
-
-def text_query(
-    text: str, segmenter: Segmenter, *, size: int = 10, lang: str | None = None
+def search_body(
+    query: dict[str, Any], *, size: int = 10, lang: str | None = None
 ) -> dict[str, Any]:
-    """Words in any script: segmented tokens (precise) or CJK bigrams (recall)."""
-    norm = normalize(text).text
-    tokens = " ".join(segmenter.words(norm))
-    query: dict[str, Any] = {
-        "bool": {
-            "should": [
-                {"match": {"text_tokens": {"query": tokens, "operator": "and", "boost": 2}}},
-                {"match_phrase": {"text_norm": {"query": norm}}},
-            ],
-            "minimum_should_match": 1,
-        }
-    }
+    """A search of the articles for a compiled query (pipelines/alertquery.py, the one
+    query language of alerts and search): best first, then newest, with highlights."""
+    bool_query: dict[str, Any] = {"must": [query]}
     if lang:
-        query["bool"]["filter"] = [{"term": {"lang": lang}}]
+        bool_query["filter"] = [{"term": {"lang": lang}}]
     return {
-        "query": query,
+        "query": {"bool": bool_query},
         "size": size,
         "_source": {"excludes": ["text_norm", "text_tokens"]},
         "highlight": {

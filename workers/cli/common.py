@@ -1,0 +1,84 @@
+"""What the `mediamon` commands share: exit codes, settings, the engine connection,
+tables, durations, and how a hit is shown."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import click
+
+from workers.settings import Settings, get_settings
+
+EXIT_PARTIAL = 1  # some input was rejected or failed; the rest went through
+EXIT_USAGE = 2
+
+
+def load_settings() -> Settings:
+    return get_settings()
+
+
+def engine() -> Any:
+    from workers.search.client import SearchError, connect
+
+    try:
+        return connect(load_settings())
+    except SearchError as exc:
+        raise click.ClickException(
+            f"{exc}\nIs the engine running? `make services` starts the local one."
+        ) from exc
+
+
+def table(rows: list[list[str]], header: list[str]) -> None:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        click.echo(
+            "  ".join(
+                str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)
+            ).rstrip()
+        )
+
+
+def ago(ts: float | None) -> str:
+    if not ts:
+        return "never"
+    delta = time.time() - ts
+    sign = "" if delta >= 0 else "in "
+    delta = abs(delta)
+    unit = next((u for u in ((86400, "d"), (3600, "h"), (60, "m")) if delta >= u[0]), (1, "s"))
+    text = f"{delta / unit[0]:.0f}{unit[1]}"
+    return f"{sign}{text}" if sign else f"{text} ago"
+
+
+def duration(text: str) -> int:
+    """'90s', '10m', '1h', '7d' (or plain seconds) -> seconds."""
+    import re as _re
+
+    match = _re.fullmatch(r"\s*(\d+)\s*([smhd]?)\s*", text or "")
+    if not match:
+        raise click.BadParameter(f"{text!r}: use a number with s, m, h or d (e.g. 30m, 1h, 7d)")
+    return int(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+
+
+def em_terms(fragments: list[str]) -> list[str]:
+    return [m for frag in fragments for m in re.findall(r"<em>(.*?)</em>", frag)]
+
+
+def print_hit(source: dict[str, Any], highlight: dict[str, list[str]], terms: list[str]) -> None:
+    """One article of a result: its title, where and when it appeared, and a snippet with
+    the matched words [marked] (the engine's highlights, else ``terms``)."""
+    from pipelines.highlight import snippet
+
+    matched = [t for fragments in highlight.values() for t in em_terms(fragments)]
+    text = f"{source.get('title') or ''}\n{source.get('body') or ''}".strip()
+    click.echo("")
+    click.secho(source.get("title") or text[:60], bold=True)
+    meta = [
+        source.get("source_name") or source.get("source") or "-",
+        (source.get("published_at") or "no date")[:16],
+        source.get("lang") or "",
+    ]
+    where = f"  {source['url']}" if source.get("url") else ""
+    click.echo("  " + " · ".join(m for m in meta if m) + where)
+    click.echo("  " + snippet(text, matched + terms))
