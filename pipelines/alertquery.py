@@ -10,6 +10,14 @@
     "習近平 普丁"~10                 ... inside phrases and proximity too: any spelling of each
     exact:普丁  exact:"習近平 普丁"    the words as written, no other spelling
     topic:ukraine_war source:cna region:TW
+    near(10, entity:putin, 入侵)       every part within 10 words of the first
+    keyword:体育 phrase:"war in ukraine"  one token of the article; words in the text
+
+One language for alerts, search and topic rules (config/topics.yaml): the same parser
+and the same tree (``parse``). Proximity counts words everywhere (NEAR/N, "a b"~N,
+near(N, ...)). Topic rules, evaluated on the article itself, can also count characters
+(near(60 chars, ...)) and ask for one sentence (sentence(a, b)); the index has neither
+sentence boundaries nor character positions, so the engine compiler refuses those two.
 
 Terms are analysed like the index: converted to simplified, folded, segmented with the
 same dictionary, so a rule written in either script matches articles in both, and a
@@ -44,7 +52,10 @@ FIELDS = {
     "feed": "feed_id",
     "type": "entities.type",
     "exact": "text_tokens",  # the words as written: no other spelling of a name
+    "keyword": "text_tokens",  # one token of the article (search form)
+    "phrase": "text_norm",  # the words anywhere in the text, either script
 }
+MAX_CHARS = 500  # near(N chars, ...): topic rules only
 LANGS = {"zh-hant": "zh-Hant", "zh-hans": "zh-Hans", "en": "en"}
 MAX_TERMS = 64
 MAX_DEPTH = 8
@@ -55,12 +66,14 @@ _TOKEN = re.compile(
     r"""\s*(?:
       (?P<lparen>\() | (?P<rparen>\)) |
       (?P<near>NEAR/(?P<near_n>\d+)) |
-      (?P<op>AND|OR|NOT)(?=[\s()"]|$) |
+      (?P<func>(?P<func_name>sentence|near)\s*\() |
+      (?P<comma>,) |
+      (?P<op>AND|OR|NOT)(?=[\s()",]|$) |
       (?P<phrase>"(?P<phrase_text>[^"]*)"(?:~(?P<slop>\d+))?) |
       (?P<unclosed>"[^"]*$) |
-      (?P<field>(?P<field_name>[a-z]+):(?P<field_value>"[^"]*"|[^\s()"]+)) |
+      (?P<field>(?P<field_name>[a-z]+):(?P<field_value>"[^"]*"|[^\s()",]+)) |
       (?P<sign>[+-])(?=[^\s]) |
-      (?P<word>[^\s()"]+)
+      (?P<word>[^\s()",]+)
     )""",
     re.VERBOSE,
 )
@@ -111,6 +124,8 @@ def tokenize(query: str) -> list[Token]:
                 "lparen",
                 "rparen",
                 "near",
+                "func",
+                "comma",
                 "op",
                 "phrase",
                 "unclosed",
@@ -125,6 +140,8 @@ def tokenize(query: str) -> list[Token]:
             raise QueryError("unclosed quote", query, start)
         if kind == "near":
             tokens.append(Token("near", match.group("near_n"), start))
+        elif kind == "func":
+            tokens.append(Token("func", match.group("func_name"), start))
         elif kind == "phrase":
             tokens.append(Token("phrase", match.group("phrase_text"), start, match.group("slop")))
         elif kind == "field":
@@ -148,6 +165,7 @@ class _Parser:
         self.tokens = tokenize(query)
         self.index = 0
         self.terms = 0
+        self.in_args = 0  # inside sentence(...) or near(...): a comma ends an argument
 
     def peek(self) -> Token | None:
         return self.tokens[self.index] if self.index < len(self.tokens) else None
@@ -164,6 +182,9 @@ class _Parser:
             raise self.fail(f"unexpected {extra.value!r}", extra)
         if self.terms > MAX_TERMS:
             raise self.fail(f"more than {MAX_TERMS} terms: split the rule")
+        if _unbounded(node):
+            # It would match nearly every article (and fire on each).
+            raise self.fail("a query cannot be only NOT terms: add something to match")
         return node
 
     def expr(self, depth: int) -> Node:
@@ -176,17 +197,73 @@ class _Parser:
         return ("or", *parts) if len(parts) > 1 else parts[0]
 
     def conj(self, depth: int) -> Node:
+        self.skip_commas()
         parts = [self.unary(depth)]
         while (tok := self.peek()) and not (
-            tok.kind == "rparen" or (tok.kind == "op" and tok.value == "OR")
+            tok.kind == "rparen"
+            or (tok.kind == "op" and tok.value == "OR")
+            or (tok.kind == "comma" and self.in_args)
         ):
             if tok.kind == "op" and tok.value == "AND":
                 self.index += 1
+            if self.skip_commas():
+                continue
             parts.append(self.unary(depth))
-        positive = [p for p in parts if p[0] != "not"]
-        if not positive:
-            raise self.fail("a query cannot be only NOT terms: add something to match")
         return ("and", *parts) if len(parts) > 1 else parts[0]
+
+    def skip_commas(self) -> bool:
+        """Outside sentence() and near() a comma separates nothing: it is read as space."""
+        skipped = False
+        while not self.in_args and (tok := self.peek()) and tok.kind == "comma":
+            self.index += 1
+            skipped = True
+        return skipped
+
+    def function(self, tok: Token, depth: int) -> Node:
+        """sentence(a, b, ...) or near(N [words|chars], a, b, ...)."""
+        distance, unit = 0, "words"
+        if tok.value == "near":
+            number = self.peek()
+            if number is None or number.kind != "word" or not number.value.isdigit():
+                raise self.fail("near( starts with a distance: near(10, a, b)", number or tok)
+            self.index += 1
+            distance = int(number.value)
+            following = self.peek()
+            if (
+                following is not None
+                and following.kind == "word"
+                and following.value
+                in (
+                    "words",
+                    "chars",
+                )
+            ):
+                unit = following.value
+                self.index += 1
+            limit = MAX_CHARS if unit == "chars" else MAX_SLOP
+            if distance > limit:
+                raise self.fail(f"near({distance} {unit}) is wider than {limit} {unit}", number)
+            comma = self.peek()
+            if comma is None or comma.kind != "comma":
+                raise self.fail("near(N, ...) needs a comma after the distance", comma or number)
+            self.index += 1
+        self.in_args += 1
+        try:
+            args = [self.expr(depth + 1)]
+            while (sep := self.peek()) and sep.kind == "comma":
+                self.index += 1
+                args.append(self.expr(depth + 1))
+        finally:
+            self.in_args -= 1
+        closing = self.peek()
+        if closing is None or closing.kind != "rparen":
+            raise self.fail("missing closing parenthesis", closing or tok)
+        self.index += 1
+        if len(args) < 2:
+            raise self.fail(f"{tok.value}() needs at least two parts", tok)
+        if tok.value == "sentence":
+            return ("sentence", *args)
+        return ("near", distance, unit, *args)
 
     def unary(self, depth: int) -> Node:
         tok = self.peek()
@@ -218,8 +295,16 @@ class _Parser:
         if tok is None:
             raise self.fail("the query ends too early")
         self.index += 1
+        if tok.kind == "func":
+            return self.function(tok, depth)
+        if tok.kind == "comma":
+            raise self.fail("a comma separates the parts of sentence() and near()", tok)
         if tok.kind == "lparen":
-            node = self.expr(depth + 1)
+            saved, self.in_args = self.in_args, 0  # commas inside ( ) are spaces again
+            try:
+                node = self.expr(depth + 1)
+            finally:
+                self.in_args = saved
             closing = self.peek()
             if closing is None or closing.kind != "rparen":
                 raise self.fail("missing closing parenthesis", closing or tok)
@@ -248,6 +333,18 @@ class _Parser:
         return ("text", value, 0, False)
 
 
+def _unbounded(node: Node) -> bool:
+    """Whether a query matches every article but some: NOT with nothing positive beside
+    it. (``a AND (b OR NOT c)`` is bounded by ``a``.)"""
+    if node[0] == "not":
+        return True
+    if node[0] == "and":
+        return all(_unbounded(child) for child in node[1:])
+    if node[0] == "or":
+        return any(_unbounded(child) for child in node[1:])
+    return False
+
+
 def parse(query: str) -> Node:
     return _Parser(query).parse()
 
@@ -263,6 +360,11 @@ class Compiler:
     aliases: dict[str, str] | None = None  # search-form alias -> entity id
     # search-form alias -> the tokens of every spelling of its entity
     spellings: dict[str, list[tuple[str, ...]]] | None = None
+    # entity id -> the tokens of every spelling of it
+    entity_spellings: dict[str, list[tuple[str, ...]]] | None = None
+    # Topic rules tried on the index (`mediamon topics test`): sentence(...) is read as
+    # "in the article" and near(N chars) as N/2 words, the nearest the index can answer.
+    approximate: bool = False
     _query: str = ""
     _wildcards: int = 0
 
@@ -282,6 +384,7 @@ class Compiler:
             topic_ids=frozenset(t.id for t in pipeline.topics),
             aliases=aliases,
             spellings={form: forms[entity] for form, entity in aliases.items() if entity in forms},
+            entity_spellings=forms,
         )
 
     def compile(self, query: str) -> dict[str, Any]:
@@ -310,7 +413,72 @@ class Compiler:
             return self._field(node[1], node[2], node[3])
         if kind == "wildcard":
             return self._wildcard(node[1], node[2])
+        if kind == "sentence":
+            if not self.approximate:
+                raise QueryError(
+                    "sentence() needs sentence boundaries, which only topic rules have: "
+                    "use NEAR/N or near(N, ...)",
+                    self._query,
+                    0,
+                )
+            return {"bool": {"must": [self._node(part) for part in node[1:]]}}
+        if kind == "near":
+            return self._near(node[1], node[2], list(node[3:]))
         return self._text(node[1], node[2], node[3])
+
+    def _near(self, distance: int, unit: str, parts: list[Node]) -> dict[str, Any]:
+        """near(N, a, b, ...): every part within N words of the first (the engine
+        counts token positions), in any order."""
+        if unit == "chars":
+            if not self.approximate:
+                raise QueryError(
+                    "near(N chars, ...) counts characters, which only topic rules can: "
+                    "use near(N, ...) to count words",
+                    self._query,
+                    0,
+                )
+            distance = max(1, distance // 2)
+        return {
+            "span_near": {
+                "clauses": [self._span(part) for part in parts],
+                "slop": distance,
+                "in_order": False,
+            }
+        }
+
+    def _span(self, node: Node) -> dict[str, Any]:
+        """A part of near(): something with positions in the text (words, names)."""
+        kind = node[0]
+        if kind == "or":
+            return {"span_or": {"clauses": [self._span(child) for child in node[1:]]}}
+        if kind == "text":
+            words = self.segment(fold(normalize(node[1]).text))
+            if not words:
+                raise QueryError(f"{node[1]!r} has no searchable words", self._query, 0)
+            if len(words) == 1:
+                return self._span_word(words[0])
+            return {
+                "span_near": {
+                    "clauses": [self._span_word(w) for w in words],
+                    "slop": node[2],
+                    "in_order": not node[3],
+                }
+            }
+        if kind == "field" and node[1] == "entity":
+            value = node[2].lower()
+            self._field(node[1], value, node[3])  # unknown ids are refused as anywhere
+            forms = (self.entity_spellings or {}).get(value) or [(value,)]
+            return _span_forms(forms)
+        if kind == "field" and node[1] in ("keyword", "phrase", "exact"):
+            words = self.segment(fold(normalize(node[2]).text))
+            if not words:
+                raise QueryError(f"{node[2]!r} has no searchable words", self._query, node[3])
+            return _span_forms([tuple(words)])
+        raise QueryError(
+            "near() joins words, phrases, names, entity:, keyword: and phrase: terms",
+            self._query,
+            node[-1] if isinstance(node[-1], int) else 0,
+        )
 
     def _text(self, text: str, slop: int, proximity: bool) -> dict[str, Any]:
         norm = fold(normalize(text).text)
@@ -375,20 +543,7 @@ class Compiler:
         return {"wildcard": {"text_tokens": form}}
 
     def _span_word(self, word: str) -> dict[str, Any]:
-        spellings = (self.spellings or {}).get(word) or [(word,)]
-        spans = [
-            {"span_term": {"text_tokens": form[0]}}
-            if len(form) == 1
-            else {
-                "span_near": {
-                    "clauses": [{"span_term": {"text_tokens": t}} for t in form],
-                    "slop": 0,
-                    "in_order": True,
-                }
-            }
-            for form in spellings
-        ]
-        return spans[0] if len(spans) == 1 else {"span_or": {"clauses": spans}}
+        return _span_forms((self.spellings or {}).get(word) or [(word,)])
 
     def _exact(self, value: str, position: int) -> dict[str, Any]:
         norm = fold(normalize(value).text)
@@ -407,8 +562,13 @@ class Compiler:
 
     def _field(self, name: str, value: str, position: int) -> dict[str, Any]:
         field = FIELDS[name]
-        if name == "exact":
+        if name in ("exact", "phrase"):
             return self._exact(value, position)
+        if name == "keyword":
+            words = self.segment(fold(normalize(value).text))
+            if len(words) != 1:
+                raise QueryError(f"keyword:{value} must be one word", self._query, position)
+            return {"term": {"text_tokens": words[0]}}
         if name == "entity":
             value = value.lower()
             if self.entity_ids and value not in self.entity_ids:
@@ -431,6 +591,23 @@ class Compiler:
         elif name == "region":
             value = value.upper()
         return {"term": {field: value}}
+
+
+def _span_forms(forms: list[tuple[str, ...]]) -> dict[str, Any]:
+    """A span matching any of ``forms`` (each a run of tokens)."""
+    spans = [
+        {"span_term": {"text_tokens": form[0]}}
+        if len(form) == 1
+        else {
+            "span_near": {
+                "clauses": [{"span_term": {"text_tokens": t}} for t in form],
+                "slop": 0,
+                "in_order": True,
+            }
+        }
+        for form in forms
+    ]
+    return spans[0] if len(spans) == 1 else {"span_or": {"clauses": spans}}
 
 
 def _closest(value: str, choices: Iterable[str]) -> str | None:

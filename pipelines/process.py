@@ -84,7 +84,7 @@ class Pipeline:
         catalogue = Catalogue(config.get("entities") or [])
         return cls(
             catalogue=catalogue,
-            topics=load_topics(config.get("topics"), catalogue.entities),
+            topics=load_topics(config.get("topics"), catalogue.entities, catalogue.alias_map()),
             sources=SourceRules(config.get("sources")),
             keywords=KeywordModel.from_lines(idf_lines, keyword_conf.get("stopwords") or []),
             top_k=int(keyword_conf.get("top_k", 12)),

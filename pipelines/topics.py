@@ -1,18 +1,22 @@
 """topics: rules over entities, keywords and phrases, with AND/OR/NOT and proximity.
 
-A rule is an expression (config/topics.yaml):
+A rule is written in the one query language of alerts and search (pipelines/alertquery.py
+parses it) and evaluated here on the article itself (config/topics.yaml):
 
     entity:putin AND entity:xi_jinping
-    phrase:"war in ukraine" OR phrase:俄乌战争
-    sentence(entity:xi_jinping, entity:putin)          # in one sentence
-    near(60, entity:russia, phrase:入侵 OR phrase:war)  # within 60 characters
+    phrase:"war in ukraine" OR phrase:俄乌战争 OR 入侵乌克兰
+    sentence(entity:xi_jinping, entity:putin)               # in one sentence
+    near(60 chars, entity:russia, phrase:入侵 OR phrase:war)  # within 60 characters
+    near(20, entity:russia, 入侵)                           # within 20 words
     type:person AND NOT keyword:体育
 
 Terms: ``entity:ID``, ``type:person|org|place``, ``keyword:WORD`` (a token of the
 article), ``phrase:WORD`` or ``phrase:"several words"`` (anywhere in the text, in
-either script). Operators: AND (or juxtaposition), OR, NOT, parentheses. A topic's
-rules are tried in order; the first that holds is recorded with its name and
-strength, so a user sees why the article was tagged.
+either script), a plain word or "phrase" (the same, or the entity if it is a catalogued
+name), ``exact:`` (as written), a prefix ``ukrain*``; NEAR/N and "a b"~N count words.
+Operators: AND (or juxtaposition), OR, NOT, parentheses. A topic's rules are tried in
+order; the first that holds is recorded with its name and strength, so a user sees why
+the article was tagged. `mediamon topics test RULE` tries one on the index.
 """
 
 from __future__ import annotations
@@ -20,20 +24,16 @@ from __future__ import annotations
 import difflib
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import ahocorasick_rs
 
+from pipelines.alertquery import QueryError, parse
 from pipelines.entities import TYPES
 from pipelines.normalize import fold, normalize
 
-_TOKEN = re.compile(
-    r"\s*(?:(?P<lp>\()|(?P<rp>\))|(?P<comma>,)|(?P<op>AND|OR|NOT)\b|"
-    r"(?P<func>sentence|near)\s*\(|(?P<num>\d+)(?=\s*,)|"
-    r'(?P<term>(?:entity|type|keyword|phrase):(?:"[^"]*"|[^\s(),]+)))'
-)
 # A sentence ends at 。！？!?；; or a newline, or at a full stop before whitespace. (One
 # character class first: the regex engine then skips quickly to the candidates.)
 _SENTENCE_END = re.compile(r"[。！？!?；;\n.](?:(?<!\.)|(?=\s))")
@@ -56,6 +56,7 @@ class Context:
     phrases: dict[str, list[int]] = field(default_factory=dict)
     _sentence_starts: list[int] | None = None
     _tokens: dict[str, list[int]] | None = None
+    _token_starts: list[int] | None = None
 
     @property
     def tokens(self) -> dict[str, list[int]]:
@@ -72,6 +73,12 @@ class Context:
             self._sentence_starts = sentence_starts(self.text)
         return self._sentence_starts
 
+    def word_of(self, position: int) -> int:
+        """The index of the token that ``position`` falls in."""
+        if self._token_starts is None:
+            self._token_starts = sorted(start for _, start in self.token_list())
+        return bisect_right(self._token_starts, position) - 1
+
     def sentence_of(self, position: int) -> int:
         return bisect_right(self.sentence_starts, position)
 
@@ -84,103 +91,56 @@ class Context:
 Node = tuple[Any, ...]
 
 
-class _Parser:
-    def __init__(self, source: str):
-        self.source = source
-        self.items: list[tuple[str, str, int]] = []
-        position = 0
-        while position < len(source):
-            if source[position:].strip() == "":
-                break
-            match = _TOKEN.match(source, position)
-            if not match or match.end() == position:
-                raise RuleError(
-                    f"cannot read rule at position {position}: {source[position : position + 20]!r}"
-                )
-            kind = match.lastgroup or ""
-            self.items.append((kind, match.group(kind), match.start(kind)))
-            position = match.end()
-        self.index = 0
-
-    def peek(self) -> tuple[str, str, int] | None:
-        return self.items[self.index] if self.index < len(self.items) else None
-
-    def take(self, kind: str) -> tuple[str, str, int]:
-        item = self.peek()
-        if item is None or item[0] != kind:
-            where = item[2] if item else len(self.source)
-            raise RuleError(f"expected {kind} at position {where} in {self.source!r}")
-        self.index += 1
-        return item
-
-    def parse(self) -> Node:
-        node = self.expr()
-        if self.peek() is not None:
-            raise RuleError(f"unexpected {self.peek()[1]!r} at position {self.peek()[2]}")  # type: ignore[index]
-        return node
-
-    def expr(self) -> Node:
-        parts = [self.conj()]
-        while (item := self.peek()) and item[:2] == ("op", "OR"):
-            self.index += 1
-            parts.append(self.conj())
-        return ("or", *parts) if len(parts) > 1 else parts[0]
-
-    def conj(self) -> Node:
-        parts = [self.neg()]
-        while (item := self.peek()) and (
-            item[:2] == ("op", "AND")
-            or item[0] in ("term", "lp", "func")
-            or item[:2] == ("op", "NOT")
-        ):
-            if item[:2] == ("op", "AND"):
-                self.index += 1
-            parts.append(self.neg())
-        return ("and", *parts) if len(parts) > 1 else parts[0]
-
-    def neg(self) -> Node:
-        item = self.peek()
-        if item and item[:2] == ("op", "NOT"):
-            self.index += 1
-            return ("not", self.neg())
-        return self.atom()
-
-    def atom(self) -> Node:
-        item = self.peek()
-        if item is None:
-            raise RuleError(f"rule ends too early: {self.source!r}")
-        kind, value, _ = item
-        if kind == "lp":
-            self.index += 1
-            node = self.expr()
-            self.take("rp")
-            return node
-        if kind == "func":
-            self.index += 1
-            distance = None
-            if value == "near":
-                distance = int(self.take("num")[1])
-                self.take("comma")
-            args = [self.expr()]
-            while (nxt := self.peek()) and nxt[0] == "comma":
-                self.index += 1
-                args.append(self.expr())
-            self.take("rp")
-            if len(args) < 2:
-                raise RuleError(f"{value}() needs at least two arguments in {self.source!r}")
-            return ("near", distance, *args) if value == "near" else ("sentence", *args)
-        if kind == "term":
-            self.index += 1
-            field, _, arg = value.partition(":")
-            arg = arg.strip('"')
-            if field == "phrase" or field == "keyword":
-                arg = fold(normalize(arg).text)
-            return ("term", field, arg)
-        raise RuleError(f"unexpected {value!r} at position {item[2]} in {self.source!r}")
+def parse_rule(source: str, aliases: Mapping[str, str] | None = None) -> Node:
+    """A rule in the query language -> the evaluator's tree. ``aliases`` (search-form
+    alias -> entity id) lets a plain word that is a catalogued name match its entity."""
+    try:
+        tree = parse(source)
+    except QueryError as exc:
+        raise RuleError(str(exc)) from exc
+    return _lower(tree, aliases or {})
 
 
-def parse_rule(source: str) -> Node:
-    return _Parser(source).parse()
+def _lower(node: Node, aliases: Mapping[str, str]) -> Node:
+    kind = node[0]
+    if kind in ("and", "or", "sentence"):
+        return (kind, *(_lower(child, aliases) for child in node[1:]))
+    if kind == "not":
+        return ("not", _lower(node[1], aliases))
+    if kind == "near":
+        _, distance, unit, *parts = node
+        lowered = [_lower(part, aliases) for part in parts]
+        return (
+            ("near", distance, *lowered) if unit == "chars" else ("near_words", distance, *lowered)
+        )
+    if kind == "field":
+        _, name, value, _position = node
+        if name in ("entity", "type"):
+            return ("term", name, value.lower())
+        if name in ("keyword", "phrase", "exact"):
+            return (
+                "term",
+                "keyword" if name == "keyword" else "phrase",
+                fold(normalize(value).text),
+            )
+        raise RuleError(f"{name}: is not known to a topic rule, which sees one article only")
+    if kind == "wildcard":
+        value = node[1]
+        if "?" in value or "*" in value[:-1]:
+            raise RuleError(f"{value!r}: topic rules take a trailing * only")
+        return ("term", "prefix", fold(normalize(value[:-1]).text))
+    _, text, slop, proximity = node  # "text": a word, a "phrase", or words close together
+    norm = fold(normalize(text).text)
+    if proximity:
+        return ("near_words", slop, *(_word(w, aliases) for w in norm.split()))
+    return _word(norm, aliases)
+
+
+def _word(norm: str, aliases: Mapping[str, str]) -> Node:
+    """Words in the text (either script); a catalogued name also matches its entity."""
+    entity = aliases.get(norm)
+    phrase = ("term", "phrase", norm)
+    return ("or", phrase, ("term", "entity", entity)) if entity else phrase
 
 
 def _positions(node: Node, ctx: Context) -> list[int]:
@@ -193,6 +153,10 @@ def _positions(node: Node, ctx: Context) -> list[int]:
             return ctx.types.get(arg, [])
         if field == "keyword":
             return ctx.tokens.get(arg, [])
+        if field == "prefix":
+            return sorted(
+                p for token, at in ctx.tokens.items() if token.startswith(arg) for p in at
+            )
         return ctx.phrases.get(arg, [])
     if kind == "or":
         return sorted({p for child in node[1:] for p in _positions(child, ctx)})
@@ -217,14 +181,17 @@ def _positions(node: Node, ctx: Context) -> list[int]:
                 if n in shared
             }
         )
-    if kind == "near":
+    if kind in ("near", "near_words"):
         distance = node[1]
         groups = [[p for p in _positions(child, ctx) if p >= 0] for child in node[2:]]
         if not all(groups):
             return []
+        # near counts characters; near_words counts words (the token a position is in)
+        at = ctx.word_of if kind == "near_words" else (lambda p: p)
         hits = set()
         for anchor in groups[0]:
-            close = [[p for p in g if abs(p - anchor) <= distance] for g in groups[1:]]
+            here = at(anchor)
+            close = [[p for p in g if abs(at(p) - here) <= distance] for g in groups[1:]]
             if all(close):
                 hits.add(anchor)
                 hits.update(p for c in close for p in c)
@@ -288,7 +255,9 @@ def _phrases(node: Node) -> set[str]:
 
 
 def load_topics(
-    data: list[dict[str, Any]] | None, entity_ids: Collection[str] | None = None
+    data: list[dict[str, Any]] | None,
+    entity_ids: Collection[str] | None = None,
+    aliases: Mapping[str, str] | None = None,
 ) -> Topics:
     """Parse config/topics.yaml; a bad rule raises RuleError naming topic and rule.
     With ``entity_ids`` (the catalogue), an ``entity:`` term must name one of them, so a
@@ -299,7 +268,7 @@ def load_topics(
         for n, rule in enumerate(entry.get("rules") or [], 1):
             name = rule.get("name") or f"rule_{n}"
             try:
-                tree = parse_rule(rule["when"])
+                tree = parse_rule(rule["when"], aliases)
                 _check_terms(tree, entity_ids)
             except (RuleError, KeyError) as exc:
                 raise RuleError(f"topic {entry.get('id')!r}, rule {name!r}: {exc}") from exc

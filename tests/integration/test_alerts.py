@@ -364,3 +364,33 @@ def test_every_regions_spelling_in_search_and_alerts(search, worker, tmp_path) -
     tested = CliRunner().invoke(main, ["alerts", "test", "-q", '"習近平 普丁"~10 source:spell'])
     assert tested.exit_code == 0, tested.output
     assert tested.output.startswith("2 article(s)")
+
+
+def test_topics_test_tries_a_rule_or_a_topic_on_the_index(search, worker, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _ingest(
+        tmp_path,
+        [
+            {
+                "url": "https://topics.example/one",
+                "source": "topicstest",
+                "text": "中國國家主席習近平與俄羅斯總統普丁今天在撒馬爾罕會談。",
+            },
+            {
+                "url": "https://topics.example/two",
+                "source": "topicstest",
+                "text": "俄罗斯总统普京下令入侵乌克兰以来，战事已持续多月。",
+            },
+        ],
+    )
+    search.request("POST", f"/{search.index_name('articles')}/_refresh")
+    result = CliRunner().invoke(main, ["topics", "test", "xi_putin", "--since", "3650d"])
+    assert result.exit_code == 0, result.output
+    assert "same_sentence:" in result.output and "same_article:" in result.output
+    assert 'tried as sentence(...) as "in the same article"' in result.output
+    assert "tagged xi_putin now: yes" in result.output
+    rule = "near(3, 蒲亭, 入侵) source:topicstest"
+    result = CliRunner().invoke(main, ["topics", "test", rule, "--since", "3650d"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("rule: 1 article(s)") and "入侵" in result.output
+    bad = CliRunner().invoke(main, ["topics", "test", "near(3, entity:putn, 入侵)"])
+    assert bad.exit_code == 1 and "did you mean 'putin'" in bad.output

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from pipelines.alertquery import Compiler, QueryError, filters
@@ -137,3 +139,42 @@ def test_a_phrase_without_names_is_a_plain_phrase(compiler: Compiler) -> None:
     assert compiler.compile('"天然气 管道"~5') == {
         "match_phrase": {"text_tokens": {"query": "天然气 管道", "slop": 5}}
     }
+
+
+def test_near_counts_words_and_joins_names_with_every_spelling(compiler: Compiler) -> None:
+    dsl = compiler.compile("near(10, entity:putin, 入侵 OR keyword:战争)")
+    near = dsl["span_near"]
+    assert near["slop"] == 10 and near["in_order"] is False
+    putin, words = near["clauses"]
+    assert {"普京", "蒲亭", "putin"} <= _span_terms(putin)
+    assert _span_terms(words) == {"入侵", "战争"}
+
+
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [
+        ("sentence(entity:xi_jinping, entity:putin)", "sentence() needs sentence boundaries"),
+        ("near(60 chars, entity:russia, 入侵)", "counts characters"),
+        ("near(5, type:person, 入侵)", "near() joins words"),
+        ("near(99, 普京, 入侵)", "wider than 50 words"),
+    ],
+)
+def test_what_only_a_topic_rule_can_ask_is_refused_with_the_reason(
+    compiler: Compiler, query: str, says: str
+) -> None:
+    with pytest.raises(QueryError, match=re.escape(says)):
+        compiler.compile(query)
+
+
+def test_topics_test_reads_sentences_and_characters_as_the_index_can(compiler: Compiler) -> None:
+    from dataclasses import replace
+
+    approximate = replace(compiler, approximate=True)
+    assert "must" in approximate.compile("sentence(entity:xi_jinping, entity:putin)")["bool"]
+    assert approximate.compile("near(60 chars, 普京, 入侵)")["span_near"]["slop"] == 30
+
+
+def test_commas_outside_a_function_are_spaces() -> None:
+    from pipelines.alertquery import parse
+
+    assert parse("普京, 习近平") == parse("普京 习近平")

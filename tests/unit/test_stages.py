@@ -196,7 +196,10 @@ def test_topic_rules_parse_and_report_positions() -> None:
     ("when", "says"),
     [
         ("entity:ukriane AND phrase:war", "unknown entity 'ukriane'; did you mean 'ukraine'?"),
-        ("near(60, type:persn, entity:putin)", "unknown type 'persn' (known: person, org, place)"),
+        (
+            "near(60 chars, type:persn, entity:putin)",
+            "unknown type 'persn' (known: person, org, place)",
+        ),
     ],
 )
 def test_a_topic_rule_naming_what_the_catalogue_lacks_is_refused(
@@ -209,6 +212,38 @@ def test_a_topic_rule_naming_what_the_catalogue_lacks_is_refused(
     )
     with pytest.raises(ConfigError, match=re.escape(f"topic 'war', rule 'typo': {says}")):
         build_pipeline(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("when", "tagged", "untagged"),
+    [
+        # a plain word: the phrase in either script, or the entity if it is a name
+        ("蒲亭 AND 入侵", "俄軍在普京命令下入侵烏克蘭。", "俄軍入侵烏克蘭。"),
+        # words close together, counted in words, any order
+        (
+            '"普丁 入侵"~2',
+            "普京下令入侵乌克兰。",
+            "普京今天发表讲话，谈到能源、贸易、外交和很多别的事情，最后才提到入侵。",
+        ),
+        (
+            "near(2, entity:putin, 入侵)",
+            "入侵是普京的决定。",
+            "普京今天发表讲话，谈到能源、贸易、外交和很多别的事情，最后才提到入侵。",
+        ),
+        # a prefix of a token
+        ("乌克* AND entity:russia", "俄罗斯与乌克兰谈判。", "俄罗斯与白俄罗斯谈判。"),
+    ],
+)
+def test_topic_rules_speak_the_query_language(
+    tmp_path, when: str, tagged: str, untagged: str
+) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "topics.yaml").write_text(
+        yaml.safe_dump([{"id": "t", "rules": [{"name": "r", "when": when}]}], allow_unicode=True),
+        encoding="utf-8",
+    )
+    pipeline = build_pipeline(tmp_path)
+    assert pipeline.process(RawArticle(text=tagged), now=NOW)["topics"] == ["t"]
+    assert pipeline.process(RawArticle(text=untagged), now=NOW)["topics"] == []
 
 
 def test_xi_putin_strength(pipe) -> None:  # type: ignore[no-untyped-def]

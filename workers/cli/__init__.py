@@ -1,5 +1,5 @@
 """The `mediamon` command: one module per command group (process, config, ingest,
-search, feeds, alerts, dashboards, coverage and report, status/worker/beat)."""
+search, feeds, alerts, topics, dashboards, coverage and report, status/worker/beat)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,18 @@ import os
 
 import click
 
-from workers.cli import alerts, config, coverage, dashboards, feeds, ingest, process, run, search
+from workers.cli import (
+    alerts,
+    config,
+    coverage,
+    dashboards,
+    feeds,
+    ingest,
+    process,
+    run,
+    search,
+    topics,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -26,6 +37,7 @@ for command in (
     search.search,
     feeds.feeds,
     alerts.alerts,
+    topics.topics,
     dashboards.dashboards,
     coverage.coverage_cmd,
     coverage.report_cmd,

@@ -1,0 +1,93 @@
+"""`mediamon topics`: the topic rules in use, and trying a rule on the index."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import click
+
+from workers.cli.common import duration, engine, load_settings, print_hit
+
+
+@click.group()
+def topics() -> None:
+    """Topic rules (topics.yaml): list them, try one on the articles already indexed.
+
+    A rule is written in the query language of alerts and search (docs/fields.md,
+    "Topic rules"), with sentence(...) and near(N chars, ...) besides.
+    """
+
+
+@topics.command("list")
+def topics_list() -> None:
+    """Every topic with its rules, in the order they are tried."""
+    from workers.config import build_pipeline
+
+    for topic in build_pipeline(load_settings().config_dir).topics:
+        click.echo(f"{topic.id}: {topic.name}")
+        for rule in topic.rules:
+            click.echo(f"  {rule.name} ({rule.strength}): {' '.join(rule.source.split())}")
+
+
+@topics.command("test")
+@click.argument("rule")
+@click.option("--since", default="30d", show_default=True, help="How far back (e.g. 7d, 12h).")
+@click.option("-n", "--size", default=10, show_default=True, help="Articles shown per rule.")
+def topics_test(rule: str, since: str, size: int) -> None:
+    """What RULE (a rule, or a topic id for all its rules) would tag in the index.
+
+    The index keeps words and their order, not sentences or characters: sentence(...) is
+    tried as "in the same article" and near(N chars, ...) as N/2 words, and the output
+    says so. Each hit shows whether the article carries the topic now.
+    """
+    from pipelines.alertquery import QueryError, parse
+    from workers.alerts.rules import compiler
+    from workers.config import build_pipeline
+
+    known = {t.id: t for t in build_pipeline(load_settings().config_dir).topics}
+    rules = [(r.name, r.source) for r in known[rule].rules] if rule in known else [("rule", rule)]
+    approximate = replace(compiler(load_settings()), approximate=True)
+    seconds = duration(since)
+    client = engine()
+    for name, source in rules:
+        try:
+            query = approximate.compile(source)
+            approximated = _approximated(parse(source))
+        except QueryError as exc:
+            raise click.ClickException(f"{name}: {exc}") from exc
+        body = {
+            "query": {
+                "bool": {
+                    "must": [query],
+                    "filter": [{"range": {"published_at": {"gte": f"now-{seconds}s"}}}],
+                }
+            },
+            "size": size,
+            "sort": [{"published_at": "desc"}],
+            "_source": {"excludes": ["text_norm", "text_tokens"]},
+            "highlight": {"fields": {"text_tokens": {}, "text_norm": {}}},
+        }
+        response = client.request("POST", f"/{client.index_name('articles')}/_search", body)
+        total = response["hits"]["total"]["value"]
+        click.secho(f"{name}: {total} article(s) in the last {since}", bold=True)
+        if approximated:
+            click.echo(f"  (tried as {'; '.join(approximated)})")
+        for hit in response["hits"]["hits"]:
+            src = hit["_source"]
+            tagged = rule in (src.get("topics") or []) if rule in known else None
+            print_hit(src, hit.get("highlight", {}), [])
+            if tagged is not None:
+                click.echo(f"  tagged {rule} now: {'yes' if tagged else 'no'}")
+
+
+def _approximated(node: Any) -> list[str]:
+    """What of a rule the index can only approximate."""
+    if not isinstance(node, tuple):
+        return []
+    found = []
+    if node[0] == "sentence":
+        found.append('sentence(...) as "in the same article"')
+    if node[0] == "near" and node[2] == "chars":
+        found.append(f"near({node[1]} chars) as near({max(1, node[1] // 2)} words)")
+    return found + [a for child in node[1:] for a in _approximated(child)]
