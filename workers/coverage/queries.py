@@ -7,42 +7,13 @@ when it gets more of the attention.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pipelines.coverage import Coverage, Series, sparkline
 from workers.search.client import SearchClient
 
-SPARKS = "▁▂▃▄▅▆▇█"
-
-
-@dataclass
-class Series:
-    name: str
-    counts: list[int] = field(default_factory=list)
-
-    def shares(self, totals: list[int]) -> list[float]:
-        return [c / t if t else 0.0 for c, t in zip(self.counts, totals, strict=True)]
-
-
-@dataclass
-class Coverage:
-    interval: str
-    buckets: list[str]
-    totals: list[int]
-    series: list[Series]
-
-    def rows(self) -> list[dict[str, Any]]:
-        out = []
-        for i, bucket in enumerate(self.buckets):
-            row: dict[str, Any] = {"bucket": bucket, "total": self.totals[i]}
-            for s in self.series:
-                row[s.name] = s.counts[i]
-                row[f"{s.name}_share"] = (
-                    round(s.counts[i] / self.totals[i], 6) if self.totals[i] else 0.0
-                )
-            out.append(row)
-        return out
+__all__ = ["Coverage", "Series", "coverage", "selection", "sparkline", "top_terms"]
 
 
 def selection(topic: str | None, entity: str | None) -> dict[str, Any]:
@@ -103,15 +74,6 @@ def coverage(
     for s in result.series:
         s.counts = [b["series"]["buckets"][s.name]["doc_count"] for b in buckets]
     return result
-
-
-def sparkline(values: list[float]) -> str:
-    top = max(values, default=0)
-    if top <= 0:
-        return SPARKS[0] * len(values)
-    return "".join(
-        SPARKS[min(len(SPARKS) - 1, int(v / top * (len(SPARKS) - 1) + 0.5))] for v in values
-    )
 
 
 def top_terms(
