@@ -225,3 +225,33 @@ def test_a_wrong_charset_header_does_not_garble_the_feed() -> None:
     assert feed.items[0].title == "外交部：持續關注烏克蘭戰事"
     big5 = parse_feed(_fixture("rss-big5.xml"), {"Content-Type": "text/xml; charset=utf-8"})
     assert big5.items[0].title == "台灣關注俄烏戰事"
+
+
+def test_an_item_staged_before_an_upgrade_reads_as_one_staged_now() -> None:
+    """Polled items are staged as RawArticle payloads; a payload of the earlier feed-item
+    form, still in Redis after an upgrade, becomes the same article."""
+    from workers.articles.staging import raw_from_payload, to_payload
+    from workers.feeds.polling import _staged_before
+
+    old = {
+        "feed_id": "cna",
+        "doc_id": "x",
+        "fingerprint": "f",
+        "source": "cna",
+        "source_name": "中央社",
+        "region": "TW",
+        "lang": "zh-Hant",
+        "fetch_page": True,
+        "url": "https://www.cna.com.tw/news/1.aspx",
+        "guid": "1",
+        "title": "習近平會見蒲亭",
+        "summary": "<p>摘要</p>",
+        "content_html": "<p>全文</p>",
+        "published": "2023-03-21T10:00:00+08:00",
+        "updated": None,
+        "authors": [],
+    }
+    legacy = _staged_before(old)
+    assert legacy.html == "<html><body><article><p>全文</p></article></body></html>"
+    staged = {**to_payload(legacy), "doc_id": "x", "fingerprint": "f", "fetch_page": True}
+    assert raw_from_payload(staged) == legacy

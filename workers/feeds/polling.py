@@ -23,6 +23,7 @@ from workers import services
 from workers.app import app, settings
 from workers.articles.batch import write_batch
 from workers.articles.indexing import Rejection
+from workers.articles.staging import raw_from_payload, to_payload
 from workers.articles.tasks import INDEXING_TASK, RecordingTask
 from workers.feeds.store import FeedConfig, FeedStore
 from workers.fetching.http import FetchError, Refused
@@ -234,19 +235,31 @@ def _queue_items(feed: FeedConfig, items: list[FeedItem]) -> tuple[int, int]:
         else:
             updated += 1
         pending[ident] = "pending:" + fingerprint
+        # Staged as what the pipeline takes (the item with the feed's own content), plus
+        # what fetching its page needs; fetch_articles swaps in the page when it can.
+        content = item.content_html or item.summary or ""
+        raw = RawArticle(
+            url=item.url,
+            title=item.title or None,
+            source=feed.source,
+            source_name=feed.name,
+            feed_id=feed.id,
+            published_at=item.published or item.updated,
+            region=feed.region,
+            lang=feed.lang,
+            html=f"<html><body><article>{content}</article></body></html>"
+            if content.strip()
+            else None,
+            text_source="feed",
+        )
         payloads.append(
             {
-                "feed_id": feed.id,
+                **to_payload(raw),
                 "doc_id": ident,
                 "fingerprint": fingerprint,
-                "source": feed.source,
-                "source_name": feed.name,
-                "region": feed.region,
-                "lang": feed.lang,
                 "fetch_page": settings.fetch_pages
                 if feed.fetch_pages is None
                 else feed.fetch_pages,
-                **item.as_dict(),
             }
         )
     if pending:
@@ -301,24 +314,12 @@ class _Rejected(Exception):
 
 
 def _article_input(payload: dict[str, Any]) -> RawArticle:
-    """The page if it can be had politely, else the feed's own content; _Rejected when
-    neither can be had."""
-    feed_html = payload.get("content_html") or payload.get("summary") or ""
-    item = RawArticle(
-        url=payload["url"],
-        title=payload.get("title") or None,
-        source=payload.get("source"),
-        source_name=payload.get("source_name"),
-        feed_id=payload.get("feed_id"),
-        published_at=payload.get("published") or payload.get("updated"),
-        region=payload.get("region"),
-        lang=payload.get("lang"),
-        html=f"<html><body><article>{feed_html}</article></body></html>",
-        text_source="feed",
-    )
+    """The staged item with its page if the page can be had politely, else with the
+    feed's own content; _Rejected when neither can be had."""
+    item = raw_from_payload(payload) if "text_source" in payload else _staged_before(payload)
     reason = "feed content only (fetch_pages is off)"
-    if payload.get("fetch_page"):
-        url = payload["url"]
+    if payload.get("fetch_page") and item.url:
+        url = item.url
         host = urlsplit(url).hostname or ""
         try:
             fetcher().precheck(url)
@@ -346,12 +347,30 @@ def _article_input(payload: dict[str, Any]) -> RawArticle:
             ) from exc
         except FetchError as exc:
             reason = f"page not used: {exc.reason}"
-    if not feed_html.strip():
+    if not item.html:
         rejection = RejectArticle(
             "no_content", f"{reason}; the feed item has no content", stage="fetch"
         )
         raise _Rejected(Rejection.of(item, rejection))
     return item
+
+
+def _staged_before(payload: dict[str, Any]) -> RawArticle:
+    """An item staged by a version before items were staged as RawArticles (the staging
+    TTL keeps such payloads up to a week after an upgrade)."""
+    content = payload.get("content_html") or payload.get("summary") or ""
+    return RawArticle(
+        url=payload["url"],
+        title=payload.get("title") or None,
+        source=payload.get("source"),
+        source_name=payload.get("source_name"),
+        feed_id=payload.get("feed_id"),
+        published_at=payload.get("published") or payload.get("updated"),
+        region=payload.get("region"),
+        lang=payload.get("lang"),
+        html=f"<html><body><article>{content}</article></body></html>" if content.strip() else None,
+        text_source="feed",
+    )
 
 
 # ------------------------------------------------------------------ feed health
