@@ -88,6 +88,33 @@ def _sweep() -> None:
     app.send_task("mediamon.sweep_alert_outbox")
 
 
+def _assert_each_event_arrived_once(search, receiver: Receiver, rule_id: str, path: str) -> None:  # type: ignore[no-untyped-def]
+    """Sweep until every event of the rule arrived, sweep more, and give any duplicate
+    time to arrive: then each event id was received exactly once."""
+
+    def all_arrived() -> bool:
+        _sweep()
+        time.sleep(1)
+        events = _events(search, rule_id)
+        return bool(events) and set(_received(receiver, path)) >= events
+
+    wait_until(all_arrived, 90, interval=1)
+    for _ in range(4):
+        _sweep()
+        time.sleep(1)
+    assert sorted(_received(receiver, path)) == sorted(_events(search, rule_id)), "lost or twice"
+
+
+def _start(name: str, fault: str, receiver: Receiver, workers, tmp_path) -> str:  # type: ignore[no-untyped-def]
+    """A worker with ``fault`` armed, a rule ``name`` posting to the receiver, and 8
+    matching articles ingested. Returns the receiver's path for the rule."""
+    workers.append(_worker(name, fault))
+    path = f"/ok/{name}"
+    _add_rule(name, receiver.url(path))
+    _ingest(tmp_path, name, 8)
+    return path
+
+
 def _fired(redis_client, point: str) -> bool:  # type: ignore[no-untyped-def]
     from workers.settings import get_settings
     from workers.state import State
@@ -98,26 +125,14 @@ def _fired(redis_client, point: str) -> bool:  # type: ignore[no-untyped-def]
 def test_a_worker_killed_between_writing_events_and_queueing_deliveries_loses_none(
     search, redis_client, receiver: Receiver, workers, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    workers.append(_worker("outbox-crash", "after_alert_events"))
-    _add_rule("outbox-crash", receiver.url("/ok/crash"))
-    _ingest(tmp_path, "outbox-crash", 8)
+    path = _start("outbox-crash", "after_alert_events", receiver, workers, tmp_path)
     wait_until(lambda: _fired(redis_client, "after_alert_events"), 60)
     events = wait_until(lambda: _events(search, "outbox-crash"), 60)
 
+    assert len(events) >= 4
     # The batch ran again in a new process and found its events written (409): only the
     # sweeper can route them now.
-    def all_arrived() -> bool:
-        _sweep()
-        time.sleep(1)
-        return set(_received(receiver, "/ok/crash")) >= _events(search, "outbox-crash")
-
-    wait_until(all_arrived, 90, interval=1)
-    for _ in range(4):  # more sweeps, and time for any duplicate to arrive
-        _sweep()
-        time.sleep(1)
-    received = _received(receiver, "/ok/crash")
-    assert len(events) >= 4
-    assert sorted(received) == sorted(_events(search, "outbox-crash")), "lost or duplicated"
+    _assert_each_event_arrived_once(search, receiver, "outbox-crash", path)
     log = (ROOT / ".state" / "test-fault-worker-outbox-crash.log").read_text(errors="replace")
     assert "signal 9" in log  # the pool process did die, as under kill -9
 
@@ -125,21 +140,9 @@ def test_a_worker_killed_between_writing_events_and_queueing_deliveries_loses_no
 def test_a_rule_lookup_that_fails_once_is_retried_and_delivers_once(
     search, redis_client, receiver: Receiver, workers, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    workers.append(_worker("outbox-lookup", "rule_lookup_fails"))
-    _add_rule("outbox-lookup", receiver.url("/ok/lookup"))
-    _ingest(tmp_path, "outbox-lookup", 8)
-
-    def all_arrived() -> bool:
-        events = _events(search, "outbox-lookup")
-        return bool(events) and set(_received(receiver, "/ok/lookup")) >= events
-
-    wait_until(all_arrived, 90, interval=1)
-    for _ in range(3):
-        _sweep()
-        time.sleep(1)
+    path = _start("outbox-lookup", "rule_lookup_fails", receiver, workers, tmp_path)
+    _assert_each_event_arrived_once(search, receiver, "outbox-lookup", path)
     assert _fired(redis_client, "rule_lookup_fails")
-    received = _received(receiver, "/ok/lookup")
-    assert sorted(received) == sorted(_events(search, "outbox-lookup")), "lost or duplicated"
 
 
 def test_events_routed_twice_reach_the_receiver_once(
@@ -149,9 +152,7 @@ def test_events_routed_twice_reach_the_receiver_once(
     events. Each delivery claims its (event, channel) first, so the second sends none."""
     from workers.alerts import outbox
 
-    workers.append(_worker("outbox-twice", ""))
-    _add_rule("outbox-twice", receiver.url("/ok/twice"))
-    _ingest(tmp_path, "outbox-twice", 8)
+    path = _start("outbox-twice", "", receiver, workers, tmp_path)
 
     def events() -> list[dict]:
         search.request("POST", f"/{search.index_name('alert-events')}/_refresh")
@@ -160,9 +161,9 @@ def test_events_routed_twice_reach_the_receiver_once(
         return [h["_source"] for h in hits["hits"]["hits"]]
 
     found = wait_until(events, 60)
-    wait_until(lambda: set(_received(receiver, "/ok/twice")) >= {e["id"] for e in found}, 60)
+    wait_until(lambda: set(_received(receiver, path)) >= {e["id"] for e in found}, 60)
     outbox.route(found)  # routed again by hand: queued a second time
     outbox.route(found)  # and a third
     time.sleep(4)
-    received = _received(receiver, "/ok/twice")
+    received = _received(receiver, path)
     assert sorted(received) == sorted(e["id"] for e in found)

@@ -63,24 +63,25 @@ def _break_layer_reference(objects: list[dict]) -> None:
     ]
 
 
+def _lens_column(objects: list[dict], wanted) -> dict:  # type: ignore[no-untyped-def]
+    """The first column of any Lens layer for which ``wanted(column)`` holds."""
+    return next(
+        column
+        for obj in objects
+        if obj["type"] == "lens"
+        for column in _lens_layer(obj)[1]["columns"].values()
+        if wanted(column)
+    )
+
+
 def _break_order_by(objects: list[dict]) -> None:
-    for obj in objects:
-        if obj["type"] != "lens":
-            continue
-        for column in _lens_layer(obj)[1]["columns"].values():
-            if "orderBy" in column.get("params", {}):
-                column["params"]["orderBy"]["columnId"] = "gone"
-                return
+    _lens_column(objects, lambda c: "orderBy" in c.get("params", {}))["params"]["orderBy"][
+        "columnId"
+    ] = "gone"
 
 
 def _break_formula(objects: list[dict]) -> None:
-    for obj in objects:
-        if obj["type"] != "lens":
-            continue
-        for column in _lens_layer(obj)[1]["columns"].values():
-            if column.get("references"):
-                column["references"] = ["gone"]
-                return
+    _lens_column(objects, lambda c: c.get("references"))["references"] = ["gone"]
 
 
 def _break_panel_reference(objects: list[dict]) -> None:
@@ -88,23 +89,14 @@ def _break_panel_reference(objects: list[dict]) -> None:
 
 
 def _break_field(objects: list[dict]) -> None:
-    for obj in objects:
-        if obj["type"] != "lens":
-            continue
-        for column in _lens_layer(obj)[1]["columns"].values():
-            if column.get("operationType") == "terms":
-                column["sourceField"] = "no_such_field"
-                return
+    _lens_column(objects, lambda c: c.get("operationType") == "terms")["sourceField"] = (
+        "no_such_field"
+    )
 
 
 def _break_field_type(objects: list[dict]) -> None:
-    for obj in objects:
-        if obj["type"] != "lens":
-            continue
-        for column in _lens_layer(obj)[1]["columns"].values():
-            if column.get("operationType") == "terms":
-                column["sourceField"] = "body"  # analysed text cannot be a terms bucket
-                return
+    # analysed text cannot be a terms bucket
+    _lens_column(objects, lambda c: c.get("operationType") == "terms")["sourceField"] = "body"
 
 
 def _break_view(objects: list[dict]) -> None:

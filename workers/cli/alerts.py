@@ -254,24 +254,9 @@ def alerts_test(rule_id: str | None, query: str | None, since: str, size: int) -
         compiled = compile_rule(rule, load_settings())
     except QueryError as exc:
         raise click.ClickException(str(exc)) from exc
-    seconds = duration(since)
-    body = {
-        "query": {
-            "bool": {
-                "must": [compiled],
-                "filter": [{"range": {"published_at": {"gte": f"now-{seconds}s"}}}],
-            }
-        },
-        "size": size,
-        "sort": [{"published_at": "desc"}],
-        "_source": {"excludes": ["text_norm", "text_tokens"]},
-        "highlight": {
-            "fields": {
-                "text_tokens": {"number_of_fragments": 5},
-                "text_norm": {"number_of_fragments": 5},
-            }
-        },
-    }
+    from workers.search.queries import recent_body
+
+    body = recent_body(compiled, seconds=duration(since), size=size)
     client = engine()
     response = client.request("POST", f"/{client.index_name('articles')}/_search", body)
     hits = response["hits"]["hits"]

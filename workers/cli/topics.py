@@ -44,6 +44,7 @@ def topics_test(rule: str, since: str, size: int) -> None:
     from pipelines.alertquery import QueryError, parse
     from workers.alerts.rules import compiler
     from workers.config import build_pipeline
+    from workers.search.queries import recent_body
 
     known = {t.id: t for t in build_pipeline(load_settings().config_dir).topics}
     rules = [(r.name, r.source) for r in known[rule].rules] if rule in known else [("rule", rule)]
@@ -56,18 +57,7 @@ def topics_test(rule: str, since: str, size: int) -> None:
             approximated = _approximated(parse(source))
         except QueryError as exc:
             raise click.ClickException(f"{name}: {exc}") from exc
-        body = {
-            "query": {
-                "bool": {
-                    "must": [query],
-                    "filter": [{"range": {"published_at": {"gte": f"now-{seconds}s"}}}],
-                }
-            },
-            "size": size,
-            "sort": [{"published_at": "desc"}],
-            "_source": {"excludes": ["text_norm", "text_tokens"]},
-            "highlight": {"fields": {"text_tokens": {}, "text_norm": {}}},
-        }
+        body = recent_body(query, seconds=seconds, size=size)
         response = client.request("POST", f"/{client.index_name('articles')}/_search", body)
         total = response["hits"]["total"]["value"]
         click.secho(f"{name}: {total} article(s) in the last {since}", bold=True)

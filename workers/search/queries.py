@@ -25,3 +25,25 @@ def search_body(
         },
         "sort": ["_score", {"published_at": {"order": "desc", "missing": "_last"}}],
     }
+
+
+def recent_body(query: dict[str, Any], *, seconds: int, size: int) -> dict[str, Any]:
+    """The newest articles of the last ``seconds`` that match a compiled query, with
+    highlights (`alerts test`, `topics test`)."""
+    return {
+        "query": {
+            "bool": {
+                "must": [query],
+                "filter": [{"range": {"published_at": {"gte": f"now-{seconds}s"}}}],
+            }
+        },
+        "size": size,
+        "sort": [{"published_at": "desc"}],
+        "_source": {"excludes": ["text_norm", "text_tokens"]},
+        "highlight": {
+            "fields": {
+                "text_tokens": {"number_of_fragments": 5},
+                "text_norm": {"number_of_fragments": 5},
+            }
+        },
+    }
