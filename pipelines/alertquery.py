@@ -36,12 +36,18 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from pipelines.normalize import fold, normalize
 
-if TYPE_CHECKING:
-    from pipelines.process import Pipeline
+
+class Analysis(Protocol):
+    """What the compiler needs of a pipeline (pipelines/process.py's Pipeline has it):
+    its segmenter, its entity catalogue and its topics."""
+
+    segmenter: Any
+    catalogue: Any
+    topics: Any
 
 FIELDS = {
     "entity": "entities.id",
@@ -369,7 +375,7 @@ class Compiler:
     _wildcards: int = 0
 
     @classmethod
-    def for_pipeline(cls, pipeline: Pipeline) -> Compiler:
+    def for_pipeline(cls, pipeline: Analysis) -> Compiler:
         """A compiler that analyses words as ``pipeline`` analyses articles and knows
         its catalogue and topics."""
         aliases = pipeline.catalogue.alias_map()
