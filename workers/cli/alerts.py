@@ -14,6 +14,7 @@ from workers.cli.common import (
     print_hit,
     table,
 )
+from workers.search.client import SearchError
 
 
 def _rules():  # type: ignore[no-untyped-def]
@@ -258,7 +259,10 @@ def alerts_test(rule_id: str | None, query: str | None, since: str, size: int) -
 
     body = recent_body(compiled, seconds=duration(since), size=size)
     client = engine()
-    response = client.request("POST", f"/{client.index_name('articles')}/_search", body)
+    try:
+        response = client.request("POST", f"/{client.index_name('articles')}/_search", body)
+    except SearchError as exc:
+        raise click.ClickException(f"the engine refused the query: {exc}") from exc
     hits = response["hits"]["hits"]
     click.echo(
         f"{response['hits']['total']['value']} article(s) in the last {since} match {rule.query!r}"

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from workers.cli.common import duration, engine, load_settings, print_hit
+from workers.search.client import SearchError
 
 
 @click.group()
@@ -58,7 +59,10 @@ def topics_test(rule: str, since: str, size: int) -> None:
         except QueryError as exc:
             raise click.ClickException(f"{name}: {exc}") from exc
         body = recent_body(query, seconds=seconds, size=size)
-        response = client.request("POST", f"/{client.index_name('articles')}/_search", body)
+        try:
+            response = client.request("POST", f"/{client.index_name('articles')}/_search", body)
+        except SearchError as exc:
+            raise click.ClickException(f"the engine refused the query: {exc}") from exc
         total = response["hits"]["total"]["value"]
         click.secho(f"{name}: {total} article(s) in the last {since}", bold=True)
         if approximated:

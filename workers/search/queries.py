@@ -34,7 +34,7 @@ def recent_body(query: dict[str, Any], *, seconds: int, size: int) -> dict[str, 
         "query": {
             "bool": {
                 "must": [query],
-                "filter": [{"range": {"published_at": {"gte": f"now-{seconds}s"}}}],
+                "filter": [{"range": {"published_at": {"gte": f"now-{ago(seconds)}"}}}],
             }
         },
         "size": size,
@@ -47,3 +47,12 @@ def recent_body(query: dict[str, Any], *, seconds: int, size: int) -> dict[str, 
             }
         },
     }
+
+
+def ago(seconds: int) -> str:
+    """Date math for ``seconds`` back, in the largest whole unit: the engines read the
+    number as a 32-bit integer, so 100 years in seconds would overflow."""
+    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
+        if seconds % size == 0 or seconds >= 2**31:
+            return f"{max(1, round(seconds / size))}{unit}"
+    return f"{seconds}s"
