@@ -49,6 +49,7 @@ class Analysis(Protocol):
     catalogue: Any
     topics: Any
 
+
 FIELDS = {
     "entity": "entities.id",
     "topic": "topics",
