@@ -365,8 +365,6 @@ class Compiler:
     entity_ids: frozenset[str] = frozenset()
     topic_ids: frozenset[str] = frozenset()
     aliases: dict[str, str] | None = None  # search-form alias -> entity id
-    # search-form alias -> the tokens of every spelling of its entity
-    spellings: dict[str, list[tuple[str, ...]]] | None = None
     # entity id -> the tokens of every spelling of it
     entity_spellings: dict[str, list[tuple[str, ...]]] | None = None
     # Topic rules tried on the index (`mediamon topics test`): sentence(...) is read as
@@ -390,7 +388,6 @@ class Compiler:
             entity_ids=frozenset(pipeline.catalogue.entities),
             topic_ids=frozenset(t.id for t in pipeline.topics),
             aliases=aliases,
-            spellings={form: forms[entity] for form, entity in aliases.items() if entity in forms},
             entity_spellings=forms,
         )
 
@@ -444,7 +441,7 @@ class Compiler:
                     self._query,
                     0,
                 )
-            distance = max(1, distance // 2)
+            distance = chars_as_words(distance)
         return {
             "span_near": {
                 "clauses": [self._span(part) for part in parts],
@@ -459,27 +456,17 @@ class Compiler:
         if kind == "or":
             return {"span_or": {"clauses": [self._span(child) for child in node[1:]]}}
         if kind == "text":
-            words = self.segment(fold(normalize(node[1]).text))
-            if not words:
-                raise QueryError(f"{node[1]!r} has no searchable words", self._query, 0)
+            _, words = self._words(node[1], self._query.find(node[1]))
             if len(words) == 1:
                 return self._span_word(words[0])
-            return {
-                "span_near": {
-                    "clauses": [self._span_word(w) for w in words],
-                    "slop": node[2],
-                    "in_order": not node[3],
-                }
-            }
+            return self._spans(words, node[2], in_order=not node[3])
         if kind == "field" and node[1] == "entity":
             value = node[2].lower()
             self._field(node[1], value, node[3])  # unknown ids are refused as anywhere
             forms = (self.entity_spellings or {}).get(value) or [(value,)]
             return _span_forms(forms)
         if kind == "field" and node[1] in ("keyword", "phrase", "exact"):
-            words = self.segment(fold(normalize(node[2]).text))
-            if not words:
-                raise QueryError(f"{node[2]!r} has no searchable words", self._query, node[3])
+            _, words = self._words(node[2], node[3])
             return _span_forms([tuple(words)])
         raise QueryError(
             "near() joins words, phrases, names, entity:, keyword: and phrase: terms",
@@ -487,24 +474,31 @@ class Compiler:
             node[-1] if isinstance(node[-1], int) else 0,
         )
 
-    def _text(self, text: str, slop: int, proximity: bool) -> dict[str, Any]:
+    def _words(self, text: str, position: int) -> tuple[str, list[str]]:
+        """``text`` in search form and its words as the index has them; QueryError
+        when nothing searchable is left."""
         norm = fold(normalize(text).text)
         words = self.segment(norm)
         if not words:
-            raise QueryError(
-                f"{text!r} has no searchable words", self._query, self._query.find(text)
-            )
-        tokens = " ".join(words)
-        spelled = self.spellings or {}
-        if (proximity or len(words) > 1) and any(w in spelled for w in words):
-            # A name in a phrase matches any spelling of its entity at that place.
-            spans = {
-                "span_near": {
-                    "clauses": [self._span_word(w) for w in words],
-                    "slop": slop,
-                    "in_order": not proximity,
-                }
+            raise QueryError(f"{text!r} has no searchable words", self._query, position)
+        return norm, words
+
+    def _spans(self, words: list[str], slop: int, *, in_order: bool) -> dict[str, Any]:
+        """Words within ``slop`` positions, each a name in any of its spellings."""
+        return {
+            "span_near": {
+                "clauses": [self._span_word(w) for w in words],
+                "slop": slop,
+                "in_order": in_order,
             }
+        }
+
+    def _text(self, text: str, slop: int, proximity: bool) -> dict[str, Any]:
+        norm, words = self._words(text, self._query.find(text))
+        tokens = " ".join(words)
+        if (proximity or len(words) > 1) and any(self._spellings(w) for w in words):
+            # A name in a phrase matches any spelling of its entity at that place.
+            spans = self._spans(words, slop, in_order=not proximity)
             if proximity:
                 return spans
             return {
@@ -550,13 +544,15 @@ class Compiler:
         return {"wildcard": {"text_tokens": form}}
 
     def _span_word(self, word: str) -> dict[str, Any]:
-        return _span_forms((self.spellings or {}).get(word) or [(word,)])
+        return _span_forms(self._spellings(word) or [(word,)])
+
+    def _spellings(self, word: str) -> list[tuple[str, ...]] | None:
+        """The tokens of every spelling of the entity ``word`` names, if it names one."""
+        entity = (self.aliases or {}).get(word)
+        return (self.entity_spellings or {}).get(entity) if entity else None
 
     def _exact(self, value: str, position: int) -> dict[str, Any]:
-        norm = fold(normalize(value).text)
-        words = self.segment(norm)
-        if not words:
-            raise QueryError(f"{value!r} has no searchable words", self._query, position)
+        norm, words = self._words(value, position)
         return {
             "bool": {
                 "should": [
@@ -572,16 +568,15 @@ class Compiler:
         if name in ("exact", "phrase"):
             return self._exact(value, position)
         if name == "keyword":
-            words = self.segment(fold(normalize(value).text))
+            _, words = self._words(value, position)
             if len(words) != 1:
                 raise QueryError(f"keyword:{value} must be one word", self._query, position)
             return {"term": {"text_tokens": words[0]}}
         if name == "entity":
             value = value.lower()
             if self.entity_ids and value not in self.entity_ids:
-                hint = _closest(value, self.entity_ids)
                 raise QueryError(
-                    f"unknown entity {value!r}" + (f"; did you mean {hint!r}?" if hint else ""),
+                    unknown_entity(value, self.entity_ids),
                     self._query,
                     position,
                 )
@@ -615,6 +610,30 @@ def _span_forms(forms: list[tuple[str, ...]]) -> dict[str, Any]:
         for form in forms
     ]
     return spans[0] if len(spans) == 1 else {"span_or": {"clauses": spans}}
+
+
+def chars_as_words(chars: int) -> int:
+    """The word distance that stands for a character distance when the index, which
+    counts words, tries a topic rule (about two characters a word in Chinese news)."""
+    return max(1, chars // 2)
+
+
+def approximations(node: Node) -> list[str]:
+    """What of a parsed rule the index can only approximate (``approximate=True``)."""
+    if not isinstance(node, tuple):
+        return []
+    found = []
+    if node[0] == "sentence":
+        found.append('sentence(...) as "in the same article"')
+    if node[0] == "near" and node[2] == "chars":
+        found.append(f"near({node[1]} chars) as near({chars_as_words(node[1])} words)")
+    return found + [a for child in node[1:] for a in approximations(child)]
+
+
+def unknown_entity(value: str, known: Iterable[str]) -> str:
+    """The message for an entity id the catalogue lacks, with the closest one."""
+    hint = _closest(value, known)
+    return f"unknown entity {value!r}" + (f"; did you mean {hint!r}?" if hint else "")
 
 
 def _closest(value: str, choices: Iterable[str]) -> str | None:

@@ -21,7 +21,6 @@ the article was tagged. `mediamon topics test RULE` tries one on the index.
 
 from __future__ import annotations
 
-import difflib
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Collection, Mapping
@@ -30,7 +29,7 @@ from typing import Any
 
 import ahocorasick_rs
 
-from pipelines.alertquery import QueryError, parse
+from pipelines.alertquery import QueryError, parse, unknown_entity
 from pipelines.entities import TYPES
 from pipelines.normalize import fold, normalize
 
@@ -55,15 +54,22 @@ class Context:
     token_list: Callable[[], list[tuple[str, int]]]
     phrases: dict[str, list[int]] = field(default_factory=dict)
     _sentence_starts: list[int] | None = None
+    _pairs: list[tuple[str, int]] | None = None
     _tokens: dict[str, list[int]] | None = None
     _token_starts: list[int] | None = None
+
+    def _token_pairs(self) -> list[tuple[str, int]]:
+        """(token, start) in text order, asked of the segmentation once."""
+        if self._pairs is None:
+            self._pairs = self.token_list()
+        return self._pairs
 
     @property
     def tokens(self) -> dict[str, list[int]]:
         """Token -> positions, built only if a rule asks for a keyword."""
         if self._tokens is None:
             self._tokens = {}
-            for text, start in self.token_list():
+            for text, start in self._token_pairs():
                 self._tokens.setdefault(text, []).append(start)
         return self._tokens
 
@@ -76,7 +82,7 @@ class Context:
     def word_of(self, position: int) -> int:
         """The index of the token that ``position`` falls in."""
         if self._token_starts is None:
-            self._token_starts = sorted(start for _, start in self.token_list())
+            self._token_starts = [start for _, start in self._token_pairs()]
         return bisect_right(self._token_starts, position) - 1
 
     def sentence_of(self, position: int) -> int:
@@ -283,9 +289,7 @@ def _check_terms(node: Node, entity_ids: Collection[str] | None) -> None:
         if field == "type" and arg not in TYPES:
             raise RuleError(f"unknown type {arg!r} (known: {', '.join(TYPES)})")
         if field == "entity" and entity_ids is not None and arg not in entity_ids:
-            found = difflib.get_close_matches(arg, list(entity_ids), n=1, cutoff=0.6)
-            hint = f"; did you mean {found[0]!r}?" if found else ""
-            raise RuleError(f"unknown entity {arg!r}{hint}")
+            raise RuleError(unknown_entity(arg, entity_ids))
         return
     for child in node[1:]:
         if isinstance(child, tuple):

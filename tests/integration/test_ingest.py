@@ -21,11 +21,13 @@ def _count(search, query=None) -> int:  # type: ignore[no-untyped-def]
 
 
 def _search(runner: CliRunner, *words: str) -> list[dict]:
-    """Hits among this module's fixtures (other tests index articles too)."""
-    result = runner.invoke(main, ["search", *words, "--json", "-n", "100"])
+    """Hits among this module's fixtures (other tests index articles too: the filter is
+    part of the query, so their number cannot push the fixtures out of the results)."""
+    result = runner.invoke(main, ["search", *words, "source:fixtures", "--json", "-n", "100"])
     assert result.exit_code == 0, result.output
     hits = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
-    return [hit for hit in hits if hit.get("source") == "fixtures"]
+    assert all(hit.get("source") == "fixtures" for hit in hits)
+    return hits
 
 
 def test_engine_detected_and_status(search) -> None:  # type: ignore[no-untyped-def]

@@ -189,7 +189,7 @@ def test_ssrf_attempts_are_refused_and_recorded(search, store, server: FeedServe
 
 
 def test_robots_disallow_falls_back_to_feed_content(search, store, server: FeedServer) -> None:  # type: ignore[no-untyped-def]
-    from workers.feeds.polling import robots
+    from workers.services import robots
 
     server.robots = "User-agent: *\nDisallow: /articles/en-front"
     robots().redis.delete(f"{robots().prefix}robots:{server.base}")

@@ -50,20 +50,12 @@ def rules() -> Rules:
     return Rules(services.search_client(), services.state())
 
 
-def search_client() -> SearchClient:
-    return services.search_client()
-
-
-def state():  # type: ignore[no-untyped-def]
-    return services.state()
-
-
 def digest_key(rule_id: str) -> str:
-    return state().key("alerts", "digest", rule_id)
+    return services.state().key("alerts", "digest", rule_id)
 
 
 def digest_due_key() -> str:
-    return state().key("alerts", "digest-due")
+    return services.state().key("alerts", "digest-due")
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -74,7 +66,7 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 @app.task(name="mediamon.send_digests", ignore_result=True)
 def send_digests() -> int:
     """Beat's tick: send every digest whose period has ended."""
-    redis, due_key = state().redis, digest_due_key()
+    redis, due_key = services.state().redis, digest_due_key()
     sent = 0
     due: list[str] = redis.zrangebyscore(due_key, "-inf", time.time())  # type: ignore[assignment]
     for rule_id in due:
@@ -88,7 +80,7 @@ def send_digests() -> int:
         if not ids or rule is None:
             continue
         digest_id = uuid.uuid4().hex[:16]
-        _update(search_client(), ids, {"digest_id": digest_id})
+        _update(services.search_client(), ids, {"digest_id": digest_id})
         for channel in rule.channels():
             DELIVER[channel].delay(rule.id, ids, digest_id)
         sent += 1
@@ -97,7 +89,7 @@ def send_digests() -> int:
 
 # ------------------------------------------------------------------ payloads
 def _events(ids: list[str]) -> list[dict[str, Any]]:
-    client = search_client()
+    client = services.search_client()
     found = client.request("POST", f"/{client.index_name('alert-events')}/_mget", {"ids": ids})
     return [d["_source"] for d in found.get("docs", []) if d.get("found")]
 
@@ -144,6 +136,11 @@ class DeliveryTask(Task):
     abstract = True
     channel = ""
 
+    def backoff(self, exc: BaseException) -> Exception:
+        """Try again later: the base delay, doubling with each attempt."""
+        countdown = settings.alert_retry_base * 2**self.request.retries
+        return self.retry(countdown=countdown, exc=exc)
+
     def attempt(self, rule_id: str, ids: list[str], digest_id: str | None, send: Any) -> str:
         attempt = self.request.retries + 1
         try:
@@ -153,9 +150,7 @@ class DeliveryTask(Task):
         except SearchError as exc:
             if not exc.transient:
                 raise
-            raise self.retry(
-                countdown=settings.alert_retry_base * 2 ** (attempt - 1), exc=exc
-            ) from exc
+            raise self.backoff(exc) from exc
         if rule is None:
             return "rule deleted"
         ids = self.claim(ids)
@@ -175,7 +170,7 @@ class DeliveryTask(Task):
             )
             final = permanent or attempt >= settings.alert_max_attempts
             _update(
-                search_client(),
+                services.search_client(),
                 ids,
                 {
                     "delivery": {
@@ -187,18 +182,18 @@ class DeliveryTask(Task):
                     }
                 },
             )
-            state().count(**{f"alerts_{self.channel}_{'failed' if final else 'retried'}": 1})
+            services.state().count(
+                **{f"alerts_{self.channel}_{'failed' if final else 'retried'}": 1}
+            )
             if final:
                 log.error(
                     "alert delivery failed",
                     extra={"rule": rule_id, "channel": self.channel, "reason": reason},
                 )
                 return f"failed: {reason}"
-            raise self.retry(
-                countdown=settings.alert_retry_base * 2 ** (attempt - 1), exc=exc
-            ) from exc
+            raise self.backoff(exc) from exc
         _update(
-            search_client(),
+            services.search_client(),
             ids,
             {
                 "delivery": {
@@ -210,8 +205,8 @@ class DeliveryTask(Task):
                 }
             },
         )
-        state().count(**{f"alerts_{self.channel}_delivered": 1})
-        redis = state().redis
+        services.state().count(**{f"alerts_{self.channel}_delivered": 1})
+        redis = services.state().redis
         pipe = redis.pipeline(transaction=False)
         for event_id in ids:
             pipe.set(self._claim_key(event_id), "delivered", ex=DELIVERED_TTL)
@@ -219,13 +214,13 @@ class DeliveryTask(Task):
         return "delivered"
 
     def _claim_key(self, event_id: str) -> str:
-        return state().key("alerts", "sent", self.channel, event_id)
+        return services.state().key("alerts", "sent", self.channel, event_id)
 
     def claim(self, ids: list[str]) -> list[str]:
         """The events this task may send: those it claims now or claimed in an earlier
         try; not those another task holds or that were delivered."""
         token = self.request.id or "local"
-        redis = state().redis
+        redis = services.state().redis
         pipe = redis.pipeline(transaction=False)
         for event_id in ids:
             pipe.set(self._claim_key(event_id), token, nx=True, ex=CLAIM_TTL)

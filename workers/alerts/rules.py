@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from pipelines.alertquery import Compiler, QueryError, filters
 from workers.config import build_pipeline
-from workers.fetching.http import FetchError, address_allowed, check_url, parse_networks
+from workers.fetching.http import FetchError, address_allowed, check_url, is_ip, parse_networks
 from workers.search.client import SearchClient
 from workers.settings import Settings
 from workers.state import State
@@ -87,16 +87,6 @@ def compile_rule(rule: AlertRule, settings: Settings) -> dict[str, Any]:
     return query
 
 
-def _is_ip_literal(host: str) -> bool:
-    import ipaddress
-
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
-
-
 def _now() -> str:
     return datetime.now(UTC).isoformat()
 
@@ -121,7 +111,7 @@ class Rules:
                 except FetchError as exc:
                     raise RuleError(f"{channel} URL refused: {exc.reason}") from exc
                 allowed = parse_networks(self.client.settings.allow_private_addresses)
-                if _is_ip_literal(host) and not address_allowed(host.strip("[]"), allowed):
+                if is_ip(host) and not address_allowed(host.strip("[]"), allowed):
                     raise RuleError(f"{channel} URL refused: {host} is not a public address")
         exists = self.get(rule.id) is not None
         if new and exists:

@@ -40,7 +40,6 @@ class BatchResult:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
-    events: int = 0
 
 
 def write_batch(inputs: Sequence[RawArticle | Rejection]) -> BatchResult:
@@ -75,7 +74,7 @@ def write_batch(inputs: Sequence[RawArticle | Rejection]) -> BatchResult:
     outbox.route(events)
     rejected += indexed.rejected
     record_rejections(client, state, rejected)
-    return BatchResult(indexed.created, indexed.updated, rejected, len(events))
+    return BatchResult(indexed.created, indexed.updated, rejected)
 
 
 def _match(client: Any, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:

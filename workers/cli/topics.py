@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 import click
 
@@ -42,7 +41,7 @@ def topics_test(rule: str, since: str, size: int) -> None:
     tried as "in the same article" and near(N chars, ...) as N/2 words, and the output
     says so. Each hit shows whether the article carries the topic now.
     """
-    from pipelines.alertquery import QueryError, parse
+    from pipelines.alertquery import QueryError, approximations, parse
     from workers.alerts.rules import compiler
     from workers.config import build_pipeline
     from workers.search.queries import recent_body
@@ -55,7 +54,7 @@ def topics_test(rule: str, since: str, size: int) -> None:
     for name, source in rules:
         try:
             query = approximate.compile(source)
-            approximated = _approximated(parse(source))
+            approximated = approximations(parse(source))
         except QueryError as exc:
             raise click.ClickException(f"{name}: {exc}") from exc
         body = recent_body(query, seconds=seconds, size=size)
@@ -73,15 +72,3 @@ def topics_test(rule: str, since: str, size: int) -> None:
             print_hit(src, hit.get("highlight", {}), [])
             if tagged is not None:
                 click.echo(f"  tagged {rule} now: {'yes' if tagged else 'no'}")
-
-
-def _approximated(node: Any) -> list[str]:
-    """What of a rule the index can only approximate."""
-    if not isinstance(node, tuple):
-        return []
-    found = []
-    if node[0] == "sentence":
-        found.append('sentence(...) as "in the same article"')
-    if node[0] == "near" and node[2] == "chars":
-        found.append(f"near({node[1]} chars) as near({max(1, node[1] // 2)} words)")
-    return found + [a for child in node[1:] for a in _approximated(child)]

@@ -10,6 +10,7 @@ import random
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,14 +40,9 @@ ARTICLE_BATCH = 20
 LONG_WAIT = 5.0  # seconds of politeness wait above which work is re-queued, not slept
 
 
-state = services.state
-fetcher = services.fetcher
-politeness = services.politeness
-robots = services.robots
-search_client = services.search_client
-
-
+@lru_cache(maxsize=1)
 def store() -> FeedStore:
+    """The feed registry and state over this process's Redis connection."""
     return FeedStore(services.state().redis, services.state().prefix)
 
 
@@ -86,7 +82,7 @@ def poll_feed(self: Task, feed_id: str) -> dict[str, Any]:
         store().record(feed_id, {"status": "disabled"}, next_at=now + bounds().max_interval)
         return {"feed": feed_id, "status": "disabled"}
     host = urlsplit(feed.url).hostname or ""
-    wait = politeness().reserve(host)
+    wait = services.politeness().reserve(host)
     if wait > LONG_WAIT:
         store().record(feed_id, {}, next_at=now + wait)
         return {"feed": feed_id, "status": "deferred", "wait": wait}
@@ -98,10 +94,10 @@ def poll_feed(self: Task, feed_id: str) -> dict[str, Any]:
     if previous.get("last_modified"):
         headers["If-Modified-Since"] = previous["last_modified"]
     try:
-        with politeness().slot(host) as got:
+        with services.politeness().slot(host) as got:
             if not got:
                 raise FetchError("transient", f"{host} is busy (all politeness slots taken)")
-            response = fetcher().get(
+            response = services.fetcher().get(
                 feed.url, headers=headers, max_bytes=settings.max_feed_bytes, accept=FEED_ACCEPT
             )
     except FetchError as exc:
@@ -129,7 +125,7 @@ def poll_feed(self: Task, feed_id: str) -> dict[str, Any]:
     feed_hint = previous.get("refresh_seconds")
     if response.status == 304 or (body_hash and body_hash == previous.get("body_hash")):
         changes.update(status="unchanged", items_seen=0, items_new=0)
-        state().count(**{"polls": 1, "polls_unchanged": 1})
+        services.state().count(**{"polls": 1, "polls_unchanged": 1})
     else:
         try:
             parsed = parse_feed(
@@ -152,7 +148,7 @@ def poll_feed(self: Task, feed_id: str) -> dict[str, Any]:
             parse_error=parsed.error,
             refresh_seconds=parsed.refresh_seconds,
         )
-        state().count(polls=1, items_new=new, items_updated=updated)
+        services.state().count(polls=1, items_new=new, items_updated=updated)
     if not feed.adaptive:
         next_in = float(feed.interval or settings.poll_default_interval)
     else:
@@ -200,7 +196,7 @@ def _failed(
         },
         next_at=now + next_in,
     )
-    state().count(polls=1, **{f"polls_failed_{kind}": 1})
+    services.state().count(polls=1, **{f"polls_failed_{kind}": 1})
     log.warning(
         "feed poll failed",
         extra={"feed": feed.id, "kind": kind, "reason": reason, "status": status},
@@ -266,7 +262,7 @@ def _queue_items(feed: FeedConfig, items: list[FeedItem]) -> tuple[int, int]:
         # "pending" marks keep the next poll from queueing the same items again while
         # they wait; they expire, so an item whose fetch failed for good comes back.
         store().mark_seen(pending, ttl=int(settings.fetch_timeout * ARTICLE_BATCH * 4 + 3600))
-        keys = state().stage(payloads)
+        keys = services.state().stage(payloads)
         for start in range(0, len(keys), ARTICLE_BATCH):
             fetch_articles.delay(keys[start : start + ARTICLE_BATCH])
     return new, updated
@@ -276,7 +272,7 @@ def _queue_items(feed: FeedConfig, items: list[FeedItem]) -> tuple[int, int]:
 @app.task(name="mediamon.fetch_articles", **INDEXING_TASK)
 def fetch_articles(self: Task, keys: list[str]) -> dict[str, Any]:
     """Fetch the pages of staged feed items, then run them through the write path."""
-    payloads = state().staged(keys)
+    payloads = services.state().staged(keys)
     inputs: list[RawArticle | Rejection] = []
     done_keys: list[str] = []
     marks: dict[str, str] = {}
@@ -294,8 +290,8 @@ def fetch_articles(self: Task, keys: list[str]) -> dict[str, Any]:
         done_keys.append(key)
     result = write_batch(inputs)
     store().mark_seen(marks, ttl=settings.seen_ttl)
-    state().count(indexed=len(result.created), updated=len(result.updated))
-    state().unstage(done_keys)
+    services.state().count(indexed=len(result.created), updated=len(result.updated))
+    services.state().unstage(done_keys)
     return {
         "indexed": len(result.created),
         "updated": len(result.updated),
@@ -322,18 +318,18 @@ def _article_input(payload: dict[str, Any]) -> RawArticle:
         url = item.url
         host = urlsplit(url).hostname or ""
         try:
-            fetcher().precheck(url)
-            if settings.respect_robots and not robots().allowed(url):
+            services.fetcher().precheck(url)
+            if settings.respect_robots and not services.robots().allowed(url):
                 raise FetchError("permanent", "disallowed by robots.txt")
-            wait = politeness().reserve(host)
+            wait = services.politeness().reserve(host)
             if wait > LONG_WAIT:
                 raise _Deferred(wait)
             if wait > 0:
                 time.sleep(wait)
-            with politeness().slot(host) as got:
+            with services.politeness().slot(host) as got:
                 if not got:
                     raise FetchError("transient", f"{host} is busy")
-                page = fetcher().get(
+                page = services.fetcher().get(
                     url,
                     max_bytes=settings.max_page_bytes,
                     accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
@@ -394,7 +390,7 @@ def sync_feed_health() -> int:
             health_document(config, states[feed_id]),
         ]
     try:
-        search_client().bulk(operations)
+        services.search_client().bulk(operations)
     except SearchError:
         store().mark_dirty(feed_ids)  # try again on the next tick
         raise

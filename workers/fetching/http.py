@@ -185,7 +185,7 @@ class Fetcher:
         current = url
         while True:
             host, _ = check_url(current)
-            if _is_ip(host) and not address_allowed(host, self.allowed):
+            if is_ip(host) and not address_allowed(host, self.allowed):
                 raise Refused(f"{host} is not a public address", current)
             response = self._one(current, headers or {}, accept, cap, deadline)
             if response.status in REDIRECTS:
@@ -222,7 +222,7 @@ class Fetcher:
         """POST without following redirects (a webhook that redirects is misconfigured);
         the same guard as GET. Raises FetchError for any non-2xx answer."""
         host, _ = check_url(url)
-        if _is_ip(host) and not address_allowed(host, self.allowed):
+        if is_ip(host) and not address_allowed(host, self.allowed):
             raise Refused(f"{host} is not a public address", url)
         started = time.monotonic()
         with _translated_errors(url):
@@ -301,7 +301,8 @@ def _headers(resp: httpx.Response) -> dict[str, str]:
     return {k.lower(): v for k, v in resp.headers.items()}
 
 
-def _is_ip(host: str) -> bool:
+def is_ip(host: str) -> bool:
+    """Whether ``host`` (bracketed or not) is an IP address rather than a name."""
     try:
         ipaddress.ip_address(host.strip("[]"))
     except ValueError:
