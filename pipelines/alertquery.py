@@ -65,9 +65,11 @@ FIELDS = {
 MAX_CHARS = 500  # near(N chars, ...): topic rules only
 LANGS = {"zh-hant": "zh-Hant", "zh-hans": "zh-Hans", "en": "en"}
 MAX_TERMS = 64
-MAX_DEPTH = 8
+MAX_DEPTH = 8  # levels of operators: parentheses, functions, NOT, -, NEAR
 MAX_SLOP = 50
 MAX_WILDCARDS = 4
+MAX_LENGTH = 4000  # characters of a query
+MAX_PHRASE_WORDS = 32  # words of one phrase or term after segmentation
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -116,11 +118,17 @@ class Token:
     extra: str | None = None
 
 
+_BLANK_TO_END = re.compile(r"\s*\Z")
+
+
 def tokenize(query: str) -> list[Token]:
+    """The query's tokens, in one pass (linear in its length, which MAX_LENGTH caps)."""
+    if len(query) > MAX_LENGTH:
+        raise QueryError(f"longer than {MAX_LENGTH} characters: split the rule", query, MAX_LENGTH)
     tokens: list[Token] = []
     position = 0
     while position < len(query):
-        if query[position:].strip() == "":
+        if _BLANK_TO_END.match(query, position):
             break
         match = _TOKEN.match(query, position)
         if not match or match.end() == position:
@@ -218,6 +226,13 @@ class _Parser:
             parts.append(self.unary(depth))
         return ("and", *parts) if len(parts) > 1 else parts[0]
 
+    def distance(self, digits: str, limit: int, tok: Token) -> int:
+        """A distance as written; one too long to be a number is refused as too wide
+        (Python will not even read an integer of 5,000 digits)."""
+        if len(digits) > len(str(limit)) + 1:
+            raise self.fail(f"{digits[:8]}… is wider than {limit}", tok)
+        return int(digits)
+
     def skip_commas(self) -> bool:
         """Outside sentence() and near() a comma separates nothing: it is read as space."""
         skipped = False
@@ -234,7 +249,7 @@ class _Parser:
             if number is None or number.kind != "word" or not number.value.isdigit():
                 raise self.fail("near( starts with a distance: near(10, a, b)", number or tok)
             self.index += 1
-            distance = int(number.value)
+            distance = self.distance(number.value, MAX_CHARS, number)
             following = self.peek()
             if (
                 following is not None
@@ -277,8 +292,10 @@ class _Parser:
         if tok is None:
             raise self.fail("the query ends too early")
         if (tok.kind == "op" and tok.value == "NOT") or (tok.kind == "sign" and tok.value == "-"):
+            if depth + 1 > MAX_DEPTH:
+                raise self.fail(f"nested deeper than {MAX_DEPTH} levels", tok)
             self.index += 1
-            return ("not", self.unary(depth))
+            return ("not", self.unary(depth + 1))
         if tok.kind == "sign":  # "+word": required, which AND already means
             self.index += 1
         return self.near(depth)
@@ -287,7 +304,7 @@ class _Parser:
         left = self.primary(depth)
         while (tok := self.peek()) and tok.kind == "near":
             self.index += 1
-            slop = int(tok.value)
+            slop = self.distance(tok.value, MAX_SLOP, tok)
             if slop > MAX_SLOP:
                 raise self.fail(f"NEAR/{slop} is wider than {MAX_SLOP}", tok)
             right = self.primary(depth)
@@ -330,7 +347,7 @@ class _Parser:
         if tok.kind == "phrase":
             if not tok.value.strip():
                 raise self.fail("empty phrase", tok)
-            slop = int(tok.extra) if tok.extra else 0
+            slop = self.distance(tok.extra, MAX_SLOP, tok) if tok.extra else 0
             if slop > MAX_SLOP:
                 raise self.fail(f"~{slop} is wider than {MAX_SLOP}", tok)
             return ("text", tok.value, slop, bool(tok.extra))
@@ -353,7 +370,13 @@ def _unbounded(node: Node) -> bool:
 
 
 def parse(query: str) -> Node:
-    return _Parser(query).parse()
+    """The query's tree; QueryError is the only exception a query can raise."""
+    try:
+        return _Parser(query).parse()
+    except QueryError:
+        raise
+    except (ValueError, RecursionError) as exc:
+        raise QueryError(f"cannot be read: {type(exc).__name__}", query, 0) from exc
 
 
 @dataclass
@@ -396,7 +419,12 @@ class Compiler:
         run = replace(self)
         run._query = query
         run._wildcards = 0
-        return run._node(parse(query))
+        try:
+            return run._node(parse(query))
+        except QueryError:
+            raise
+        except (ValueError, RecursionError) as exc:  # nothing else may escape a bad query
+            raise QueryError(f"cannot be read: {type(exc).__name__}", query, 0) from exc
 
     def _node(self, node: Node) -> dict[str, Any]:
         kind = node[0]
@@ -481,6 +509,10 @@ class Compiler:
         words = self.segment(norm)
         if not words:
             raise QueryError(f"{text!r} has no searchable words", self._query, position)
+        if len(words) > MAX_PHRASE_WORDS:
+            raise QueryError(
+                f"more than {MAX_PHRASE_WORDS} words in one phrase", self._query, position
+            )
         return norm, words
 
     def _spans(self, words: list[str], slop: int, *, in_order: bool) -> dict[str, Any]:
@@ -537,7 +569,7 @@ class Compiler:
             )
         if form == head + "*":
             return {"prefix": {"text_tokens": head}}
-        if "*" in form[len(head) + 1 :] or form.count("?") > 3:
+        if "*" in form[:-1] or form.count("?") > 3:
             raise QueryError(
                 "only a trailing * and up to three ? are allowed", self._query, position
             )

@@ -58,7 +58,10 @@ def canonical_url(url: str) -> str:
     'https://www.example.com/news/1?a=1&b=2'
     """
     url = url.strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # "http://[::1/x": an unclosed IPv6 bracket
+        raise BadURL(f"not a URL ({exc}): {url[:200]!r}") from exc
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not parts.hostname:
         raise BadURL(f"not an absolute http(s) URL: {url[:200]!r}")

@@ -11,7 +11,9 @@ Routes:
   /status/<code>        that status (429 and 503 with Retry-After: 120)
   /slow                 drips a byte every 0.5 s (longer than any test timeout)
   /big                  a 20 MiB body; /huge 100 MiB; /endless a chunked body that never ends
-  /gzip/<file>          a fixture, gzip-encoded; /bomb 256 MiB of zeros, gzipped
+  /gzip/<file>          a fixture, gzip-encoded; /bomb 256 MiB of zeros, gzipped;
+                        /bomb2 the same gzipped twice (Content-Encoding: gzip, gzip)
+  /slow-headers         drips its status line and headers a byte every 0.5 s (GET, POST)
   /wrong-charset/<file> a UTF-8 fixture labelled ISO-8859-1
   /shared/<path>        a file of ../shared/data/feeds (gzip files served decompressed)
   /gen/<path>           whatever server.generator(path) returns (benchmarks' pages)
@@ -102,6 +104,25 @@ def _handler(server: FeedServer) -> type[http.server.BaseHTTPRequestHandler]:
             self._send(
                 200, body, {"Content-Type": content_type, "ETag": etag, "Last-Modified": modified}
             )
+
+        def _drip_headers(self) -> None:
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Pad: " + b"a" * 200
+            try:
+                for byte in head:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(0.5)
+            except OSError:
+                pass
+            self.close_connection = True
+
+        def do_POST(self) -> None:
+            server.requests.append(("POST", self.path, time.time()))
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if self.path == "/slow-headers":
+                self._drip_headers()
+            else:
+                self._send(200, b"ok", {"Content-Type": "text/plain"})
 
         def do_GET(self) -> None:
             server.requests.append(("GET", self.path, time.time()))
@@ -227,6 +248,14 @@ def _handler(server: FeedServer) -> type[http.server.BaseHTTPRequestHandler]:
                     _bomb(),
                     {"Content-Type": "application/rss+xml", "Content-Encoding": "gzip"},
                 )
+            elif path == "/bomb2":
+                self._send(
+                    200,
+                    gzip.compress(_bomb(), 9),
+                    {"Content-Type": "application/rss+xml", "Content-Encoding": "gzip, gzip"},
+                )
+            elif path == "/slow-headers":
+                self._drip_headers()
             elif path.startswith("/wrong-charset/"):
                 body = server.fixture(path.removeprefix("/wrong-charset/"))
                 self._send(200, body, {"Content-Type": "application/rss+xml; charset=ISO-8859-1"})

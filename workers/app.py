@@ -12,8 +12,8 @@ from typing import Any
 from celery import Celery, signals
 from kombu import Queue
 
-from workers import logs
-from workers.settings import get_settings
+from workers import limits, logs
+from workers.settings import get_settings, redact
 
 settings = get_settings()
 
@@ -26,12 +26,14 @@ QUEUES = ("feeds", "articles", "alerts")
 # was killed gets its tasks back after this time (MEDIAMON_VISIBILITY_TIMEOUT).
 VISIBILITY_TIMEOUT = settings.visibility_timeout
 
-app = Celery("mediamon", broker=settings.redis_url, backend=settings.redis_url)
+app = Celery("mediamon", broker=settings.redis_dsn, backend=settings.redis_dsn)
 app.conf.update(
     task_serializer="json",
     result_serializer="json",
     accept_content=["json"],
     task_acks_late=True,
+    # Soft and hard time limits per task kind (workers/limits.py).
+    task_annotations=limits.annotations(settings),
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
     broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
@@ -65,7 +67,7 @@ app.conf.update(
         "alert-outbox": {"task": "mediamon.sweep_alert_outbox", "schedule": 30.0},
     },
     beat_scheduler="redbeat.RedBeatScheduler",
-    redbeat_redis_url=settings.redis_url,
+    redbeat_redis_url=settings.redis_dsn,
     redbeat_key_prefix=f"{settings.index_prefix}redbeat:",
     # One beat leads; a second one waits for the lock, so two replicas never double-poll.
     redbeat_lock_timeout=90,
@@ -96,4 +98,4 @@ def _clear_context(**_: Any) -> None:
     logs.task_context.set({})
 
 
-logging.getLogger(__name__).debug("celery app configured for %s", settings.redis_url)
+logging.getLogger(__name__).debug("celery app configured for %s", redact(settings.redis_dsn))

@@ -24,3 +24,10 @@ def crash_at(point: str) -> None:
     """Die as a kill -9 would (no cleanup, no acknowledgement) the first time."""
     if fires(point):
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def die_while(point: str, condition: bool) -> None:
+    """Die as a kill -9 would each time ``condition`` holds: a poison input that kills
+    every process that touches it (for the quarantine test)."""
+    if condition and point in services.settings().fault_points:
+        os.kill(os.getpid(), signal.SIGKILL)

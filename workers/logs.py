@@ -8,6 +8,8 @@ import sys
 
 from pythonjsonlogger.json import JsonFormatter
 
+from workers.settings import redact
+
 task_context: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
     "task_context", default=None
 )
@@ -17,6 +19,17 @@ class TaskContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         for key, value in (task_context.get() or {}).items():
             setattr(record, key, value)
+        return True
+
+
+class RedactingFilter(logging.Filter):
+    """No password of a service URL reaches a log line, whoever logged it (Celery and
+    kombu print the broker URL; clients print the URLs they failed to reach)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "@" in message:
+            record.msg, record.args = redact(message), None
         return True
 
 
@@ -32,6 +45,7 @@ def configure(level: str = "INFO", *, json_lines: bool = True) -> None:
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(TaskContextFilter())
+    handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -7,10 +7,10 @@ This is the only module that reads the environment. Everything else receives a
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -34,12 +34,15 @@ class Settings(BaseSettings):
         extra="ignore",
     )
 
-    redis_url: str = Field(
-        "redis://127.0.0.1:6390/0",
+    # Service URLs may carry passwords (redis://:secret@host): held as secrets, so that
+    # neither repr() nor a log line shows them; ``redis_dsn`` and ``search_hosts`` give
+    # the values to the clients, ``redact`` makes any text fit to print.
+    redis_url: SecretStr = Field(
+        SecretStr("redis://127.0.0.1:6390/0"),
         description="Redis for the Celery broker, results, dedup and feed state.",
     )
-    search_urls: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["http://127.0.0.1:9250"],
+    search_urls: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=lambda: [SecretStr("http://127.0.0.1:9250")],
         description="Search engine URL(s), comma-separated (Elasticsearch 8/9 or OpenSearch 2/3).",
     )
     search_username: str | None = Field(None, description="Basic-auth user for the engine.")
@@ -88,6 +91,12 @@ class Settings(BaseSettings):
         description="User-Agent of every request; include a contact URL or address.",
     )
     fetch_timeout: float = Field(30.0, gt=0, description="Total seconds for one HTTP fetch.")
+    item_time_limit: float = Field(
+        20.0,
+        ge=0,
+        description="Seconds one article may spend in the pipeline before it alone is "
+        "rejected as time_limit (0: no limit besides the task's).",
+    )
     max_feed_bytes: int = Field(10 * 2**20, description="Largest feed body read (decoded).")
     max_page_bytes: int = Field(5 * 2**20, description="Largest article page read (decoded).")
     max_redirects: int = Field(5, ge=0, le=20, description="Redirects followed per fetch.")
@@ -154,6 +163,16 @@ class Settings(BaseSettings):
         return value
 
     @property
+    def redis_dsn(self) -> str:
+        """The Redis URL for a client; print ``redact(settings.redis_dsn)`` instead."""
+        return self.redis_url.get_secret_value()
+
+    @property
+    def search_hosts(self) -> list[str]:
+        """The engine URLs for a client; print ``redact(...)`` of them instead."""
+        return [url.get_secret_value() for url in self.search_urls]
+
+    @property
     def feeds_path(self) -> Path:
         return self.feeds_file or bundled.config_file(self.config_dir, "feeds")
 
@@ -162,14 +181,17 @@ class Settings(BaseSettings):
         return f"{self.index_prefix}{name}"
 
 
-def redact_url(url: str) -> str:
-    """A service URL fit to print: a password in it (redis://:secret@host) is masked."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = f"{parts.username}:" if parts.username else ":"
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=f"{user}***@{host}"))
+# user:password@ or :password@ after a scheme; the password is what is hidden.
+_USERINFO = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.-]*://(?P<user>[^:@/\s]*)):[^@/\s]*@")
+
+
+def redact(text: str) -> str:
+    """``text`` fit to print: the password of every URL in it is masked
+    (``redis://:secret@host`` -> ``redis://:***@host``). Used by every message, log line
+    and status output that may hold a service URL (the log formatter applies it too)."""
+    if "@" not in text:
+        return text
+    return _USERINFO.sub(r"\g<head>:***@", text)
 
 
 @lru_cache(maxsize=1)

@@ -9,13 +9,16 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
 import redis
 
 from workers.settings import Settings
+
+ATTEMPT_TTL = 7 * 86_400  # a mark outlives any redelivery of its task
 
 
 @lru_cache(maxsize=4)
@@ -26,7 +29,7 @@ def _client(url: str) -> redis.Redis:
 class State:
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.redis = _client(settings.redis_url)
+        self.redis = _client(settings.redis_dsn)
         self.prefix = f"mediamon:{settings.index_prefix}"
 
     def key(self, *parts: str) -> str:
@@ -51,6 +54,22 @@ class State:
     def unstage(self, keys: list[str]) -> None:
         if keys:
             self.redis.delete(*keys)
+
+    # -- attempts: work on one article that a dead process never finished
+    @contextmanager
+    def attempt(self, name: str) -> Iterator[int]:
+        """Mark work on ``name`` as begun for the block; yields how many earlier
+        attempts began and never ended (their process died: killed for memory or by
+        the hard time limit). Work that ends, by an exception too, clears the mark."""
+        key = self.key("attempt", name)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.incr(key)
+        pipe.expire(key, ATTEMPT_TTL)
+        begun = int(pipe.execute()[0])
+        try:
+            yield begun - 1
+        finally:
+            self.redis.delete(key)
 
     # -- counters: indexed, duplicate, rejected.<reason>, retried, failed
     def count(self, **amounts: int) -> None:

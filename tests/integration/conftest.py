@@ -30,11 +30,11 @@ def settings():  # type: ignore[no-untyped-def]
 def redis_client(settings):  # type: ignore[no-untyped-def]
     import redis
 
-    client = redis.Redis.from_url(settings.redis_url, decode_responses=True)
+    client = redis.Redis.from_url(settings.redis_dsn, decode_responses=True)
     try:
         client.ping()
     except redis.ConnectionError as exc:
-        message = f"Redis is not running at {settings.redis_url}: run `make services` ({exc})"
+        message = f"Redis is not running at {settings.redis_dsn}: run `make services` ({exc})"
         if _services_required():
             pytest.fail(message)
         pytest.skip(message)

@@ -21,14 +21,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import redis
+from celery.exceptions import SoftTimeLimitExceeded
+
 from pipelines.article import RawArticle, RejectArticle
-from workers import faults, services
+from workers import faults, limits, services
 from workers.alerts import matching, outbox
 from workers.articles import stories
 from workers.articles.indexing import Rejection, index_documents, record_rejections
 from workers.search.client import SearchError
 
 log = logging.getLogger(__name__)
+
+QUARANTINE_AFTER = 2  # processes an article may kill before it is rejected
+POISON = "mediamon-fault-poison"  # text that kills the process under the poison fault point
 
 
 class TransientSearchError(Exception):
@@ -42,22 +48,67 @@ class BatchResult:
     rejected: list[Rejection] = field(default_factory=list)
 
 
-def write_batch(inputs: Sequence[RawArticle | Rejection]) -> BatchResult:
+def write_batch(
+    inputs: Sequence[RawArticle | Rejection], names: Sequence[str] | None = None
+) -> BatchResult:
     """Process, index and match one batch; see the module's docstring for the steps.
 
-    An engine that is down or overloaded raises TransientSearchError before anything of
-    the batch is given up, for the task to retry with backoff."""
-    pipeline, state = services.pipeline(), services.state()
+    ``names`` (one per input: its document or staging id) mark each article's
+    processing as begun, so that one whose processing killed two processes is
+    quarantined rather than run again. An engine that is down or overloaded raises
+    TransientSearchError before anything of the batch is given up, for the task to
+    retry with backoff."""
     docs: list[dict[str, Any]] = []
     rejected: list[Rejection] = []
-    for item in inputs:
+    for item, name in zip(inputs, names or [None] * len(inputs), strict=True):
         if isinstance(item, Rejection):
             rejected.append(item)
             continue
-        try:
-            docs.append(pipeline.process(item))
-        except RejectArticle as exc:
-            rejected.append(Rejection.of(item, exc))
+        outcome = process_one(item, name)
+        if isinstance(outcome, Rejection):
+            rejected.append(outcome)
+        else:
+            docs.append(outcome)
+    return index_batch(docs, rejected)
+
+
+def process_one(item: RawArticle, name: str | None) -> dict[str, Any] | Rejection:
+    """One article through the pipeline within its time budget; any failure is its
+    own rejection, never the batch's."""
+    settings, state = services.settings(), services.state()
+    try:
+        with state.attempt(f"process:{name or item.url or id(item)}") as died:
+            if died >= QUARANTINE_AFTER:
+                raise RejectArticle(
+                    "quarantined",
+                    f"its processing killed the worker {died} times (memory or hard "
+                    "time limit); not tried again",
+                    stage="process",
+                )
+            faults.die_while("poison_article", POISON in (item.text or ""))
+            with limits.item_budget(settings.item_time_limit):
+                return services.pipeline().process(item)
+    except RejectArticle as exc:
+        return Rejection.of(item, exc)
+    except limits.ItemTimeout as exc:
+        return Rejection.of(item, RejectArticle("time_limit", str(exc), stage="process"))
+    except MemoryError:
+        return Rejection.of(
+            item, RejectArticle("too_large", "ran out of memory in the pipeline", stage="process")
+        )
+    except (SoftTimeLimitExceeded, redis.RedisError):
+        raise
+    except Exception as exc:  # a bug the input found: the article is kept for a human
+        log.exception("the pipeline failed on an article", extra={"url": item.url})
+        return Rejection.of(
+            item,
+            RejectArticle("pipeline_error", f"{type(exc).__name__}: {exc}"[:300], stage="process"),
+        )
+
+
+def index_batch(docs: list[dict[str, Any]], rejected: list[Rejection]) -> BatchResult:
+    """Stories, bulk index, percolate, route alert events, record rejections."""
+    state = services.state()
     try:
         client = services.search_client()
         stories.assign(state.redis, state.prefix, docs)

@@ -16,6 +16,7 @@ from workers.cli.common import (
     load_settings,
     table,
 )
+from workers.settings import redact
 
 
 def _store():  # type: ignore[no-untyped-def]
@@ -27,7 +28,7 @@ def _store():  # type: ignore[no-untyped-def]
         state.redis.ping()
     except redis.RedisError as exc:
         raise click.ClickException(
-            f"cannot reach Redis at {load_settings().redis_url}: {exc}\n`make services` starts it."
+            f"cannot reach Redis at {redact(load_settings().redis_dsn)}: {redact(str(exc))}\n`make services` starts it."
         ) from exc
     return FeedStore(state.redis, state.prefix)
 

@@ -13,6 +13,7 @@ from workers.cli.common import (
     EXIT_PARTIAL,
     load_settings,
 )
+from workers.settings import redact
 
 
 @click.command()
@@ -48,7 +49,7 @@ def ingest(paths: tuple[str, ...], source: str | None, wait: bool, timeout: floa
         results = [process_articles.delay(batch) for batch in batches]
     except (redis.RedisError, kombu.exceptions.OperationalError) as exc:
         raise click.ClickException(
-            f"cannot reach Redis at {settings.redis_url}: {exc}\n`make services` starts it."
+            f"cannot reach Redis at {redact(settings.redis_dsn)}: {redact(str(exc))}\n`make services` starts it."
         ) from exc
     click.echo(f"queued {len(payloads)} article(s) in {len(batches)} batch(es)", err=True)
     if not wait:
@@ -66,8 +67,11 @@ def ingest(paths: tuple[str, ...], source: str | None, wait: bool, timeout: floa
                 if result.failed():
                     click.echo(f"batch failed: {result.result!r} (kept as a dead letter)", err=True)
                     totals["rejected"] += len(batch)
+                elif "continued" in (summary := result.get()):  # split past its time limit
+                    for child, part in summary["continued"]:
+                        still.append((process_articles.AsyncResult(child), part))
+                    continue
                 else:
-                    summary = result.get()
                     totals["indexed"] += summary["indexed"]
                     totals["duplicate"] += summary["duplicate"]
                     totals["rejected"] += len(summary["rejected"])

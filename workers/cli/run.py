@@ -11,7 +11,7 @@ import redis
 from workers.cli.common import (
     load_settings,
 )
-from workers.settings import redact_url
+from workers.settings import redact
 
 
 @click.command()
@@ -27,9 +27,9 @@ def status() -> None:
         dead = state.dead_letters(5)
     except redis.RedisError as exc:
         raise click.ClickException(
-            f"cannot reach Redis at {redact_url(settings.redis_url)}: {exc}"
+            f"cannot reach Redis at {redact(settings.redis_dsn)}: {redact(str(exc))}"
         ) from exc
-    click.echo(f"redis:   {redact_url(settings.redis_url)}")
+    click.echo(f"redis:   {redact(settings.redis_dsn)}")
     if beat:
         age = time.time() - beat
         click.echo(
@@ -76,10 +76,10 @@ def beat(ctx: click.Context) -> None:
     """Run Celery beat with the Redis-backed single-leader scheduler."""
     settings = load_settings()
     try:  # RedBeat needs Redis before anything else: say so in one line, not a traceback
-        redis.Redis.from_url(settings.redis_url, socket_connect_timeout=5).ping()
+        redis.Redis.from_url(settings.redis_dsn, socket_connect_timeout=5).ping()
     except redis.RedisError as exc:
         raise click.ClickException(
-            f"cannot reach Redis at {redact_url(settings.redis_url)}: {exc}\n"
+            f"cannot reach Redis at {redact(settings.redis_dsn)}: {redact(str(exc))}\n"
             "Is it running? `make services` starts the local one."
         ) from exc
     from workers.app import app

@@ -11,6 +11,7 @@ from workers.cli.common import (
     load_settings,
     print_hit,
 )
+from workers.settings import redact
 
 
 class _SearchGroup(click.Group):
@@ -45,7 +46,7 @@ def search_status() -> None:
 
     client = engine()
     health = client.request("GET", "/_cluster/health")
-    click.echo(f"engine:  {client.engine} at {', '.join(client.settings.search_urls)}")
+    click.echo(f"engine:  {client.engine} at {redact(', '.join(client.settings.search_hosts))}")
     click.echo(f"cluster: {health.get('cluster_name')} ({health.get('status')})")
     prefix = client.settings.index_prefix
     for name in templates.NAMES:

@@ -15,14 +15,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from celery import Task
+from celery.exceptions import SoftTimeLimitExceeded
 
 from pipelines import schedule
 from pipelines.article import RawArticle, RejectArticle
 from pipelines.feeds import FeedItem, NotAFeed, parse_feed
-from pipelines.ids import BadURL, doc_id
-from workers import services
+from pipelines.ids import BadURL, canonical_url, doc_id
+from workers import limits, services
 from workers.app import app, settings
-from workers.articles.batch import write_batch
+from workers.articles.batch import QUARANTINE_AFTER, write_batch
 from workers.articles.indexing import Rejection
 from workers.articles.staging import raw_from_payload, to_payload
 from workers.articles.tasks import INDEXING_TASK, RecordingTask
@@ -72,12 +73,27 @@ def schedule_feeds(limit: int = 2000) -> int:
 # ------------------------------------------------------------------ polling
 @app.task(name="mediamon.poll_feed", base=RecordingTask, bind=True, ignore_result=True)
 def poll_feed(self: Task, feed_id: str) -> dict[str, Any]:
-    """Fetch one feed, find new and changed items, queue their articles, reschedule."""
+    """Fetch one feed, find new and changed items, queue their articles, reschedule.
+
+    Every poll is recorded: one that fails in any way, or outlives its time limit,
+    counts as a failure of the feed, which backs off."""
     feed = store().config(feed_id)
     if feed is None:
         return {"feed": feed_id, "status": "removed"}
-    now = time.time()
     previous = store().state(feed_id)
+    try:
+        return _poll(feed, previous)
+    except SoftTimeLimitExceeded:
+        limit = limits.of("mediamon.poll_feed").soft
+        return _failed(feed, previous, "timeout", f"the poll took longer than {limit:.0f} s")
+    except Exception as exc:  # a bug or a case nobody foresaw: recorded, then backed off
+        log.exception("feed poll failed unexpectedly", extra={"feed": feed.id})
+        return _failed(feed, previous, "error", f"{type(exc).__name__}: {exc}"[:300])
+
+
+def _poll(feed: FeedConfig, previous: dict[str, Any]) -> dict[str, Any]:
+    feed_id = feed.id
+    now = time.time()
     if not feed.enabled:
         store().record(feed_id, {"status": "disabled"}, next_at=now + bounds().max_interval)
         return {"feed": feed_id, "status": "disabled"}
@@ -136,7 +152,10 @@ def poll_feed(self: Task, feed_id: str) -> dict[str, Any]:
                 feed, previous, "permanent", exc.detail, status=response.status, body_hash=body_hash
             )
         feed_hint = parsed.refresh_seconds
-        new, updated = _queue_items(feed, parsed.items)
+        new, updated, unusable = _queue_items(feed, parsed.items)
+        notes = [parsed.error] if parsed.error else []
+        if unusable:
+            notes.append(f"{unusable} items without a usable link were skipped")
         changes.update(
             status="ok",
             body_hash=body_hash,
@@ -145,7 +164,7 @@ def poll_feed(self: Task, feed_id: str) -> dict[str, Any]:
             items_total=int(previous.get("items_total", 0)) + new,
             title=parsed.title,
             kind=parsed.kind,
-            parse_error=parsed.error,
+            parse_error="; ".join(notes) or None,
             refresh_seconds=parsed.refresh_seconds,
         )
         services.state().count(polls=1, items_new=new, items_updated=updated)
@@ -204,17 +223,20 @@ def _failed(
     return {"feed": feed.id, "status": "failing", "kind": kind, "reason": reason}
 
 
-def _queue_items(feed: FeedConfig, items: list[FeedItem]) -> tuple[int, int]:
-    """Compare items with the seen-set; stage new and changed ones for fetch_articles."""
+def _queue_items(feed: FeedConfig, items: list[FeedItem]) -> tuple[int, int, int]:
+    """Compare items with the seen-set; stage new and changed ones for fetch_articles.
+    Returns (new, updated, items whose link is not a usable URL)."""
     candidates = []
+    unusable = 0
     for item in items:
         if not item.url:
             continue
         try:
-            ident = doc_id(item.url)
+            canonical = canonical_url(item.url)
         except BadURL:
+            unusable += 1
             continue
-        candidates.append((ident, item))
+        candidates.append((doc_id(item.url, canonical=canonical), item))
     # one id per canonical URL: a feed that lists the same story twice yields one article
     unique = {ident: item for ident, item in reversed(candidates)}
     ids = list(unique)
@@ -265,30 +287,45 @@ def _queue_items(feed: FeedConfig, items: list[FeedItem]) -> tuple[int, int]:
         keys = services.state().stage(payloads)
         for start in range(0, len(keys), ARTICLE_BATCH):
             fetch_articles.delay(keys[start : start + ARTICLE_BATCH])
-    return new, updated
+    return new, updated, unusable
 
 
 # ------------------------------------------------------------------ articles
 @app.task(name="mediamon.fetch_articles", **INDEXING_TASK)
 def fetch_articles(self: Task, keys: list[str]) -> dict[str, Any]:
-    """Fetch the pages of staged feed items, then run them through the write path."""
+    """Fetch the pages of staged feed items, then run them through the write path.
+
+    Whatever goes wrong with one item (its URL, its page, its processing) is that
+    item's rejection. Past the soft time limit, the item at hand is rejected and the
+    rest go to a new task."""
     payloads = services.state().staged(keys)
     inputs: list[RawArticle | Rejection] = []
+    names: list[str] = []
     done_keys: list[str] = []
     marks: dict[str, str] = {}
     for index, (key, payload) in enumerate(zip(keys, payloads, strict=True)):
         if payload is None:
             continue  # indexed by an earlier run of this task
         try:
-            inputs.append(_article_input(payload))
+            inputs.append(_fetched(payload))
         except _Deferred as deferred:
             fetch_articles.apply_async(args=[keys[index:]], countdown=deferred.wait)
             break
         except _Rejected as rejected:
             inputs.append(rejected.rejection)
+        except SoftTimeLimitExceeded:
+            limit = limits.of("mediamon.fetch_articles").soft
+            inputs.append(_rejection(payload, "time_limit", f"the batch ran past {limit:.0f} s"))
+            if keys[index + 1 :]:
+                fetch_articles.delay(keys[index + 1 :])
+            names.append(payload["doc_id"])
+            marks[payload["doc_id"]] = payload["fingerprint"]
+            done_keys.append(key)
+            break
+        names.append(payload["doc_id"])
         marks[payload["doc_id"]] = payload["fingerprint"]
         done_keys.append(key)
-    result = write_batch(inputs)
+    result = write_batch(inputs, names)
     store().mark_seen(marks, ttl=settings.seen_ttl)
     services.state().count(indexed=len(result.created), updated=len(result.updated))
     services.state().unstage(done_keys)
@@ -297,6 +334,36 @@ def fetch_articles(self: Task, keys: list[str]) -> dict[str, Any]:
         "updated": len(result.updated),
         "rejected": len(result.rejected),
     }
+
+
+def _fetched(payload: dict[str, Any]) -> RawArticle:
+    """_article_input, with every failure of this one item turned into its rejection;
+    a page whose fetch killed two processes (its memory) is not fetched a third time."""
+    with services.state().attempt(f"fetch:{payload['doc_id']}") as died:
+        if died >= QUARANTINE_AFTER:
+            raise _Rejected(
+                _rejection(
+                    payload,
+                    "quarantined",
+                    f"fetching its page killed the worker {died} times; not tried again",
+                )
+            )
+        try:
+            return _article_input(payload)
+        except (_Deferred, _Rejected, SoftTimeLimitExceeded):
+            raise
+        except MemoryError as exc:
+            raise _Rejected(_rejection(payload, "too_large", "ran out of memory")) from exc
+        except Exception as exc:  # a URL or page nobody foresaw: this item only
+            log.exception("fetching an article failed", extra={"url": payload.get("url")})
+            raise _Rejected(
+                _rejection(payload, "fetch_error", f"{type(exc).__name__}: {exc}"[:300])
+            ) from exc
+
+
+def _rejection(payload: dict[str, Any], reason: str, detail: str) -> Rejection:
+    item = raw_from_payload(payload) if "text_source" in payload else _staged_before(payload)
+    return Rejection.of(item, RejectArticle(reason, detail, stage="fetch"))
 
 
 class _Deferred(Exception):

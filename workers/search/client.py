@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from workers.settings import Settings
+from workers.settings import Settings, redact
 
 # Statuses worth retrying: the engine is overloaded or a proxy in front of it is.
 TRANSIENT_STATUSES = frozenset({408, 429, 502, 503, 504})
@@ -25,7 +25,7 @@ class SearchError(Exception):
     """The engine answered with an error, or could not be reached."""
 
     def __init__(self, message: str, *, status: int | None = None, body: Any = None):
-        super().__init__(message)
+        super().__init__(redact(message))  # an engine URL in it may hold a password
         self.status = status
         self.body = body
 
@@ -72,7 +72,7 @@ def _verify(settings: Settings) -> ssl.SSLContext | bool:
 def detect_engine(settings: Settings) -> Engine:
     """``GET /`` on the first URL that answers; raise SearchUnavailable if none does."""
     errors = []
-    for url in settings.search_urls:
+    for url in settings.search_hosts:
         try:
             response = httpx.get(
                 url.rstrip("/") + "/",
@@ -81,16 +81,16 @@ def detect_engine(settings: Settings) -> Engine:
                 timeout=min(settings.search_timeout, 10.0),
             )
         except httpx.HTTPError as exc:
-            errors.append(f"{url}: {exc}")
+            errors.append(f"{redact(url)}: {exc}")
             continue
         if response.status_code in (401, 403):
             raise SearchError(
-                f"{url} refused the credentials (HTTP {response.status_code}); "
+                f"{redact(url)} refused the credentials (HTTP {response.status_code}); "
                 "check MEDIAMON_SEARCH_USERNAME/PASSWORD or MEDIAMON_SEARCH_API_KEY",
                 status=response.status_code,
             )
         if response.status_code != 200:
-            errors.append(f"{url}: HTTP {response.status_code}")
+            errors.append(f"{redact(url)}: HTTP {response.status_code}")
             continue
         version = response.json().get("version", {})
         distribution = version.get("distribution") or "elasticsearch"
@@ -197,7 +197,7 @@ def connect(settings: Settings) -> SearchClient:
     """Detect the engine and return its official client, configured from settings."""
     engine = detect_engine(settings)
     common: dict[str, Any] = {
-        "hosts": settings.search_urls,
+        "hosts": settings.search_hosts,
         "request_timeout" if engine.distribution == "elasticsearch" else "timeout": (
             settings.search_timeout
         ),
