@@ -48,13 +48,24 @@ class Decoded:
     how: str  # "bom", "header", "meta", "xml", "detected", "replaced"
 
 
+# Codecs Python has that no web page may pick: they turn plain ASCII into markup or
+# other characters (UTF-7's +ADw- is "<"; unicode_escape reads \u escapes), or are
+# no text encoding at all. A declaration of one is ignored, as browsers ignore it.
+REFUSED_CODECS = frozenset(
+    {"utf-7", "unicode-escape", "raw-unicode-escape", "punycode", "idna", "undefined"}
+)
+
+
 def _codec(name: str) -> str | None:
     name = name.strip().lower()
     name = SUPERSETS.get(name, name)
     try:
-        return codecs.lookup(name).name
+        info = codecs.lookup(name)
     except LookupError:
         return None
+    if info.name in REFUSED_CODECS or not getattr(info, "_is_text_encoding", True):
+        return None
+    return info.name
 
 
 def declared_charsets(content: bytes, headers: dict[str, str]) -> list[tuple[str, str]]:

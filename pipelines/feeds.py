@@ -205,44 +205,83 @@ def _text(value: Any) -> str:
 
 
 def _parse_json_feed(content: bytes) -> ParsedFeed:
+    """A JSON Feed (1.0 or 1.1). Each field is taken only with the type the spec gives
+    it; a field of another type is dropped and counted in ``error``."""
     try:
         data = json.loads(content)
-    except ValueError as exc:
-        raise NotAFeed("not_a_feed", f"invalid JSON: {exc}", stage="parse") from exc
+    except (ValueError, RecursionError) as exc:
+        detail = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise NotAFeed("not_a_feed", f"invalid JSON: {detail}", stage="parse") from exc
     if not isinstance(data, dict) or not isinstance(data.get("items"), list):
         raise NotAFeed("not_a_feed", "JSON without a JSON Feed 'items' list", stage="parse")
+    fields = _TypedFields()
     items = []
     skipped = 0
     for raw in data["items"]:
         if not isinstance(raw, dict):
             skipped += 1
             continue
-        url = raw.get("url") or raw.get("external_url")
-        authors = raw.get("authors") or (
-            [raw["author"]] if isinstance(raw.get("author"), dict) else []
-        )
+        get = fields.reader(raw)
+        url = get("url") or get("external_url")
+        item_id = raw.get("id")
         items.append(
             FeedItem(
-                url=url if isinstance(url, str) else None,
-                guid=str(raw.get("id")) if raw.get("id") is not None else None,
-                title=_text(raw.get("title")),
-                summary=str(raw.get("summary") or ""),
-                content_html=str(raw.get("content_html") or raw.get("content_text") or ""),
-                published=raw.get("date_published"),
-                updated=raw.get("date_modified"),
-                authors=[
-                    a.get("name", "") for a in authors if isinstance(a, dict) and a.get("name")
-                ],
+                url=url,
+                guid=str(item_id) if isinstance(item_id, str | int) else None,
+                title=_text(get("title")),
+                summary=get("summary") or "",
+                content_html=get("content_html") or get("content_text") or "",
+                published=get("date_published"),
+                updated=get("date_modified"),
+                authors=fields.authors(raw),
             )
         )
-    version = str(data.get("version", ""))
+    version = data.get("version") if isinstance(data.get("version"), str) else ""
     kind = "json" + ("11" if version.endswith("1.1") else "10" if version.endswith("1") else "")
+    errors = [f"{skipped} items were not objects"] if skipped else []
+    if fields.wrong:
+        errors.append(
+            f"{fields.wrong} fields of the wrong type were dropped ({', '.join(sorted(fields.names))})"
+        )
     return ParsedFeed(
-        title=_text(data.get("title")),
+        title=_text(data.get("title") if isinstance(data.get("title"), str) else ""),
         kind=kind,
         items=items,
-        error=f"{skipped} items were not objects" if skipped else None,
+        error="; ".join(errors) or None,
     )
+
+
+class _TypedFields:
+    """Reads an item's string fields, counting those of another type."""
+
+    def __init__(self) -> None:
+        self.wrong = 0
+        self.names: set[str] = set()
+
+    def reader(self, raw: dict[str, Any]) -> Any:
+        def get(name: str) -> str | None:
+            value = raw.get(name)
+            if value is None or isinstance(value, str):
+                return value
+            self.wrong += 1
+            self.names.add(name)
+            return None
+
+        return get
+
+    def authors(self, raw: dict[str, Any]) -> list[str]:
+        """``authors`` (1.1, a list of objects) or ``author`` (1.0, one object)."""
+        authors = raw.get("authors")
+        if authors is None and raw.get("author") is not None:
+            authors = [raw["author"]]
+        if authors is None:
+            return []
+        if not isinstance(authors, list):
+            self.wrong += 1
+            self.names.add("authors")
+            return []
+        names = [a.get("name") for a in authors if isinstance(a, dict)]
+        return [n for n in names if isinstance(n, str) and n]
 
 
 def _newest_first(items: list[FeedItem]) -> list[FeedItem]:

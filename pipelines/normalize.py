@@ -10,6 +10,7 @@ in the search form back to the original text.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -30,10 +31,41 @@ def converter(config: str) -> opencc.OpenCC:
     return opencc.OpenCC(config)
 
 
+# Look-alikes, one character for one: mathematical letters (𝐏𝐮𝐭𝐢𝐧) as their plain
+# letters, and Cyrillic or Greek letters inside a Latin word (Рutin with a Cyrillic Р)
+# as the Latin letters they imitate. A word wholly in Cyrillic or Greek is left alone.
+_MATH = {
+    code: ord(plain)
+    for code in range(0x1D400, 0x1D800)
+    if len(plain := unicodedata.normalize("NFKC", chr(code))) == 1 and plain.isascii()
+}
+_MATH_LETTER = re.compile("[\U0001d400-\U0001d7ff]")
+_HOMOGLYPHS = str.maketrans(
+    "АВЕЗІЈКМНОРСТХЅУаеіјорсухѕԁԛԝһѵΑΒΕΖΗΙΚΜΝΟΡΤΥΧαικνορτυχ",
+    "ABEZIJKMHOPCTXSYaeijopcyxsdqwhvABEZHIKMNOPTYXaiknoptux",
+)
+_CYRILLIC_GREEK = re.compile("[\u0370-\u03ff\u0400-\u052f]")
+_MIXED_WORD = re.compile(
+    "[A-Za-z\u0370-\u03ff\u0400-\u052f]*"
+    "(?:[A-Za-z][\u0370-\u03ff\u0400-\u052f]|[\u0370-\u03ff\u0400-\u052f][A-Za-z])"
+    "[A-Za-z\u0370-\u03ff\u0400-\u052f]*"
+)
+
+
+def unspoof(text: str) -> str:
+    """Look-alike letters as the letters they imitate (see _HOMOGLYPHS), one for one."""
+    if _MATH_LETTER.search(text):
+        text = text.translate(_MATH)
+    if _CYRILLIC_GREEK.search(text):
+        text = _MIXED_WORD.sub(lambda m: m.group(0).translate(_HOMOGLYPHS), text)
+    return text
+
+
 def fold(text: str) -> str:
-    """Full-width letters and digits to half-width, and lower case, one character for
-    one. Full-width punctuation (，：（）) stays: no word or alias depends on it, and
-    leaving it saves a pass over every text."""
+    """Full-width letters and digits to half-width, look-alike letters to the letters
+    they imitate, and lower case, one character for one. Full-width punctuation (，：（）)
+    stays: no word or alias depends on it, and leaving it saves a pass over every text."""
+    text = unspoof(text)
     if _FULLWIDTH_ALNUM.search(text):
         text = text.translate(_FULLWIDTH)
     lowered = text.lower()

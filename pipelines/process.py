@@ -34,11 +34,16 @@ MAX_TEXT_CHARS = 2_000_000
 MAX_HTML_CHARS = 5_000_000
 # Removed from titles and bodies: NUL and the other C0 controls but tab and newline (they
 # have no place in text); invisible characters that split words for the matcher without
-# changing what a reader sees (zero-width space, word joiner, BOM, soft hyphen); and bidi
-# overrides and isolates, which can make a title display differently from what it says.
-# ZWJ/ZWNJ stay: some scripts need them.
+# changing what a reader sees (zero-width space, word joiner, invisible operators, BOM,
+# soft hyphen, combining grapheme joiner, Mongolian vowel separator, variation selectors,
+# tag characters); and bidi overrides and isolates, which can make a title display
+# differently from what it says. ZWJ/ZWNJ go only beside Han and Latin letters, which
+# never need them (other scripts and emoji do).
 _UNWANTED = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u00ad\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069]"
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u00ad\u034f\u180e\u200b\u2060-\u2064\ufeff"
+    "\u202a-\u202e\u2066-\u2069\ufe00-\ufe0f\U000e0000-\U000e007f\U000e0100-\U000e01ef]"
+    "|(?<=[A-Za-z\u3400-\u9fff\uf900-\ufaff])[\u200c\u200d]+"
+    "|[\u200c\u200d]+(?=[A-Za-z\u3400-\u9fff\uf900-\ufaff])"
 )
 
 

@@ -284,3 +284,58 @@ def test_real_feeds_as_served(search, store, server: FeedServer) -> None:  # typ
     zaobao = _wait_docs(search, 50, feed_id="t-real-zaobao", timeout=60)
     assert all(d["text_source"] == "feed" for d in zaobao)
     assert {d["lang"] for d in zaobao} == {"zh-Hans"}
+
+
+def test_one_bad_item_costs_one_item(search, store, server: FeedServer) -> None:  # type: ignore[no-untyped-def]
+    """A link that is no URL, and one that redirects to a host no IDNA encoder takes,
+    cost their own items; the feed's other items are indexed and the poll is recorded."""
+    items = [
+        ("good one", server.url("/articles/zh-hans-talks.html?x=1")),
+        ("unclosed bracket", "http://[::1/x"),
+        ("bad host", server.url("/to?url=http://xn--a-.com/")),
+        ("good two", server.url("/articles/en-page.html?x=1")),
+    ]
+    server.set(
+        "bad-items",
+        '<rss version="2.0"><channel><title>x</title>'
+        + "".join(
+            f"<item><title>{t}</title><link>{u.replace('&', '&amp;')}</link></item>"
+            for t, u in items
+        )
+        + "</channel></rss>",
+    )
+    feed_id = _feed(store, "t-bad-items", server.url("/dyn/bad-items"))
+    state = _poll(store, feed_id)
+    assert state["status"] == "ok", state
+    assert "1 items without a usable link were skipped" in state["parse_error"]
+    docs = _wait_docs(search, 2, feed_id=feed_id)
+    assert {d["title"] for d in docs} != set() and len(docs) == 2
+
+    def rejection():  # type: ignore[no-untyped-def]
+        refresh(search)
+        hits = search.request(
+            "POST",
+            f"/{search.index_name('rejected')}/_search",
+            {"query": {"term": {"feed_id": feed_id}}},
+        )["hits"]["hits"]
+        return hits and hits[0]["_source"]
+
+    rejected = wait_until(rejection)
+    assert rejected["reason"] == "no_content" and "not a usable URL" in rejected["detail"]
+
+
+def test_a_poll_that_fails_in_an_unforeseen_way_is_recorded_and_backs_off(
+    store, server: FeedServer, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from workers.feeds import polling
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("a parser bug")
+
+    monkeypatch.setattr(polling, "parse_feed", broken)
+    feed_id = _feed(store, "t-unforeseen", server.url("/feeds/rss-zh-hant.xml"))
+    result = polling.poll_feed.run(feed_id)  # in this process, on the real Redis
+    state = store.state(feed_id)
+    assert result["status"] == state["status"] == "failing"
+    assert state["last_error_kind"] == "error" and "a parser bug" in state["last_error"]
+    assert state["failures"] == 1.0 and state["next_poll_at"] > state["last_attempt_at"]

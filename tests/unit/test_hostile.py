@@ -16,6 +16,7 @@ import pytest
 
 from pipelines.alertquery import Compiler, QueryError
 from pipelines.article import RawArticle, RejectArticle
+from pipelines.decode import decode
 from pipelines.feeds import NotAFeed, parse_feed
 from tests.feedserver import local_fetcher
 from workers.config import build_pipeline
@@ -150,9 +151,32 @@ def case_json_feed_with_wrong_shapes(pipe, server, fetcher) -> None:  # type: ig
     feed = parse_feed(
         b'{"version": "https://jsonfeed.org/version/1.1", "items": [1, "x", {"url": 5, "title": ["a"]}]}'
     )
-    assert feed.error == "2 items were not objects" and feed.items[0].url is None
+    assert feed.error.startswith("2 items were not objects") and feed.items[0].url is None
     with pytest.raises(NotAFeed):
         parse_feed(b'{"version": "https://jsonfeed.org/version/1.1", "items": {"not": "a list"}}')
+
+
+@case
+def case_json_feed_fields_of_the_wrong_type(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    feed = parse_feed(
+        b'{"version": "https://jsonfeed.org/version/1.1", "title": 7, "items": ['
+        b'{"url": "http://x.example/1", "date_published": 5, "authors": 5, "id": [1]},'
+        b'{"url": "http://x.example/2", "author": "plain", "content_html": {"a": 1}}]}'
+    )
+    assert [item.url for item in feed.items] == ["http://x.example/1", "http://x.example/2"]
+    assert feed.items[0].published is None and feed.items[0].authors == []
+    assert "wrong type" in (feed.error or "")
+
+
+@case
+def case_json_feed_nested_100000_deep(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(NotAFeed, match="nested too deeply"):
+        parse_feed(
+            b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"x": '
+            + b"[" * 100_000
+            + b"]" * 100_000
+            + b"}]}"
+        )
 
 
 @case
@@ -351,6 +375,15 @@ def case_big5_page_declared_latin1(pipe, server, fetcher) -> None:  # type: igno
 
 
 @case
+def case_page_declares_utf7_or_unicode_escape(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    hidden = "Kyiv +ADw-script+AD4-alert(1)+ADw-/script+AD4- \\u003cb\\u003e"
+    for charset in ("utf-7", "unicode_escape", "UTF7", "raw-unicode-escape"):
+        page = f"<html><head><meta charset='{charset}'></head><body><p>{hidden}</p></body></html>"
+        decoded = decode(page.encode("ascii"))
+        assert decoded.charset == "utf-8" and hidden in decoded.text, charset
+
+
+@case
 def case_10_mb_of_html_on_one_line(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
     html = "<html><body><div>" + "<span>烏克蘭</span> word " * 480_000 + "</div></body></html>"
     assert len(html) > 10_000_000 and "\n" not in html
@@ -392,6 +425,22 @@ def case_zero_width_and_bidi_in_title(pipe, server, fetcher) -> None:  # type: i
     )
     assert doc["title"] == "普京訪問北京"
     assert {"putin", "xi_jinping"} <= {e["id"] for e in doc["entities"]}
+
+
+@case
+def case_names_split_by_joiners_or_spelled_with_look_alikes(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    for name in (
+        "普\u200d京",  # zero-width joiner
+        "普\ufe0f京",  # variation selector
+        "普\u034f京",  # combining grapheme joiner
+        "\u0420utin",  # Cyrillic Р
+        "Put\u0456n",  # Cyrillic і
+        "\U0001d40f\U0001d42e\U0001d42d\U0001d422\U0001d427",  # mathematical bold
+    ):
+        doc = pipe.process(RawArticle(text=f"{name} met officials in Beijing on Monday. " * 3))
+        assert "putin" in {e["id"] for e in doc["entities"]}, ascii(name)
+    doc = pipe.process(RawArticle(text="Путин прибыл в Пекин. " * 3))  # Russian stays Russian
+    assert "Путин" in doc["body"]
 
 
 @case
