@@ -394,3 +394,64 @@ def test_topics_test_tries_a_rule_or_a_topic_on_the_index(search, worker, tmp_pa
     assert result.output.startswith("rule: 1 article(s)") and "入侵" in result.output
     bad = CliRunner().invoke(main, ["topics", "test", "near(3, entity:putn, 入侵)"])
     assert bad.exit_code == 1 and "did you mean 'putin'" in bad.output
+
+
+def _secret(output: str) -> str:
+    return output.split("secret")[-1].split(":", 1)[1].strip().split()[0]
+
+
+def test_hostile_titles_and_channel_credentials(
+    search, worker, receiver: Receiver, smtp: _Sink, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """A title cannot ping a Slack channel, add a link or an e-mail header; channel URLs
+    are masked wherever rules are shown; a new webhook URL gets a new key; a rule
+    without a key is never sent unsigned."""
+    from workers.settings import get_settings
+    from workers.state import State
+
+    runner = CliRunner()
+    slack_url = receiver.url("/ok/hostile-slack/T0/B0/s3cretpart")
+    first = _add(
+        "t-hostile", "-q", "撒馬爾罕", "--slack", slack_url, "--webhook", receiver.url("/ok/hook-a"),
+        "--email", "desk@example.org",
+    )  # fmt: skip
+    rule_doc = search.request("GET", f"/{search.index_name('alert-rules')}/_doc/t-hostile")
+    assert "s3cretpart" not in json.dumps(rule_doc) and "hook-a" not in json.dumps(rule_doc)
+    assert "s3cretpart" not in runner.invoke(main, ["alerts", "show", "t-hostile"]).stdout
+    kept = runner.invoke(main, ["alerts", "edit", "t-hostile", "-q", "撒馬爾罕 OR 莫斯科"])
+    assert kept.exit_code == 0 and "secret" not in kept.stdout  # same URL, same key
+    moved = runner.invoke(
+        main, ["alerts", "edit", "t-hostile", "--webhook", receiver.url("/ok/hook-b")]
+    )
+    assert moved.exit_code == 0, moved.output
+    key_a, key_b = _secret(first), _secret(moved.stdout)
+    assert key_a != key_b
+
+    title = "<!channel> <https://phish.example|bank login>\nBcc: victim@example.org"
+    _ingest(
+        tmp_path,
+        [{"url": "https://tw.example/hostile", "title": title, "text": TRAD + "撒馬爾罕。", "source": "tw"}],
+    )  # fmt: skip
+    _, _, body, _ = wait_until(lambda: receiver.on("/ok/hostile-slack/T0/B0/s3cretpart") and receiver.on("/ok/hostile-slack/T0/B0/s3cretpart")[0], 20)  # fmt: skip
+    text = json.loads(body)["text"]
+    assert "<!channel>" not in text and "&lt;!channel&gt;" in text
+    assert "<https://phish.example|" not in text
+    mail = wait_until(
+        lambda: [m for m in smtp.messages if m["X-Mediamon-Rule"] == "t-hostile"], 20
+    )[0]
+    assert "\n" not in mail["Subject"] and mail["Bcc"] is None and "<!channel>" in mail["Subject"]
+    _, headers, hook_body, _ = wait_until(lambda: receiver.on("/ok/hook-b") and receiver.on("/ok/hook-b")[0], 20)  # fmt: skip
+    expected = hmac.new(key_b.encode(), f"{headers['x-mediamon-timestamp']}.".encode() + hook_body, hashlib.sha256)  # fmt: skip
+    assert headers["x-mediamon-signature"] == "sha256=" + expected.hexdigest()
+
+    state = State(get_settings())
+    state.redis.hdel(state.key("alert-secrets"), "t-hostile")
+    _ingest(tmp_path, [{"url": "https://tw.example/hostile-2", "text": TRAD + "莫斯科。", "source": "tw"}])  # fmt: skip
+
+    def webhook_failed():  # type: ignore[no-untyped-def]
+        events = [e for e in _events(search, "t-hostile") if e["url"].endswith("hostile-2")]
+        status = events and (events[0].get("delivery") or {}).get("webhook", {})
+        return status and status.get("status") == "failed" and status
+
+    assert "no signing secret" in wait_until(webhook_failed, 20)["last_error"]
+    assert len(receiver.on("/ok/hook-b")) == 1  # nothing unsigned went out

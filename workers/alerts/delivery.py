@@ -32,6 +32,7 @@ from typing import Any
 
 from celery import Task
 
+from pipelines.alertmessages import one_line, slack_escape, slack_link
 from workers import faults, services
 from workers.alerts.rules import AlertRule, Rules
 from workers.app import app, settings
@@ -161,9 +162,9 @@ class DeliveryTask(Task):
             return "no events"
         try:
             send(rule, events, digest_id)
-        except (FetchError, OSError, smtplib.SMTPException) as exc:
+        except (FetchError, OSError, smtplib.SMTPException, Undeliverable, ValueError) as exc:
             reason = exc.reason if isinstance(exc, FetchError) else f"{type(exc).__name__}: {exc}"
-            permanent = (
+            permanent = isinstance(exc, Undeliverable | ValueError) or (
                 isinstance(exc, FetchError)
                 and exc.kind in ("refused", "permanent")
                 and exc.status not in (408, 425)
@@ -238,12 +239,27 @@ def _update(client: SearchClient, ids: list[str], partial: dict[str, Any]) -> No
     client.bulk(operations)
 
 
+class Undeliverable(Exception):
+    """The rule's channel cannot be used as configured (no URL, no signing key)."""
+
+
+def _url(rule: AlertRule, channel: str) -> str:
+    url = rules().channel_url(rule.id, channel)
+    if not url:
+        raise Undeliverable(f"the rule has no {channel} URL; set one with `alerts edit`")
+    return url
+
+
 def _send_webhook(rule: AlertRule, events: list[dict[str, Any]], digest_id: str | None) -> None:
-    secret = rules().secret(rule.id) or ""
+    secret = rules().secret(rule.id)
+    if not secret:  # never sent unsigned, nor signed with an empty key
+        raise Undeliverable(
+            f"the rule has no signing secret; `mediamon alerts edit {rule.id} --webhook URL` makes one"
+        )
     body = json.dumps(_payload(rule, events, digest_id), ensure_ascii=False).encode()
     timestamp = str(int(time.time()))
     services.fetcher().post(
-        rule.webhook or "",
+        _url(rule, "webhook"),
         body,
         headers={
             "Content-Type": "application/json",
@@ -255,11 +271,15 @@ def _send_webhook(rule: AlertRule, events: list[dict[str, Any]], digest_id: str 
 
 
 def _send_slack(rule: AlertRule, events: list[dict[str, Any]], digest_id: str | None) -> None:
-    head = f"*{rule.name}*: {len(events)} new article(s)" if digest_id else f"*{rule.name}*"
+    name = slack_escape(one_line(rule.name))
+    head = f"*{name}*: {len(events)} new article(s)" if digest_id else f"*{name}*"
     lines = [
-        f"• <{e['url']}|{e.get('title') or e['url']}> ({e.get('source') or '-'})"
-        if e.get("url")
-        else f"• {e.get('title')}"
+        (
+            f"• {slack_link(e['url'], e.get('title') or e['url'])}"
+            if e.get("url")
+            else f"• {slack_escape(one_line(e.get('title') or ''))}"
+        )
+        + f" ({slack_escape(one_line(e.get('source') or '-'))})"
         for e in events[:20]
     ]
     message = {
@@ -269,7 +289,7 @@ def _send_slack(rule: AlertRule, events: list[dict[str, Any]], digest_id: str | 
         ],
     }
     services.fetcher().post(
-        rule.slack or "",
+        _url(rule, "slack"),
         json.dumps(message, ensure_ascii=False).encode(),
         headers={"Content-Type": "application/json"},
     )
@@ -277,7 +297,7 @@ def _send_slack(rule: AlertRule, events: list[dict[str, Any]], digest_id: str | 
 
 def _send_email(rule: AlertRule, events: list[dict[str, Any]], digest_id: str | None) -> None:
     message = EmailMessage()
-    message["Subject"] = (
+    message["Subject"] = one_line(
         f"[mediamon] {rule.name}: {len(events)} new article(s)"
         if digest_id or len(events) > 1
         else f"[mediamon] {rule.name}: {events[0].get('title') or 'new article'}"

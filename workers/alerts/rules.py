@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -24,6 +25,7 @@ from workers.settings import Settings
 from workers.state import State
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
+CHANNEL_URLS = ("webhook", "slack")
 
 
 class RuleError(ValueError):
@@ -103,21 +105,21 @@ class Rules:
             compiled = compile_rule(rule, self.client.settings)
         except QueryError as exc:
             raise RuleError(str(exc)) from exc
-        for channel in ("webhook", "slack"):
-            url = getattr(rule, channel)
-            if url:
-                try:
-                    host, _ = check_url(url)
-                except FetchError as exc:
-                    raise RuleError(f"{channel} URL refused: {exc.reason}") from exc
-                allowed = parse_networks(self.client.settings.allow_private_addresses)
-                if is_ip(host) and not address_allowed(host.strip("[]"), allowed):
-                    raise RuleError(f"{channel} URL refused: {host} is not a public address")
         exists = self.get(rule.id) is not None
         if new and exists:
             raise RuleError(f"a rule with id {rule.id!r} exists; use `alerts edit`")
         if not new and not exists:
             raise RuleError(f"no rule {rule.id!r}")
+        urls: dict[str, str | None] = {}
+        for channel in CHANNEL_URLS:
+            given, stored = getattr(rule, channel), self.channel_url(rule.id, channel)
+            if given and stored and given in (stored, mask_url(stored)):
+                urls[channel] = stored  # unchanged (an edit shows and keeps the masked form)
+            elif given:
+                self._check_url(channel, given)
+                urls[channel] = given
+            else:
+                urls[channel] = None
         rule.updated_at = _now()
         rule.created_at = rule.created_at or rule.updated_at
         doc = {
@@ -134,7 +136,13 @@ class Rules:
             "mode": rule.mode,
             "digest_every_s": rule.digest_every,
             "throttle_s": rule.throttle,
-            "channels": {"webhook": rule.webhook, "slack": rule.slack, "email": rule.email},
+            # Channel URLs are credentials (a Slack URL is its own key): the index, which
+            # dashboards and queries read, has them masked; Redis has them whole.
+            "channels": {
+                "webhook": mask_url(urls["webhook"]),
+                "slack": mask_url(urls["slack"]),
+                "email": rule.email,
+            },
             "enabled": rule.enabled,
             "created_at": rule.created_at,
             "updated_at": rule.updated_at,
@@ -142,11 +150,44 @@ class Rules:
         self.client.request(
             "PUT", f"/{self.index}/_doc/{rule.id}", doc, params={"refresh": "wait_for"}
         )
+        previous_webhook = self.channel_url(rule.id, "webhook")
+        self._store_urls(rule.id, urls)
         secret = None
         key = self.state.key("alert-secrets")
-        if self.state.redis.hsetnx(key, rule.id, secrets.token_hex(32)):
+        if urls["webhook"] and previous_webhook and urls["webhook"] != previous_webhook:
+            # a new receiver gets a new key: the old one may be known where it went before
+            secret = secrets.token_hex(32)
+            self.state.redis.hset(key, rule.id, secret)
+        elif self.state.redis.hsetnx(key, rule.id, secrets.token_hex(32)):
             secret = str(self.state.redis.hget(key, rule.id))
         return secret
+
+    def _check_url(self, channel: str, url: str) -> None:
+        try:
+            host, _ = check_url(url)
+        except FetchError as exc:
+            raise RuleError(f"{channel} URL refused: {exc.reason}") from exc
+        allowed = parse_networks(self.client.settings.allow_private_addresses)
+        if is_ip(host) and not address_allowed(host.strip("[]"), allowed):
+            raise RuleError(f"{channel} URL refused: {host} is not a public address")
+
+    def _store_urls(self, rule_id: str, urls: dict[str, str | None]) -> None:
+        key = self.state.key("alert-channels")
+        for channel, url in urls.items():
+            if url:
+                self.state.redis.hset(key, f"{rule_id}:{channel}", url)
+            else:
+                self.state.redis.hdel(key, f"{rule_id}:{channel}")
+
+    def channel_url(self, rule_id: str, channel: str) -> str | None:
+        """The whole URL of a rule's webhook or Slack channel (the index has it masked;
+        a rule saved before URLs moved to Redis still has it whole there)."""
+        value = self.state.redis.hget(self.state.key("alert-channels"), f"{rule_id}:{channel}")
+        if value:
+            return str(value)
+        found = self.client.request("GET", f"/{self.index}/_doc/{rule_id}", ignore=(404,))
+        legacy = ((found.get("_source") or {}).get("channels") or {}).get(channel)
+        return legacy if legacy and "…" not in legacy else None
 
     def get(self, rule_id: str) -> AlertRule | None:
         found = self.client.request("GET", f"/{self.index}/_doc/{rule_id}", ignore=(404,))
@@ -162,11 +203,23 @@ class Rules:
             "DELETE", f"/{self.index}/_doc/{rule_id}", params={"refresh": "wait_for"}, ignore=(404,)
         )
         self.state.redis.hdel(self.state.key("alert-secrets"), rule_id)
+        self._store_urls(rule_id, dict.fromkeys(CHANNEL_URLS))
         return found.get("result") == "deleted"
 
     def secret(self, rule_id: str) -> str | None:
         value = self.state.redis.hget(self.state.key("alert-secrets"), rule_id)
         return str(value) if value else None
+
+
+def mask_url(url: str | None) -> str | None:
+    """A channel URL fit to show: its scheme and host, the rest hidden
+    (``https://hooks.slack.com/…``)."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}/…"
 
 
 def _rule(src: dict[str, Any]) -> AlertRule:
