@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     search_api_key: SecretStr | None = Field(
         None, description="API key (Elasticsearch), instead of username/password."
     )
+    app_password: SecretStr | None = Field(
+        None,
+        description="Password `mediamon search app-user` gives the workers' own user "
+        "(Elasticsearch, least privilege; set by compose's setup).",
+    )
     search_ca_certs: Path | None = Field(
         None, description="CA certificate (PEM) that signed the engine's TLS certificate."
     )

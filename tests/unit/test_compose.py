@@ -115,7 +115,8 @@ def test_the_ca_key_is_root_only_and_services_have_memory_limits() -> None:
         if not _one_shot(service):
             assert "mem_limit" in service, name
     for name in ("setup", "worker", "beat"):
-        assert services[name]["volumes"] == ["certs:/certs:ro"]
+        assert services[name]["volumes"] == ["ca:/certs:ro"]  # the CA certificate alone
+    assert re.findall(r"\bcp (\S+) (\S+)", certs) == [("config/certs/ca/ca.crt", "/ca/ca.crt;")]
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert "--uid 1001" in dockerfile  # not the engine's 1000, which owns the node key
 
@@ -219,3 +220,25 @@ def test_the_image_builds_from_files_the_build_context_has() -> None:
     for package_data in ("config", "dashboards"):
         assert f"COPY {package_data} ./{package_data}" in lines
     assert (ROOT / "native" / "Cargo.lock").is_file()
+
+
+def test_the_workers_connect_as_their_own_user_not_the_superuser() -> None:
+    """Least privilege: only setup holds the elastic password; it creates mediamon_app,
+    whose role reads and writes mediamon's indices and nothing else."""
+    from workers.search.access import role_body
+    from workers.search.templates import NAMES
+
+    services = _compose()["services"]
+    for name in ("worker", "beat"):
+        env = services[name]["environment"]
+        assert env["MEDIAMON_SEARCH_USERNAME"] == "mediamon_app", name
+        assert "ELASTIC_PASSWORD" not in json.dumps(env), name
+        assert "MEDIAMON_DASHBOARDS_PASSWORD" not in env, name
+    setup = services["setup"]
+    assert "mediamon search app-user mediamon_app" in " ".join(setup["entrypoint"])
+    assert setup["environment"]["MEDIAMON_SEARCH_USERNAME"] == "elastic"
+    role = role_body("")
+    assert role["cluster"] == ["monitor"]
+    (grant,) = role["indices"]
+    assert set(grant["privileges"]) == {"read", "write", "view_index_metadata"}
+    assert sorted(grant["names"]) == sorted([*NAMES, *(f"{n}-v*" for n in NAMES)])

@@ -39,6 +39,26 @@ def search_init() -> None:
         click.echo(line)
 
 
+@search.command("app-user")
+@click.argument("user", default="mediamon_app")
+def search_app_user(user: str) -> None:
+    """Create the workers' user with a role limited to mediamon's indices
+    (Elasticsearch; run as a superuser). Its password is read from
+    MEDIAMON_APP_PASSWORD, never from the command line."""
+    from workers.search.access import ensure_writer
+    from workers.search.client import SearchError
+
+    secret = load_settings().app_password
+    password = secret.get_secret_value() if secret else ""
+    if not password:
+        raise click.ClickException("set MEDIAMON_APP_PASSWORD to the workers' password")
+    try:
+        for line in ensure_writer(engine(), user, password):
+            click.echo(line)
+    except SearchError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 @search.command("status")
 def search_status() -> None:
     """Engine, version, indices and document counts."""
