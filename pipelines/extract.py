@@ -189,9 +189,11 @@ def _json_ld(tree: LexborHTMLParser) -> dict[str, object]:
     for node in tree.css('script[type="application/ld+json"]'):
         try:
             data = json.loads(node.text(deep=True) or "")
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
-        items = data if isinstance(data, list) else data.get("@graph", [data])
+        items = data.get("@graph", [data]) if isinstance(data, dict) else data
+        if not isinstance(items, list):  # null, a number, a string: no metadata here
+            continue
         for item in items:
             if isinstance(item, dict) and "Article" in str(item.get("@type", "")):
                 return item

@@ -142,11 +142,32 @@ def _iso(struct: Any) -> str | None:
         return None
 
 
+# A character reference to no character (&#x110000;, &#xD800;, &#99999999;) stops
+# feedparser's loose parser with a ValueError; it stands for U+FFFD instead.
+_CHAR_REF = re.compile(rb"&#(?:[xX]0*([0-9a-fA-F]{1,16})|0*([0-9]{1,20}));")
+
+
+def _char_ref(match: re.Match[bytes]) -> bytes:
+    code = int(match.group(1), 16) if match.group(1) else int(match.group(2))
+    if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+        return b"&#xFFFD;"
+    return match.group(0)
+
+
 def _parse_xml_feed(content: bytes, headers: dict[str, str]) -> ParsedFeed:
     response_headers = {k.lower(): v for k, v in headers.items()}
+    if b"&#" in content:
+        content = _CHAR_REF.sub(_char_ref, content)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        parsed = feedparser.parse(content, response_headers=response_headers)
+        try:
+            parsed = feedparser.parse(content, response_headers=response_headers)
+        except (ValueError, TypeError, RecursionError, LookupError) as exc:
+            raise NotAFeed(
+                "not_a_feed",
+                f"the feed parser failed: {type(exc).__name__}: {exc}"[:300],
+                stage="parse",
+            ) from exc
     if not parsed.get("version") and not parsed.get("entries"):
         reason = str(parsed.get("bozo_exception") or "no RSS, Atom or JSON Feed structure")
         head = content[:512].lstrip().lower()

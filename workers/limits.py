@@ -68,8 +68,10 @@ def annotations(settings: Settings) -> dict[str, dict[str, float]]:
     }
 
 
-class ItemTimeout(Exception):
-    """One article took longer than its budget."""
+class ItemTimeout(BaseException):
+    """One article took longer than its budget. A BaseException, like an interrupt:
+    raised wherever the article's code happens to be, it must pass through the
+    pipeline's own ``except Exception`` (which turns bugs into rejections) untouched."""
 
 
 @contextmanager

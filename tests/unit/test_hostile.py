@@ -180,6 +180,15 @@ def case_json_feed_nested_100000_deep(pipe, server, fetcher) -> None:  # type: i
 
 
 @case
+def case_character_reference_to_no_character(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    feed = parse_feed(
+        b'<rss version="2.0"><channel><title>&#x110000; &#xD800; &#99999999999;</title>'
+        b"<item><title>kept</title><link>http://x.example/1</link></item></channel></rss>"
+    )
+    assert feed.items[0].title == "kept"
+
+
+@case
 def case_nul_bytes_in_feed(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
     feed = parse_feed(
         b'<rss version="2.0"><channel><title>x\x00y</title><item><title>a\x00b</title><link>http://x.example/1</link></item></channel></rss>'
@@ -381,6 +390,14 @@ def case_page_declares_utf7_or_unicode_escape(pipe, server, fetcher) -> None:  #
         page = f"<html><head><meta charset='{charset}'></head><body><p>{hidden}</p></body></html>"
         decoded = decode(page.encode("ascii"))
         assert decoded.charset == "utf-8" and hidden in decoded.text, charset
+
+
+@case
+def case_json_ld_that_is_not_an_object(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    story = "<p>" + "Talks on Ukraine continued in Kyiv on Monday. " * 5 + "</p>"
+    for ld in ("null", "5", '"text"', '{"@graph": 7}', "[" * 100_000 + "]" * 100_000):
+        html = f'<html><head><script type="application/ld+json">{ld}</script></head><body>{story}</body></html>'
+        assert "Kyiv" in pipe.process(RawArticle(html=html))["body"], ld[:20]
 
 
 @case

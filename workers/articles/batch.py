@@ -16,15 +16,18 @@ task that runs a batch again after a crash or a retry duplicates nothing.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import redis
 from celery.exceptions import SoftTimeLimitExceeded
 
 from pipelines.article import RawArticle, RejectArticle
+from pipelines.process import Pipeline
 from workers import faults, limits, services
 from workers.alerts import matching, outbox
 from workers.articles import stories
@@ -34,7 +37,8 @@ from workers.search.client import SearchError
 log = logging.getLogger(__name__)
 
 QUARANTINE_AFTER = 2  # processes an article may kill before it is rejected
-POISON = "mediamon-fault-poison"  # text that kills the process under the poison fault point
+POISON = "mediamon-fault-poison"
+WARM_UP = "習近平與普京在北京會談，討論烏克蘭局勢。Xi Jinping met Vladimir Putin in Beijing."  # text that kills the process under the poison fault point
 
 
 class TransientSearchError(Exception):
@@ -76,6 +80,7 @@ def process_one(item: RawArticle, name: str | None) -> dict[str, Any] | Rejectio
     """One article through the pipeline within its time budget; any failure is its
     own rejection, never the batch's."""
     settings, state = services.settings(), services.state()
+    pipeline = warm_pipeline()  # loading it is no article's time
     try:
         with state.attempt(f"process:{name or item.url or id(item)}") as died:
             if died >= QUARANTINE_AFTER:
@@ -87,7 +92,7 @@ def process_one(item: RawArticle, name: str | None) -> dict[str, Any] | Rejectio
                 )
             faults.die_while("poison_article", POISON in (item.text or ""))
             with limits.item_budget(settings.item_time_limit):
-                return services.pipeline().process(item)
+                return pipeline.process(item)
     except RejectArticle as exc:
         return Rejection.of(item, exc)
     except limits.ItemTimeout as exc:
@@ -104,6 +109,16 @@ def process_one(item: RawArticle, name: str | None) -> dict[str, Any] | Rejectio
             item,
             RejectArticle("pipeline_error", f"{type(exc).__name__}: {exc}"[:300], stage="process"),
         )
+
+
+@cache
+def warm_pipeline() -> Pipeline:
+    """This process's pipeline, having processed one article: dictionaries, converters
+    and models load on first use, which must not count against an article's budget."""
+    pipeline = services.pipeline()
+    with contextlib.suppress(RejectArticle):
+        pipeline.process(RawArticle(text=WARM_UP, url="https://mediamon.invalid/warm-up"))
+    return pipeline
 
 
 def index_batch(docs: list[dict[str, Any]], rejected: list[Rejection]) -> BatchResult:
