@@ -257,7 +257,8 @@ def _parse_json_feed(content: bytes) -> ParsedFeed:
                 authors=fields.authors(raw),
             )
         )
-    version = data.get("version") if isinstance(data.get("version"), str) else ""
+    declared = data.get("version")
+    version = declared if isinstance(declared, str) else ""
     kind = "json" + ("11" if version.endswith("1.1") else "10" if version.endswith("1") else "")
     errors = [f"{skipped} items were not objects"] if skipped else []
     if fields.wrong:

@@ -45,19 +45,24 @@ _HOMOGLYPHS = str.maketrans(
     "ABEZIJKMHOPCTXSYaeijopcyxsdqwhvABEZHIKMNOPTYXaiknoptux",
 )
 _CYRILLIC_GREEK = re.compile("[\u0370-\u03ff\u0400-\u052f]")
-_MIXED_WORD = re.compile(
-    "[A-Za-z\u0370-\u03ff\u0400-\u052f]*"
-    "(?:[A-Za-z][\u0370-\u03ff\u0400-\u052f]|[\u0370-\u03ff\u0400-\u052f][A-Za-z])"
-    "[A-Za-z\u0370-\u03ff\u0400-\u052f]*"
-)
+_LETTER_RUN = re.compile("[A-Za-z\u0370-\u03ff\u0400-\u052f]+")
+_LATIN = re.compile("[A-Za-z]")
+
+
+def _unspoof_word(match: re.Match[str]) -> str:
+    word = match.group(0)
+    if _LATIN.search(word) and _CYRILLIC_GREEK.search(word):  # a mixed word: a look-alike
+        return word.translate(_HOMOGLYPHS)
+    return word
 
 
 def unspoof(text: str) -> str:
-    """Look-alike letters as the letters they imitate (see _HOMOGLYPHS), one for one."""
+    """Look-alike letters as the letters they imitate (see _HOMOGLYPHS), one for one.
+    Linear: each run of letters is looked at once."""
     if _MATH_LETTER.search(text):
         text = text.translate(_MATH)
     if _CYRILLIC_GREEK.search(text):
-        text = _MIXED_WORD.sub(lambda m: m.group(0).translate(_HOMOGLYPHS), text)
+        text = _LETTER_RUN.sub(_unspoof_word, text)
     return text
 
 

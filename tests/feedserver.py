@@ -13,6 +13,7 @@ Routes:
   /big                  a 20 MiB body; /huge 100 MiB; /endless a chunked body that never ends
   /gzip/<file>          a fixture, gzip-encoded; /bomb 256 MiB of zeros, gzipped;
                         /bomb2 the same gzipped twice (Content-Encoding: gzip, gzip)
+  /encoded/<kind>       the RSS fixture as deflate, raw-deflate, gzip-members, or labelled <kind>
   /slow-headers         drips its status line and headers a byte every 0.5 s (GET, POST)
   /wrong-charset/<file> a UTF-8 fixture labelled ISO-8859-1
   /shared/<path>        a file of ../shared/data/feeds (gzip files served decompressed)
@@ -74,6 +75,20 @@ def _bomb() -> bytes:
         chunk = b"\0" * 2**20
         _BOMB.append(b"".join(compressor.compress(chunk) for _ in range(256)) + compressor.flush())
     return _BOMB[0]
+
+
+def _encoded(body: bytes, kind: str) -> tuple[bytes, str]:
+    """``body`` as a server might send it: deflate with or without the zlib wrapper,
+    gzip in two members, or a coding nobody decodes."""
+    if kind == "deflate":
+        return zlib.compress(body), "deflate"
+    if kind == "raw-deflate":
+        packer = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+        return packer.compress(body) + packer.flush(), "deflate"
+    if kind == "gzip-members":
+        half = len(body) // 2
+        return gzip.compress(body[:half]) + gzip.compress(body[half:]), "gzip"
+    return body, kind  # e.g. "br" or "compress", sent as it is
 
 
 def _handler(server: FeedServer) -> type[http.server.BaseHTTPRequestHandler]:
@@ -253,6 +268,11 @@ def _handler(server: FeedServer) -> type[http.server.BaseHTTPRequestHandler]:
                     200,
                     gzip.compress(_bomb(), 9),
                     {"Content-Type": "application/rss+xml", "Content-Encoding": "gzip, gzip"},
+                )
+            elif path.startswith("/encoded/"):  # the RSS fixture in a content coding
+                body, coding = _encoded(server.fixture("rss-zh-hant.xml"), path.rsplit("/", 1)[1])
+                self._send(
+                    200, body, {"Content-Type": "application/rss+xml", "Content-Encoding": coding}
                 )
             elif path == "/slow-headers":
                 self._drip_headers()

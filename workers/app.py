@@ -33,7 +33,7 @@ app.conf.update(
     accept_content=["json"],
     task_acks_late=True,
     # Soft and hard time limits per task kind (workers/limits.py).
-    task_annotations=limits.annotations(settings),
+    task_annotations=limits.celery_annotations(settings),
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
     broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},

@@ -60,7 +60,7 @@ def of(task_name: str) -> Limit:
     return task_limits(get_settings())[task_name]
 
 
-def annotations(settings: Settings) -> dict[str, dict[str, float]]:
+def celery_annotations(settings: Settings) -> dict[str, dict[str, float]]:
     """The table as Celery's task annotations."""
     return {
         name: {"soft_time_limit": limit.soft, "time_limit": limit.hard}

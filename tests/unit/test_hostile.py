@@ -461,6 +461,14 @@ def case_names_split_by_joiners_or_spelled_with_look_alikes(pipe, server, fetche
 
 
 @case
+def case_megabyte_latin_word_beside_a_cyrillic_letter(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    started = time.monotonic()
+    doc = pipe.process(RawArticle(text="a" * 1_000_000 + " Рutin met Xi in Kyiv. Путин."))
+    assert "putin" in {e["id"] for e in doc["entities"]}
+    assert time.monotonic() - started < 5  # the look-alike pass is linear (it was quadratic)
+
+
+@case
 def case_date_in_year_1246(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
     rejected(
         pipe, RawArticle(text="A chronicle entry.", published_at="1246-05-01T00:00:00Z"), "bad_date"
@@ -614,7 +622,10 @@ def case_query_phrase_of_many_words(pipe, server, fetcher) -> None:  # type: ign
 # Seconds a case may take (pytest-timeout fails it past that); 60 unless said here. Deep
 # nesting costs about a second more than an ordinary page since the parser gets at most
 # MAX_DEPTH levels (it took 37 s before).
-TIME_LIMITS = {"case_deeply_nested_html": 10}
+TIME_LIMITS = {
+    "case_deeply_nested_html": 10,
+    "case_megabyte_latin_word_beside_a_cyrillic_letter": 10,
+}
 
 
 @pytest.mark.parametrize(

@@ -133,3 +133,16 @@ def test_names_that_resolve_to_loopback_are_refused_by_default(server: FeedServe
                 strict.get(url)
     finally:
         strict.close()
+
+
+@pytest.mark.parametrize("kind", ["deflate", "raw-deflate", "gzip-members"])
+def test_each_content_coding_a_server_may_send_is_decoded(
+    fetcher: Fetcher, server: FeedServer, kind: str
+) -> None:
+    response = fetcher.get(server.url(f"/encoded/{kind}"))
+    assert response.content == server.fixture("rss-zh-hant.xml")
+
+
+def test_a_coding_mediamon_did_not_offer_is_refused(fetcher: Fetcher, server: FeedServer) -> None:
+    with pytest.raises(FetchError, match="unsupported content coding 'br'"):
+        fetcher.get(server.url("/encoded/br"))

@@ -53,7 +53,7 @@ class BatchResult:
 
 
 def write_batch(
-    inputs: Sequence[RawArticle | Rejection], names: Sequence[str] | None = None
+    inputs: Sequence[RawArticle | Rejection], names: Sequence[str | None] | None = None
 ) -> BatchResult:
     """Process, index and match one batch; see the module's docstring for the steps.
 

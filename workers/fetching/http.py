@@ -455,34 +455,40 @@ def _inflater(header: str, url: str) -> Any:
         )
     coding = codings[0]
     if coding in ("gzip", "x-gzip"):
-        wbits = 16 + zlib.MAX_WBITS
-    elif coding == "deflate":
-        wbits = zlib.MAX_WBITS  # zlib-wrapped; raw deflate is tried if that fails
-    else:
-        raise FetchError("permanent", f"unsupported content coding {coding!r}", url=url)
-    state = {"d": zlib.decompressobj(wbits), "first": True}
+        return _Inflater(16 + zlib.MAX_WBITS, url).pieces
+    if coding == "deflate":  # zlib-wrapped; raw deflate is tried if that fails
+        return _Inflater(zlib.MAX_WBITS, url, raw_fallback=True).pieces
+    raise FetchError("permanent", f"unsupported content coding {coding!r}", url=url)
 
-    def inflate(data: bytes) -> Iterator[bytes]:
+
+class _Inflater:
+    """One content coding, inflated in pieces of at most 1 MiB."""
+
+    def __init__(self, wbits: int, url: str, *, raw_fallback: bool = False):
+        self.wbits, self.url, self.raw_fallback = wbits, url, raw_fallback
+        self.inflater = zlib.decompressobj(wbits)
+        self.started = False
+
+    def pieces(self, data: bytes) -> Iterator[bytes]:
         while data:
-            d = state["d"]
             try:
-                piece = d.decompress(data, 2**20)
+                piece = self.inflater.decompress(data, 2**20)
             except zlib.error as exc:
-                if coding == "deflate" and state["first"]:  # a server that sends raw deflate
-                    state["d"], state["first"] = zlib.decompressobj(-zlib.MAX_WBITS), False
+                if self.raw_fallback and not self.started:  # a server sending raw deflate
+                    self.inflater, self.raw_fallback = zlib.decompressobj(-zlib.MAX_WBITS), False
                     continue
-                raise FetchError("permanent", f"cannot decode the body: {exc}", url=url) from exc
-            state["first"] = False
+                raise FetchError(
+                    "permanent", f"cannot decode the body: {exc}", url=self.url
+                ) from exc
+            self.started = True
             yield piece
-            if d.unconsumed_tail:
-                data = d.unconsumed_tail
-            elif d.eof and d.unused_data.strip(b"\0"):  # another gzip member follows
-                data = d.unused_data.lstrip(b"\0")
-                state["d"] = zlib.decompressobj(wbits)
+            if self.inflater.unconsumed_tail:
+                data = self.inflater.unconsumed_tail
+            elif self.inflater.eof and self.inflater.unused_data.strip(b"\0"):
+                data = self.inflater.unused_data.lstrip(b"\0")  # another gzip member
+                self.inflater = zlib.decompressobj(self.wbits)
             else:
                 data = b""
-
-    return inflate
 
 
 @contextmanager
