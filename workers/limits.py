@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import FrameType
+from typing import Any
 
 from workers.settings import Settings, get_settings
 
@@ -58,6 +59,12 @@ def task_limits(settings: Settings) -> dict[str, Limit]:
 
 def of(task_name: str) -> Limit:
     return task_limits(get_settings())[task_name]
+
+
+def soft_limit(task: Any) -> float:
+    """The soft limit a running task has: the one sent with its message, else its kind's."""
+    timelimit = getattr(task.request, "timelimit", None) or (None, None)
+    return float(timelimit[1] or task.soft_time_limit or of(task.name).soft)
 
 
 def celery_annotations(settings: Settings) -> dict[str, dict[str, float]]:

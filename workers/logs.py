@@ -30,6 +30,9 @@ class RedactingFilter(logging.Filter):
         message = record.getMessage()
         if "@" in message:
             record.msg, record.args = redact(message), None
+        if record.exc_info:  # a traceback's messages may hold the URL as well
+            text = logging.Formatter().formatException(record.exc_info)
+            record.exc_info, record.exc_text = None, redact(text)
         return True
 
 

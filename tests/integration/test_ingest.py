@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import DATA
-from tests.integration.conftest import refresh
+from tests.integration.conftest import refresh, wait_until
 from workers.cli import main
 
 pytestmark = pytest.mark.integration
@@ -183,3 +183,34 @@ def test_a_poison_article_is_rejected_and_the_rest_of_its_batch_lands(search, wo
         rejected[0]["_source"]["stage"] == "load"
         and "TypeError" in rejected[0]["_source"]["detail"]
     )
+
+
+def test_a_batch_past_its_soft_time_limit_is_split_and_every_article_lands(search, worker) -> None:  # type: ignore[no-untyped-def]
+    from pipelines.article import RawArticle
+    from workers.articles.staging import to_payload
+    from workers.articles.tasks import process_articles
+    from workers.settings import get_settings
+    from workers.state import State
+
+    raws = [
+        RawArticle(
+            url=f"https://split.example/{i}",
+            source="split",
+            text=f"烏克蘭局勢第{i}篇：基輔今天表示，北約援助持續抵達。" * 400,
+        )
+        for i in range(80)
+    ]
+    keys = State(get_settings()).stage([to_payload(r) for r in raws])
+    result = process_articles.apply_async(args=[keys], soft_time_limit=0.5, time_limit=60)
+    summary = result.get(timeout=60)
+    assert "continued" in summary  # 80 articles take longer than 0.5 s: split in two
+    refresh(search)
+
+    def landed() -> int:
+        refresh(search)
+        body = {"query": {"term": {"source": "split"}}}
+        return int(
+            search.request("POST", f"/{search.index_name('articles')}/_count", body)["count"]
+        )
+
+    assert wait_until(lambda: landed() == 80, 90)

@@ -48,3 +48,16 @@ def test_settings_hold_service_urls_as_secrets() -> None:
     assert redact(f"failed: {settings.search_hosts[0]}, {settings.redis_dsn}") == (
         "failed: https://u:***@e, redis://:***@r/0"
     )
+
+
+def test_a_logged_traceback_is_redacted_too() -> None:
+    out = _run(
+        "import logging",
+        "from workers import logs",
+        "logs.configure('INFO')",
+        "try:",
+        f"    raise ConnectionError('cannot reach redis://:{PASSWORD}@10.0.0.1:6379/0')",
+        "except ConnectionError:",
+        "    logging.getLogger('x').exception('lost the broker')",
+    )
+    assert "lost the broker" in out and "redis://:***@10.0.0.1" in out and PASSWORD not in out

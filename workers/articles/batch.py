@@ -94,6 +94,8 @@ def process_one(item: RawArticle, name: str | None) -> dict[str, Any] | Rejectio
             with limits.item_budget(settings.item_time_limit):
                 return pipeline.process(item)
     except RejectArticle as exc:
+        if isinstance(exc.__cause__, SoftTimeLimitExceeded):  # a stage caught the task's limit
+            raise exc.__cause__ from None
         return Rejection.of(item, exc)
     except limits.ItemTimeout as exc:
         return Rejection.of(item, RejectArticle("time_limit", str(exc), stage="process"))

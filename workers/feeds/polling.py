@@ -84,8 +84,8 @@ def poll_feed(self: Task, feed_id: str) -> dict[str, Any]:
     try:
         return _poll(feed, previous)
     except SoftTimeLimitExceeded:
-        limit = limits.of("mediamon.poll_feed").soft
-        return _failed(feed, previous, "timeout", f"the poll took longer than {limit:.0f} s")
+        limit = limits.soft_limit(self)
+        return _failed(feed, previous, "timeout", f"the poll took longer than {limit:g} s")
     except Exception as exc:  # a bug or a case nobody foresaw: recorded, then backed off
         log.exception("feed poll failed unexpectedly", extra={"feed": feed.id})
         return _failed(feed, previous, "error", f"{type(exc).__name__}: {exc}"[:300])
@@ -314,8 +314,8 @@ def fetch_articles(self: Task, keys: list[str]) -> dict[str, Any]:
         except _Rejected as rejected:
             inputs.append(rejected.rejection)
         except SoftTimeLimitExceeded:
-            limit = limits.of("mediamon.fetch_articles").soft
-            inputs.append(_rejection(payload, "time_limit", f"the batch ran past {limit:.0f} s"))
+            limit = limits.soft_limit(self)
+            inputs.append(_rejection(payload, "time_limit", f"the batch ran past {limit:g} s"))
             if keys[index + 1 :]:
                 fetch_articles.delay(keys[index + 1 :])
             names.append(payload["doc_id"])
