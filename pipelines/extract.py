@@ -132,7 +132,7 @@ def clean_title(title: str, site_names: Iterable[str] = ()) -> str:
     Linear in the input: white space is collapsed and the length capped before any
     comparison.
     """
-    title = _flow(title[:65_536])[:TITLE_MAX_CHARS]
+    title = _flow(title[: 2**20])[:TITLE_MAX_CHARS]  # collapsing is linear: cap after it
     folded = title.casefold()
     for name in sorted({_flow(n) for n in site_names if n}, key=len, reverse=True):
         if not folded.endswith(name.casefold()) or len(name) >= len(title):

@@ -426,6 +426,18 @@ def case_deeply_nested_html(pipe, server, fetcher) -> None:  # type: ignore[no-u
 
 
 @case
+def case_title_of_40000_line_breaks(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    story = "<p>" + "Talks on Ukraine continued in Kyiv on Monday. " * 5 + "</p>"
+    breaks = " \n" * 40_000
+    og = f'<html><head><meta property="og:title" content="Storm{breaks}warning"></head><body>{story}</body></html>'
+    feed_item = f"<html><body><article><h1>Storm{chr(0x2028) * 40_000} - Site</h1>{story}</article></body></html>"
+    started = time.monotonic()
+    assert pipe.process(RawArticle(html=og))["title"] == "Storm warning"
+    assert pipe.process(RawArticle(html=feed_item))["title"].startswith("Storm")
+    assert time.monotonic() - started < 5  # 53 s before: backtracking over the line breaks
+
+
+@case
 def case_nul_bytes_in_text(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
     doc = pipe.process(RawArticle(text="Putin\x00 met\x00 Xi in Samarkand.\x00", title="T\x00itle"))
     assert "\x00" not in doc["body"] and doc["title"] == "Title"
