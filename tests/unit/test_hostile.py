@@ -10,10 +10,12 @@ import resource
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
+from pipelines.alertmessages import one_line, slack_escape, slack_link
 from pipelines.alertquery import Compiler, QueryError
 from pipelines.article import RawArticle, RejectArticle
 from pipelines.decode import decode
@@ -21,7 +23,7 @@ from pipelines.feeds import NotAFeed, parse_feed
 from tests.feedserver import local_fetcher
 from workers.config import build_pipeline
 from workers.fetching.http import Fetcher, FetchError, Refused, address_allowed
-from workers.settings import Settings
+from workers.settings import Settings, redact
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
 CASES: dict[str, Callable[..., None]] = {}
@@ -629,6 +631,36 @@ def case_query_with_an_inner_wildcard(pipe, server, fetcher) -> None:  # type: i
 def case_query_phrase_of_many_words(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(QueryError, match="words in one phrase"):
         Compiler.for_pipeline(pipe).compile('"' + " ".join(f"w{i}" for i in range(100)) + '"')
+
+
+# ------------------------------------------------------------------ alert messages, output
+@case
+def case_slack_markup_in_a_title(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    title = "<!channel> <https://phish.example|bank login> & more"
+    line = slack_link("https://news.example/a|b>c", title)
+    assert "<!channel>" not in line and "<https://phish.example|" not in line
+    assert line.startswith("<https://news.example/a%7Cb%3Ec|&lt;!channel&gt;")
+    assert slack_escape("<@U123>") == "&lt;@U123&gt;"
+
+
+@case
+def case_newline_in_a_title_for_an_email_subject(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    message = EmailMessage()
+    message["Subject"] = one_line(
+        "[mediamon] rule: Storm\nBcc: victim@example.org\r\n" + "x" * 5000
+    )
+    text = message.as_string()
+    assert "\nBcc:" not in text and len(message["Subject"]) <= 200
+
+
+@case
+def case_password_in_a_service_url(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(
+        redis_url="redis://:s3cret@r:6379/0", search_urls="https://u:s3cret@es:9200"
+    )
+    assert "s3cret" not in repr(settings)
+    shown = redact(f"cannot reach {settings.redis_dsn} or {settings.search_hosts[0]}")
+    assert shown == "cannot reach redis://:***@r:6379/0 or https://u:***@es:9200"
 
 
 # Seconds a case may take (pytest-timeout fails it past that); 60 unless said here. Deep
