@@ -20,15 +20,17 @@ def stack_env(redis_db: int, **overrides: str) -> str:
     guard, no politeness delay, no configured feeds. Call before importing ``workers``
     (settings are read once). Returns the run id in the index prefix."""
     run = uuid.uuid4().hex[:6]
-    os.environ.update(
-        MEDIAMON_REDIS_URL=os.environ.get("BENCH_REDIS_URL", f"redis://127.0.0.1:6390/{redis_db}"),
-        MEDIAMON_INDEX_PREFIX=f"bench-{run}-",
-        MEDIAMON_ALLOW_PRIVATE_ADDRESSES="127.0.0.1/32",
-        MEDIAMON_HOST_MIN_INTERVAL="0",
-        MEDIAMON_LOG_LEVEL="WARNING",
-        MEDIAMON_FEEDS_FILE=str(ROOT / "tests" / "data" / "feeds" / "empty.yaml"),
-        **overrides,
-    )
+    settings = {
+        "MEDIAMON_REDIS_URL": os.environ.get(
+            "BENCH_REDIS_URL", f"redis://127.0.0.1:6390/{redis_db}"
+        ),
+        "MEDIAMON_INDEX_PREFIX": f"bench-{run}-",
+        "MEDIAMON_ALLOW_PRIVATE_ADDRESSES": "127.0.0.1/32",
+        "MEDIAMON_HOST_MIN_INTERVAL": "0",
+        "MEDIAMON_LOG_LEVEL": "WARNING",
+        "MEDIAMON_FEEDS_FILE": str(ROOT / "tests" / "data" / "feeds" / "empty.yaml"),
+    }
+    os.environ.update({**settings, **overrides})
     return run
 
 

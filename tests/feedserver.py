@@ -14,6 +14,7 @@ Routes:
   /gzip/<file>          a fixture, gzip-encoded; /bomb 256 MiB of zeros, gzipped;
                         /bomb2 the same gzipped twice (Content-Encoding: gzip, gzip)
   /encoded/<kind>       the RSS fixture as deflate, raw-deflate, gzip-members, or labelled <kind>
+  /hang                 never answers (until the client hangs up)
   /slow-headers         drips its status line and headers a byte every 0.5 s (GET, POST)
   /wrong-charset/<file> a UTF-8 fixture labelled ISO-8859-1
   /shared/<path>        a file of ../shared/data/feeds (gzip files served decompressed)
@@ -24,8 +25,13 @@ Every request is logged in server.requests as (method, path, time).
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import http.server
+import math
+import random
+import socket
+import struct
 import sys
 import threading
 import time
@@ -46,13 +52,37 @@ FEEDS = DATA / "feeds"
 TYPES = {".xml": "application/rss+xml", ".json": "application/feed+json", ".html": "text/html"}
 
 
+class Latency:
+    """How a server on the internet answers: after a delay drawn from a lognormal
+    distribution with the given median and a p99 of about 10 × the median, except
+    that ``hang`` of the requests are never answered (the client's deadline ends them)
+    and ``reset`` of the connections are reset."""
+
+    SIGMA = math.log(10) / 2.326  # p99 / median = exp(2.326 σ) = 10
+
+    def __init__(self, median: float, *, hang: float = 0.01, reset: float = 0.005, seed: int = 1):
+        self.median, self.hang, self.reset = median, hang, reset
+        self.rng = random.Random(seed)
+        self.lock = threading.Lock()
+
+    def draw(self) -> tuple[str, float]:
+        with self.lock:
+            roll, gauss = self.rng.random(), self.rng.gauss(0.0, 1.0)
+        if roll < self.hang:
+            return "hang", 0.0
+        if roll < self.hang + self.reset:
+            return "reset", 0.0
+        return "answer", self.median * math.exp(self.SIGMA * gauss)
+
+
 class FeedServer(LocalServer):
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, *, hosts: int = 0, latency: Latency | None = None) -> None:
         self.dynamic: dict[str, tuple[bytes, str]] = {}
         self.requests: list[tuple[str, str, float]] = []
         self.robots = ""
         self.generator: Callable[[str], bytes] | None = None  # serves /gen/... when set
-        super().__init__(_handler(self), port)
+        self.latency = latency
+        super().__init__(_handler(self), port, hosts)
 
     def set(self, name: str, body: str | bytes, content_type: str = "application/rss+xml") -> None:
         data = body.encode() if isinstance(body, str) else body
@@ -139,8 +169,30 @@ def _handler(server: FeedServer) -> type[http.server.BaseHTTPRequestHandler]:
             else:
                 self._send(200, b"ok", {"Content-Type": "text/plain"})
 
+        def _delay(self) -> bool:
+            """Wait as a distant server would; False when the request gets no answer."""
+            if server.latency is None or self.path == "/robots.txt":
+                return True
+            kind, seconds = server.latency.draw()
+            if kind == "hang":  # until the client gives up (its deadline)
+                self.connection.settimeout(120)
+                with contextlib.suppress(OSError):
+                    self.connection.recv(1)
+                self.close_connection = True
+                return False
+            if kind == "reset":  # RST instead of an answer
+                self.connection.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                )
+                self.close_connection = True
+                return False
+            time.sleep(seconds)
+            return True
+
         def do_GET(self) -> None:
             server.requests.append(("GET", self.path, time.time()))
+            if not self._delay():
+                return
             parts = urlsplit(self.path)
             path = parts.path
             if path == "/robots.txt":
@@ -274,6 +326,11 @@ def _handler(server: FeedServer) -> type[http.server.BaseHTTPRequestHandler]:
                 self._send(
                     200, body, {"Content-Type": "application/rss+xml", "Content-Encoding": coding}
                 )
+            elif path == "/hang":  # never answers; waits until the client gives up
+                self.connection.settimeout(120)
+                with contextlib.suppress(OSError):
+                    self.connection.recv(1)
+                self.close_connection = True
             elif path == "/slow-headers":
                 self._drip_headers()
             elif path.startswith("/wrong-charset/"):

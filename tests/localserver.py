@@ -19,20 +19,42 @@ class _QuietServer(http.server.ThreadingHTTPServer):
 
 
 class LocalServer:
-    """Serves ``handler`` on 127.0.0.1 (a free port unless given) in a daemon thread."""
+    """Serves ``handler`` on 127.0.0.1 (a free port unless given) in a daemon thread;
+    with ``hosts``, on each of those loopback addresses too (127.0.0.0/8 is all
+    loopback on Linux), at the same port: many "sites" for per-host politeness."""
 
-    def __init__(self, handler: type[http.server.BaseHTTPRequestHandler], port: int = 0) -> None:
+    def __init__(
+        self,
+        handler: type[http.server.BaseHTTPRequestHandler],
+        port: int = 0,
+        hosts: int = 0,
+    ) -> None:
         self.httpd = _QuietServer(("127.0.0.1", port), handler)
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.port = self.httpd.server_address[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.others = [_QuietServer((self.host(n), self.port), handler) for n in range(1, hosts)]
+        self.threads = [
+            threading.Thread(target=httpd.serve_forever, daemon=True)
+            for httpd in [self.httpd, *self.others]
+        ]
+
+    @staticmethod
+    def host(n: int) -> str:
+        """The address of "site" ``n`` (0 is 127.0.0.1)."""
+        return "127.0.0.1" if n == 0 else f"127.0.{1 + n // 250}.{1 + n % 250}"
+
+    def site(self, n: int) -> str:
+        return f"http://{self.host(n)}:{self.port}"
 
     def __enter__(self) -> Self:
-        self.thread.start()
+        for thread in self.threads:
+            thread.start()
         return self
 
     def __exit__(self, *_: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        for httpd in [self.httpd, *self.others]:
+            httpd.shutdown()
+            httpd.server_close()
 
     def url(self, path: str) -> str:
         return self.base + path

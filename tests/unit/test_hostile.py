@@ -20,7 +20,7 @@ from pipelines.alertquery import Compiler, QueryError
 from pipelines.article import RawArticle, RejectArticle
 from pipelines.decode import decode
 from pipelines.feeds import NotAFeed, parse_feed
-from tests.feedserver import local_fetcher
+from tests.feedserver import FeedServer, Latency, local_fetcher
 from workers.config import build_pipeline
 from workers.fetching.http import Fetcher, FetchError, Refused, address_allowed
 from workers.settings import Settings, redact
@@ -232,6 +232,25 @@ def case_server_drips_a_byte_at_a_time(pipe, server, fetcher) -> None:  # type: 
     with pytest.raises(FetchError, match=r"deadline|timeout"):
         fetcher.get(server.url("/slow"))
     assert time.monotonic() - started < 3 + 1.5
+
+
+@case
+def case_connection_reset_before_the_answer(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    with (
+        FeedServer(latency=Latency(0, hang=0, reset=1)) as flaky,
+        pytest.raises(FetchError) as info,
+    ):
+        fetcher.get(flaky.url("/feeds/rss-zh-hant.xml"))
+    assert info.value.kind == "transient"
+
+
+@case
+def case_server_that_never_answers(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    with FeedServer(latency=Latency(0, hang=1, reset=0)) as silent:
+        started = time.monotonic()
+        with pytest.raises(FetchError, match=r"deadline|timeout") as info:
+            fetcher.get(silent.url("/feeds/rss-zh-hant.xml"), timeout=2)
+    assert info.value.kind == "transient" and time.monotonic() - started < 2 + 1
 
 
 @case
