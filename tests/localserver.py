@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import socketserver
 import sys
 import threading
 from typing import Self
@@ -12,6 +13,15 @@ class _QuietServer(http.server.ThreadingHTTPServer):
     """Clients that hang up early (fetch caps, deadlines) are expected here, not errors."""
 
     daemon_threads = True
+
+    def server_bind(self) -> None:
+        """As HTTPServer's, without its reverse DNS lookup of the address (seconds for
+        each of many loopback addresses)."""
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = (
+            str(self.server_address[0]),
+            int(self.server_address[1]),
+        )
 
     def handle_error(self, request: object, client_address: object) -> None:
         if not isinstance(sys.exc_info()[1], ConnectionError):
