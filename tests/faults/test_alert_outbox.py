@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import ROOT
-from tests.integration.conftest import stop_worker, wait_until
+from tests.integration.conftest import wait_until
 from tests.processes import start_worker
 from tests.webhooks import Receiver
 from workers.cli import main
@@ -32,14 +32,6 @@ STORIES = [
 def receiver() -> Iterator[Receiver]:
     with Receiver() as r:
         yield r
-
-
-@pytest.fixture
-def workers() -> Iterator[list[subprocess.Popen[bytes]]]:
-    procs: list[subprocess.Popen[bytes]] = []
-    yield procs
-    for proc in procs:
-        stop_worker(proc)
 
 
 def _worker(name: str, fault: str) -> subprocess.Popen[bytes]:

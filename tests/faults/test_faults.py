@@ -7,12 +7,11 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from tests.conftest import ROOT
-from tests.integration.conftest import refresh, stop_worker, wait_until
+from tests.integration.conftest import refresh, wait_until
 from tests.processes import start_worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -66,37 +65,29 @@ def _rejected(search, source: str) -> int:  # type: ignore[no-untyped-def]
     return int(search.request("POST", f"/{search.index_name('rejected')}/_count", body)["count"])
 
 
-@pytest.fixture
-def cleanup() -> Iterator[list[subprocess.Popen[bytes]]]:
-    procs: list[subprocess.Popen[bytes]] = []
-    yield procs
-    for proc in procs:
-        stop_worker(proc)
-
-
 def test_kill_9_mid_batch_then_restart_indexes_everything_once(
-    search, redis_client, cleanup
+    search, redis_client, workers
 ) -> None:  # type: ignore[no-untyped-def]
     expected = _enqueue("kill9", 300)
     first = _worker("kill9-a")
-    cleanup.append(first)
+    workers.append(first)
     wait_until(lambda: len(_ids(search, "kill9")) >= 40, 60)
     os.killpg(first.pid, signal.SIGKILL)  # no warm shutdown: its reserved batches are unacked
     first.wait()
     partial = len(_ids(search, "kill9"))
     assert partial < 300, "the worker finished before it was killed; the test proves nothing"
     second = _worker("kill9-b")
-    cleanup.append(second)
+    workers.append(second)
     found = wait_until(lambda: (ids := _ids(search, "kill9")) and len(ids) >= 300 and ids, 120)
     assert sorted(found) == sorted(expected)  # each id once: a document per id
     assert _rejected(search, "kill9") == 0
 
 
 def test_search_engine_down_for_a_minute_waits_retries_and_drains(
-    search, redis_client, cleanup
+    search, redis_client, workers
 ) -> None:  # type: ignore[no-untyped-def]
     worker = _worker("outage", concurrency=2, visibility=600)
-    cleanup.append(worker)
+    workers.append(worker)
     expected = _enqueue("outage", 100)
     wait_until(lambda: len(_ids(search, "outage")) >= 20, 60)
     subprocess.run(["bash", str(SERVICES), "search-down"], check=True)
@@ -113,13 +104,13 @@ def test_search_engine_down_for_a_minute_waits_retries_and_drains(
     assert worker.poll() is None  # the worker rode it out
 
 
-def test_queued_work_survives_a_redis_restart(search, redis_client, cleanup) -> None:  # type: ignore[no-untyped-def]
+def test_queued_work_survives_a_redis_restart(search, redis_client, workers) -> None:  # type: ignore[no-untyped-def]
     expected = _enqueue("redis-restart", 120)  # queued; no worker yet
     time.sleep(1.5)  # AOF fsync happens every second
     subprocess.run(["bash", str(SERVICES), "redis-down"], check=True)
     subprocess.run(["bash", str(SERVICES), "redis-up"], check=True)
     worker = _worker("after-restart", concurrency=2)
-    cleanup.append(worker)
+    workers.append(worker)
     found = wait_until(
         lambda: (ids := _ids(search, "redis-restart")) and len(ids) >= 120 and ids, 120
     )

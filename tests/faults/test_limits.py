@@ -6,23 +6,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
 
 import pytest
 
 from tests.conftest import ROOT
-from tests.integration.conftest import refresh, stop_worker, wait_until
+from tests.integration.conftest import refresh, wait_until
 from tests.processes import start_worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-
-@pytest.fixture
-def workers() -> Iterator[list[subprocess.Popen[bytes]]]:
-    procs: list[subprocess.Popen[bytes]] = []
-    yield procs
-    for proc in procs:
-        stop_worker(proc)
 
 
 def _worker(name: str, **env: str) -> subprocess.Popen[bytes]:

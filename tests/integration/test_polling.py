@@ -48,6 +48,14 @@ def _docs(search, **terms) -> list[dict]:  # type: ignore[no-untyped-def]
     return [h["_source"] for h in hits["hits"]["hits"]]
 
 
+def _rejection(search, feed_id: str) -> dict | None:  # type: ignore[no-untyped-def]
+    """The first recorded rejection of an item of the feed, if any yet."""
+    refresh(search)
+    body = {"query": {"term": {"feed_id": feed_id}}}
+    hits = search.request("POST", f"/{search.index_name('rejected')}/_search", body)["hits"]["hits"]
+    return hits[0]["_source"] if hits else None
+
+
 def _wait_docs(search, count: int, timeout: float = 30.0, **terms) -> list[dict]:  # type: ignore[no-untyped-def]
     return wait_until(lambda: (d := _docs(search, **terms)) and len(d) >= count and d, timeout)
 
@@ -174,16 +182,7 @@ def test_ssrf_attempts_are_refused_and_recorded(search, store, server: FeedServe
     items = _feed(store, "t-ssrf-items", server.url("/dyn/ssrf-items"))
     _poll(store, items)
 
-    def recorded():  # type: ignore[no-untyped-def]
-        refresh(search)
-        hits = search.request(
-            "POST",
-            f"/{search.index_name('rejected')}/_search",
-            {"query": {"term": {"feed_id": items}}},
-        )["hits"]["hits"]
-        return hits and hits[0]["_source"]
-
-    rejection = wait_until(recorded)
+    rejection = wait_until(lambda: _rejection(search, items))
     assert rejection["reason"] == "refused_url" and rejection["stage"] == "fetch"
     assert not _docs(search, feed_id=items)
 
@@ -311,16 +310,7 @@ def test_one_bad_item_costs_one_item(search, store, server: FeedServer) -> None:
     docs = _wait_docs(search, 2, feed_id=feed_id)
     assert {d["title"] for d in docs} != set() and len(docs) == 2
 
-    def rejection():  # type: ignore[no-untyped-def]
-        refresh(search)
-        hits = search.request(
-            "POST",
-            f"/{search.index_name('rejected')}/_search",
-            {"query": {"term": {"feed_id": feed_id}}},
-        )["hits"]["hits"]
-        return hits and hits[0]["_source"]
-
-    rejected = wait_until(rejection)
+    rejected = wait_until(lambda: _rejection(search, feed_id))
     assert rejected["reason"] == "no_content" and "not a usable URL" in rejected["detail"]
 
 

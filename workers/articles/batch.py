@@ -37,8 +37,8 @@ from workers.search.client import SearchError
 log = logging.getLogger(__name__)
 
 QUARANTINE_AFTER = 2  # processes an article may kill before it is rejected
-POISON = "mediamon-fault-poison"
-WARM_UP = "習近平與普京在北京會談，討論烏克蘭局勢。Xi Jinping met Vladimir Putin in Beijing."  # text that kills the process under the poison fault point
+POISON = "mediamon-fault-poison"  # text that kills the process under the poison fault point
+WARM_UP = "習近平與普京在北京會談，討論烏克蘭局勢。Xi Jinping met Vladimir Putin in Beijing."
 
 
 class TransientSearchError(Exception):

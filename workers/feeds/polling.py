@@ -29,6 +29,7 @@ from workers.articles.staging import raw_from_payload, to_payload
 from workers.articles.tasks import INDEXING_TASK, RecordingTask
 from workers.feeds.store import FeedConfig, FeedStore
 from workers.fetching.http import FetchError, Refused
+from workers.limits import ARTICLE_BATCH
 from workers.search.client import SearchError
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,6 @@ FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
     "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
 )
-ARTICLE_BATCH = 20
 LONG_WAIT = 5.0  # seconds of politeness wait above which work is re-queued, not slept
 
 
@@ -306,6 +306,7 @@ def fetch_articles(self: Task, keys: list[str]) -> dict[str, Any]:
     for index, (key, payload) in enumerate(zip(keys, payloads, strict=True)):
         if payload is None:
             continue  # indexed by an earlier run of this task
+        out_of_time = False
         try:
             inputs.append(_fetched(payload))
         except _Deferred as deferred:
@@ -316,15 +317,14 @@ def fetch_articles(self: Task, keys: list[str]) -> dict[str, Any]:
         except SoftTimeLimitExceeded:
             limit = limits.soft_limit(self)
             inputs.append(_rejection(payload, "time_limit", f"the batch ran past {limit:g} s"))
-            if keys[index + 1 :]:
-                fetch_articles.delay(keys[index + 1 :])
-            names.append(payload["doc_id"])
-            marks[payload["doc_id"]] = payload["fingerprint"]
-            done_keys.append(key)
-            break
+            out_of_time = True
         names.append(payload["doc_id"])
         marks[payload["doc_id"]] = payload["fingerprint"]
         done_keys.append(key)
+        if out_of_time:
+            if keys[index + 1 :]:
+                fetch_articles.delay(keys[index + 1 :])
+            break
     result = write_batch(inputs, names)
     store().mark_seen(marks, ttl=settings.seen_ttl)
     services.state().count(indexed=len(result.created), updated=len(result.updated))
@@ -362,8 +362,12 @@ def _fetched(payload: dict[str, Any]) -> RawArticle:
 
 
 def _rejection(payload: dict[str, Any], reason: str, detail: str) -> Rejection:
-    item = raw_from_payload(payload) if "text_source" in payload else _staged_before(payload)
-    return Rejection.of(item, RejectArticle(reason, detail, stage="fetch"))
+    return Rejection.of(_staged_item(payload), RejectArticle(reason, detail, stage="fetch"))
+
+
+def _staged_item(payload: dict[str, Any]) -> RawArticle:
+    """The item a payload holds, in today's form or in the one staged before."""
+    return raw_from_payload(payload) if "text_source" in payload else _staged_before(payload)
 
 
 class _Deferred(Exception):
@@ -379,7 +383,7 @@ class _Rejected(Exception):
 def _article_input(payload: dict[str, Any]) -> RawArticle:
     """The staged item with its page if the page can be had politely, else with the
     feed's own content; _Rejected when neither can be had."""
-    item = raw_from_payload(payload) if "text_source" in payload else _staged_before(payload)
+    item = _staged_item(payload)
     reason = "feed content only (fetch_pages is off)"
     if payload.get("fetch_page") and item.url:
         url = item.url

@@ -325,7 +325,7 @@ class Fetcher:
             host, _ = check_url(current)
             if is_ip(host) and not address_allowed(host, self.allowed):
                 raise Refused(f"{host} is not a public address", current)
-            response = self._one(current, headers or {}, accept, cap, deadline)
+            response = self._one(current, headers or {}, accept, cap, deadline, total)
             if response.status in REDIRECTS:
                 location = response.headers.get("location")
                 if not location:
@@ -391,11 +391,16 @@ class Fetcher:
         return result
 
     def _one(
-        self, url: str, headers: dict[str, str], accept: str, cap: int, deadline: float
+        self,
+        url: str,
+        headers: dict[str, str],
+        accept: str,
+        cap: int,
+        deadline: float,
+        total: float,
     ) -> Response:
         if deadline - time.monotonic() <= 0:
             raise FetchError("transient", "deadline passed before the request", url=url)
-        total = self.settings.fetch_timeout
         with (
             WATCHDOG.watch(deadline) as exchange,
             _translated_errors(url, exchange, total),
