@@ -31,7 +31,7 @@ def start_worker(
     name: str,
     log: Path,
     *,
-    queues: str = "feeds,articles,alerts",
+    queues: str = "feeds,fetch,articles,alerts",
     concurrency: int = 2,
     pool: str | None = None,
     loglevel: str = "INFO",
@@ -43,6 +43,29 @@ def start_worker(
     args = ["worker", "-Q", queues, *size, "-n", f"{name}@%h"]
     args += ["--without-mingle", "--without-gossip", "--loglevel", loglevel]
     return _celery(args, log, env, mode)
+
+
+def start_pools(
+    name: str,
+    log: Path,
+    *,
+    pool: str = "both",
+    env: Mapping[str, str] | None = None,
+    mode: str = "ab",
+) -> subprocess.Popen[bytes]:
+    """`mediamon worker`: the I/O pool (threads) and the CPU pool (processes) as a user
+    runs them, named ``name-io@host`` and ``name-cpu@host``."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, mode) as out:
+        return subprocess.Popen(
+            [sys.executable, "-c", "from workers.cli import main; main()", "worker",
+             "--pool", pool, "--name", name, "--without-mingle", "--without-gossip"],
+            cwd=ROOT,
+            env=dict(env if env is not None else os.environ),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
 
 
 def start_beat(schedule: Path, log: Path, *, loglevel: str = "INFO") -> subprocess.Popen[bytes]:

@@ -1,7 +1,15 @@
 """The Celery application: Redis broker, JSON messages, explicit queues.
 
-Queues: ``feeds`` (polling), ``articles`` (fetch, process, index), ``alerts`` (delivery).
-A worker serves all three by default; `mediamon worker -Q articles` scales one stage.
+Network waits and CPU work run apart:
+
+- I/O queues, served by a threads pool with high concurrency (hundreds of requests in
+  flight): ``feeds`` (polls, robots.txt, feed health), ``fetch`` (article pages),
+  ``alerts`` (deliveries);
+- the CPU queue ``articles`` (the pipeline, indexing, matching), served by prefork
+  processes sized to the cores.
+
+`mediamon worker` starts both pools; `mediamon worker --pool io` or `--pool cpu` starts
+one, to split them across machines.
 """
 
 from __future__ import annotations
@@ -17,7 +25,9 @@ from workers.settings import get_settings, redact
 
 settings = get_settings()
 
-QUEUES = ("feeds", "articles", "alerts")
+IO_QUEUES = ("feeds", "fetch", "alerts")
+CPU_QUEUES = ("articles",)
+QUEUES = IO_QUEUES + CPU_QUEUES
 
 # The Redis transport re-delivers a message that was reserved but not acknowledged
 # after this many seconds. With acks_late, a task is acknowledged when it ends, so this
@@ -47,6 +57,7 @@ app.conf.update(
         "mediamon.schedule_feeds": {"queue": "feeds"},
         "mediamon.sync_feed_health": {"queue": "feeds"},
         "mediamon.record_heartbeat": {"queue": "feeds"},
+        "mediamon.fetch_articles": {"queue": "fetch"},
         "mediamon.deliver_*": {"queue": "alerts"},
         "mediamon.send_digests": {"queue": "alerts"},
         "mediamon.sweep_alert_outbox": {"queue": "alerts"},
@@ -65,6 +76,8 @@ app.conf.update(
         "digests": {"task": "mediamon.send_digests", "schedule": 15.0},
         # Events a crash left between being written and being routed (alerts/outbox.py).
         "alert-outbox": {"task": "mediamon.sweep_alert_outbox", "schedule": 30.0},
+        # Fetched articles whose processing was never queued (workers/articles/ready.py).
+        "ready-articles": {"task": "mediamon.process_ready", "schedule": 5.0},
     },
     beat_scheduler="redbeat.RedBeatScheduler",
     redbeat_redis_url=settings.redis_dsn,

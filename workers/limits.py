@@ -6,8 +6,9 @@ Three layers, so that no input holds a worker slot past a known time:
   running it through the pipeline has ``item_time_limit`` seconds (``item_budget``),
   after which the article alone is rejected as ``time_limit`` and the batch goes on.
 - **Per task (soft):** Celery raises SoftTimeLimitExceeded in the task; a poll records
-  it as a failure of the feed (which backs off), a batch rejects the article it was on
-  and queues the rest again.
+  it as a failure of the feed (which backs off), a page fetch as the item's rejection,
+  a batch is split in two. (The I/O pool, threads, has no Celery time limits: there the
+  fetch deadline is the limit.)
 - **Per task (hard):** the pool kills the process. A page that kills its process twice
   is quarantined (workers/state.py ``attempt``): rejected, not delivered forever.
 """
@@ -23,8 +24,6 @@ from types import FrameType
 from typing import Any
 
 from workers.settings import Settings, get_settings
-
-ARTICLE_BATCH = 20  # feed items per fetch_articles task
 
 
 @dataclass(frozen=True)
@@ -43,8 +42,9 @@ def task_limits(settings: Settings) -> dict[str, Limit]:
     batch = 4 * item + 300
     table = {
         "mediamon.poll_feed": fetch * 2 + 60,  # robots.txt and the feed
-        "mediamon.fetch_articles": ARTICLE_BATCH * fetch + batch,
+        "mediamon.fetch_articles": fetch * 2 + 60,  # robots.txt and one page
         "mediamon.process_articles": batch,
+        "mediamon.process_ready": batch,
         "mediamon.deliver_webhook": 60.0,
         "mediamon.deliver_slack": 60.0,
         "mediamon.deliver_email": 120.0,

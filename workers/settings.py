@@ -85,8 +85,15 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("INFO", description="Log level of workers and CLI.")
     log_json: bool = Field(True, description="Workers log one JSON object per line.")
-    worker_concurrency: int = Field(
-        4, ge=1, description="Processes per worker (more than cores: fetches wait on the network)."
+    worker_concurrency: int | None = Field(
+        None,
+        ge=1,
+        description="Processes of the CPU pool (the pipeline); default: one a core.",
+    )
+    io_concurrency: int = Field(
+        200,
+        ge=1,
+        description="Threads of the I/O pool: polls, page fetches and deliveries in flight.",
     )
     feeds_file: Path | None = Field(
         None, description="Feed list to load (default: feeds.yaml in the config folder)."
@@ -166,6 +173,10 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @property
+    def cpu_workers(self) -> int:
+        return self.worker_concurrency or os.cpu_count() or 1
 
     @property
     def redis_dsn(self) -> str:

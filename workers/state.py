@@ -51,6 +51,10 @@ class State:
             return []
         return [json.loads(raw) if raw else None for raw in self.redis.mget(keys)]
 
+    def restage(self, key: str, payload: dict[str, Any]) -> None:
+        """Replace a staged payload (a feed item with its fetched page)."""
+        self.redis.set(key, json.dumps(payload, ensure_ascii=False), ex=self.settings.staging_ttl)
+
     def unstage(self, keys: list[str]) -> None:
         if keys:
             self.redis.delete(*keys)

@@ -61,8 +61,9 @@ def search(settings, redis_client):  # type: ignore[no-untyped-def]
     client.close()
 
 
-def start_worker(name: str, queues: str = "feeds,articles,alerts") -> subprocess.Popen[bytes]:
-    return processes.start_worker(name, ROOT / ".state" / f"test-worker-{name}.log", queues=queues)
+def start_worker(name: str) -> subprocess.Popen[bytes]:
+    """`mediamon worker` as users run it: an I/O pool and a CPU pool."""
+    return processes.start_pools(name, ROOT / ".state" / f"test-worker-{name}.log")
 
 
 def start_beat(name: str) -> subprocess.Popen[bytes]:
@@ -84,15 +85,16 @@ def wait_until(predicate, timeout: float = 30.0, interval: float = 0.2):  # type
         time.sleep(interval)
 
 
-def wait_ready(timeout: float = 30.0) -> None:
+def wait_ready(timeout: float = 30.0, pools: int = 2) -> None:
+    """Until both pools (or ``pools`` workers) answer a ping."""
     from workers.app import app
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         replies = app.control.ping(timeout=0.5)
-        if replies:
+        if len(replies) >= pools:
             return
-    raise RuntimeError("the Celery worker did not answer a ping within 30 s")
+    raise RuntimeError(f"{pools} Celery workers did not answer a ping within {timeout:.0f} s")
 
 
 def stop_worker(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:

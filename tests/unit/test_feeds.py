@@ -231,7 +231,6 @@ def test_an_item_staged_before_an_upgrade_reads_as_one_staged_now() -> None:
     """Polled items are staged as RawArticle payloads; a payload of the earlier feed-item
     form, still in Redis after an upgrade, becomes the same article."""
     from workers.articles.staging import raw_from_payload, to_payload
-    from workers.feeds.polling import _staged_before
 
     old = {
         "feed_id": "cna",
@@ -251,7 +250,7 @@ def test_an_item_staged_before_an_upgrade_reads_as_one_staged_now() -> None:
         "updated": None,
         "authors": [],
     }
-    legacy = _staged_before(old)
+    legacy = raw_from_payload(old)
     assert legacy.html == "<html><body><article><p>全文</p></article></body></html>"
     staged = {**to_payload(legacy), "doc_id": "x", "fingerprint": "f", "fetch_page": True}
     assert raw_from_payload(staged) == legacy

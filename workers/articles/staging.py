@@ -51,6 +51,10 @@ def to_payload(raw: RawArticle) -> dict[str, Any]:
 
 
 def raw_from_payload(payload: dict[str, Any]) -> RawArticle:
+    """The RawArticle a payload holds (fields that are not RawArticle's, such as a feed
+    item's ``doc_id`` and ``fingerprint``, are left out)."""
+    if "fingerprint" in payload and "text_source" not in payload:  # a feed item, staged
+        return _staged_before(payload)  # by an earlier version
     data = dict(payload)
     content = data.pop("content", None)
     headers = data.pop("headers", None) or {}
@@ -59,6 +63,24 @@ def raw_from_payload(payload: dict[str, Any]) -> RawArticle:
     if content is not None:
         raw.content = base64.b64decode(content)
     return raw
+
+
+def _staged_before(payload: dict[str, Any]) -> RawArticle:
+    """A feed item staged by a version before items were staged as RawArticles (the
+    staging TTL keeps such payloads up to a week after an upgrade)."""
+    content = payload.get("content_html") or payload.get("summary") or ""
+    return RawArticle(
+        url=payload["url"],
+        title=payload.get("title") or None,
+        source=payload.get("source"),
+        source_name=payload.get("source_name"),
+        feed_id=payload.get("feed_id"),
+        published_at=payload.get("published") or payload.get("updated"),
+        region=payload.get("region"),
+        lang=payload.get("lang"),
+        html=f"<html><body><article>{content}</article></body></html>" if content.strip() else None,
+        text_source="feed",
+    )
 
 
 def _objects(text: str, where: str, *, lines_format: bool = False) -> Iterator[Item]:

@@ -1,5 +1,5 @@
-"""The article tasks: ``process_articles`` runs a batch of ingested articles through the
-write path (workers/articles/batch.py). Also the options every batch task shares, and
+"""The article tasks, on the CPU pool: ``process_articles`` runs a batch of staged
+articles through the write path (workers/articles/batch.py). Also the options every batch task shares, and
 the dead-letter record of a task that failed for good."""
 
 from __future__ import annotations
@@ -10,9 +10,11 @@ from typing import Any
 from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 
+from pipelines.article import RawArticle, RejectArticle
 from workers import services
 from workers.app import app
-from workers.articles.batch import TransientSearchError, write_batch
+from workers.articles.batch import BatchResult, TransientSearchError, write_batch
+from workers.articles.indexing import Rejection
 from workers.articles.staging import raw_from_payload
 
 log = logging.getLogger(__name__)
@@ -48,12 +50,8 @@ INDEXING_TASK: dict[str, Any] = {
 @app.task(name="mediamon.process_articles", **INDEXING_TASK)
 def process_articles(self: Task, keys: list[str]) -> dict[str, Any]:
     """Staged payloads -> the write path. Idempotent: ids are URL hashes."""
-    state = services.state()
-    payloads = state.staged(keys)
-    present = [(key, p) for key, p in zip(keys, payloads, strict=True) if p is not None]
-    missing = len(payloads) - len(present)  # done by an earlier run of this task, or expired
     try:
-        result = write_batch([raw_from_payload(p) for _, p in present], [key for key, _ in present])
+        result, payloads = run_staged(keys)
     except SoftTimeLimitExceeded:
         # Each article has its own budget, so this is a batch of many slow ones: split it.
         if len(keys) == 1:
@@ -64,8 +62,6 @@ def process_articles(self: Task, keys: list[str]) -> dict[str, Any]:
         log.warning("batch past its time limit: split in two", extra={"articles": len(keys)})
         # `mediamon ingest` follows the two halves instead
         return {"continued": [[child, part] for child, part in zip(children, parts, strict=True)]}
-    state.count(indexed=len(result.created), duplicate=len(result.updated))
-    state.unstage(keys)
     summary = {
         "indexed": len(result.created),
         "duplicate": len(result.updated),
@@ -74,10 +70,33 @@ def process_articles(self: Task, keys: list[str]) -> dict[str, Any]:
             for r in result.rejected
         ],
         "ids": result.created + result.updated,
-        "already_done": missing,
+        "already_done": len(keys) - len(payloads),
     }
     log.info(
         "batch processed",
         extra={k: v for k, v in summary.items() if k not in ("ids", "rejected")},
     )
     return summary
+
+
+def run_staged(keys: list[str]) -> tuple[BatchResult, list[dict[str, Any]]]:
+    """The write path over staged payloads: ingested articles, and feed items with their
+    page (or the reason their page could not be had). Returns the result and the
+    payloads found (a key without one was written by an earlier run, or expired)."""
+    state = services.state()
+    found = [(k, p) for k, p in zip(keys, state.staged(keys), strict=True) if p is not None]
+    inputs = [staged_input(p) for _, p in found]
+    result = write_batch(inputs, [p.get("doc_id") or k for k, p in found])
+    state.count(indexed=len(result.created), duplicate=len(result.updated))
+    state.unstage(keys)
+    return result, [p for _, p in found]
+
+
+def staged_input(payload: dict[str, Any]) -> RawArticle | Rejection:
+    """What a payload asks the write path to do: process an article, or record why a
+    feed item's article could not be had."""
+    raw = raw_from_payload(payload)
+    rejection = payload.get("rejection")
+    if rejection:
+        return Rejection.of(raw, RejectArticle(**rejection))
+    return raw

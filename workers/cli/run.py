@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 
@@ -46,28 +50,63 @@ def status() -> None:
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.option(
+    "--pool",
+    type=click.Choice(["both", "io", "cpu"]),
+    default="both",
+    show_default=True,
+    help="io: polls, page fetches and deliveries on threads; cpu: the pipeline on processes.",
+)
+@click.option("--name", default="mediamon", show_default=True, help="Worker name prefix.")
 @click.pass_context
-def worker(ctx: click.Context) -> None:
-    """Run a Celery worker on all queues (extra options go to `celery worker`).
+def worker(ctx: click.Context, pool: str, name: str) -> None:
+    """Run the workers: an I/O pool (threads, MEDIAMON_IO_CONCURRENCY requests in
+    flight) on the feeds, fetch and alerts queues, and a CPU pool (processes,
+    MEDIAMON_WORKER_CONCURRENCY, default one a core) on the articles queue. Extra
+    options go to `celery worker` (of each pool).
 
     The worker keeps the settings and config it started with: restart it after an edit
     (`mediamon config path` shows which files are in use)."""
-    settings = load_settings()
-    argv = [
-        "worker",
-        "-Q",
-        "feeds,articles,alerts",
-        "-c",
-        str(settings.worker_concurrency),
-        "-n",
-        "mediamon@%h",
-        "--loglevel",
-        settings.log_level,
-        *ctx.args,
-    ]
-    from workers.app import app
+    from workers.app import CPU_QUEUES, IO_QUEUES
 
-    app.worker_main(argv)
+    settings = load_settings()
+    pools = {
+        "io": ["-P", "threads", "-c", str(settings.io_concurrency), "-Q", ",".join(IO_QUEUES)],
+        "cpu": ["-c", str(settings.cpu_workers), "-Q", ",".join(CPU_QUEUES)],
+    }
+    chosen = ["io", "cpu"] if pool == "both" else [pool]
+    commands = [
+        [sys.executable, "-m", "celery", "-A", "workers.app", "worker", *pools[kind],
+         "-n", f"{name}-{kind}@%h", "--loglevel", settings.log_level, *ctx.args]
+        for kind in chosen
+    ]  # fmt: skip
+    if len(commands) == 1:  # one pool: be it (signals and exit code are Celery's)
+        os.execv(commands[0][0], commands[0])
+    sys.exit(supervise(commands))
+
+
+def supervise(commands: list[list[str]]) -> int:
+    """Run the commands side by side; pass SIGTERM and SIGINT on to each; when one
+    ends, stop the others (a warm shutdown) and return the first one's exit code."""
+    children = [subprocess.Popen(command) for command in commands]
+
+    def forward(signum: int, _frame: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    while all(child.poll() is None for child in children):
+        time.sleep(0.5)
+    first = next(child for child in children if child.poll() is not None)
+    forward(signal.SIGTERM, None)
+    for child in children:
+        try:
+            child.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            child.kill()
+    return first.returncode or 0
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

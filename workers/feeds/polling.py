@@ -23,13 +23,12 @@ from pipelines.feeds import FeedItem, NotAFeed, parse_feed
 from pipelines.ids import BadURL, canonical_url, doc_id
 from workers import limits, services
 from workers.app import app, settings
-from workers.articles.batch import QUARANTINE_AFTER, write_batch
-from workers.articles.indexing import Rejection
+from workers.articles.batch import QUARANTINE_AFTER
 from workers.articles.staging import raw_from_payload, to_payload
-from workers.articles.tasks import INDEXING_TASK, RecordingTask
+from workers.articles.tasks import INDEXING_TASK, RecordingTask, run_staged
+from workers.feeds.ready import DRAIN_DELAY, Ready
 from workers.feeds.store import FeedConfig, FeedStore
 from workers.fetching.http import FetchError, Refused
-from workers.limits import ARTICLE_BATCH
 from workers.search.client import SearchError
 
 log = logging.getLogger(__name__)
@@ -38,7 +37,24 @@ FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
     "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
 )
-LONG_WAIT = 5.0  # seconds of politeness wait above which work is re-queued, not slept
+# Politeness never holds a thread: a request that must wait for its host's next slot
+# books it and comes back for it (countdown); a wait longer than LONG_WAIT goes back to
+# beat's schedule. A host whose request slots are all taken is tried again after
+# BUSY_RETRY seconds.
+LONG_WAIT = 120.0
+BUSY_RETRY = 1.0
+SLOT_EARLY = 0.05  # a task may take its booked slot this much early (timer jitter)
+# How long a queued item keeps the next polls from queueing it again: longer than any
+# wait for its host and its fetch; an item whose fetch never ended comes back after it.
+PENDING_TTL = 6 * 3600
+
+
+def _polite_wait(host: str, slot_at: float | None) -> float:
+    """Seconds until this request to ``host`` may go: 0 when the task comes back for a
+    slot it booked, else the wait for a newly booked one."""
+    if slot_at is not None and time.time() >= slot_at - SLOT_EARLY:
+        return 0.0
+    return services.politeness().reserve(host)
 
 
 @lru_cache(maxsize=1)
@@ -72,7 +88,7 @@ def schedule_feeds(limit: int = 2000) -> int:
 
 # ------------------------------------------------------------------ polling
 @app.task(name="mediamon.poll_feed", base=RecordingTask, bind=True, ignore_result=True)
-def poll_feed(self: Task, feed_id: str) -> dict[str, Any]:
+def poll_feed(self: Task, feed_id: str, slot_at: float | None = None) -> dict[str, Any]:
     """Fetch one feed, find new and changed items, queue their articles, reschedule.
 
     Every poll is recorded: one that fails in any way, or outlives its time limit,
@@ -82,7 +98,7 @@ def poll_feed(self: Task, feed_id: str) -> dict[str, Any]:
         return {"feed": feed_id, "status": "removed"}
     previous = store().state(feed_id)
     try:
-        return _poll(feed, previous)
+        return _poll(feed, previous, slot_at)
     except SoftTimeLimitExceeded:
         limit = limits.soft_limit(self)
         return _failed(feed, previous, "timeout", f"the poll took longer than {limit:g} s")
@@ -91,28 +107,30 @@ def poll_feed(self: Task, feed_id: str) -> dict[str, Any]:
         return _failed(feed, previous, "error", f"{type(exc).__name__}: {exc}"[:300])
 
 
-def _poll(feed: FeedConfig, previous: dict[str, Any]) -> dict[str, Any]:
+def _poll(feed: FeedConfig, previous: dict[str, Any], slot_at: float | None) -> dict[str, Any]:
     feed_id = feed.id
     now = time.time()
     if not feed.enabled:
         store().record(feed_id, {"status": "disabled"}, next_at=now + bounds().max_interval)
         return {"feed": feed_id, "status": "disabled"}
     host = urlsplit(feed.url).hostname or ""
-    wait = services.politeness().reserve(host)
-    if wait > LONG_WAIT:
+    wait = _polite_wait(host, slot_at)
+    if wait > LONG_WAIT:  # beyond the claim's lease: beat claims it again then
         store().record(feed_id, {}, next_at=now + wait)
         return {"feed": feed_id, "status": "deferred", "wait": wait}
-    if wait > 0:
-        time.sleep(wait)
+    if wait > 0:  # the slot is booked: come back for it, holding no thread meanwhile
+        poll_feed.apply_async(args=[feed_id], kwargs={"slot_at": now + wait}, countdown=wait)
+        return {"feed": feed_id, "status": "deferred", "wait": wait}
     headers = {}
     if previous.get("etag"):
         headers["If-None-Match"] = previous["etag"]
     if previous.get("last_modified"):
         headers["If-Modified-Since"] = previous["last_modified"]
     try:
-        with services.politeness().slot(host) as got:
-            if not got:
-                raise FetchError("transient", f"{host} is busy (all politeness slots taken)")
+        with services.politeness().slot(host, patience=0) as got:
+            if not got:  # every request slot of the host is taken: try again shortly
+                poll_feed.apply_async(args=[feed_id], countdown=BUSY_RETRY)
+                return {"feed": feed_id, "status": "deferred", "wait": BUSY_RETRY}
             response = services.fetcher().get(
                 feed.url, headers=headers, max_bytes=settings.max_feed_bytes, accept=FEED_ACCEPT
             )
@@ -283,107 +301,120 @@ def _queue_items(feed: FeedConfig, items: list[FeedItem]) -> tuple[int, int, int
     if pending:
         # "pending" marks keep the next poll from queueing the same items again while
         # they wait; they expire, so an item whose fetch failed for good comes back.
-        store().mark_seen(pending, ttl=int(settings.fetch_timeout * ARTICLE_BATCH * 4 + 3600))
+        store().mark_seen(pending, ttl=PENDING_TTL)
         keys = services.state().stage(payloads)
-        for start in range(0, len(keys), ARTICLE_BATCH):
-            fetch_articles.delay(keys[start : start + ARTICLE_BATCH])
+        to_fetch = [k for k, p in zip(keys, payloads, strict=True) if p["fetch_page"]]
+        for key in to_fetch:  # one task a page: a slow host holds up its own page only
+            fetch_articles.delay([key])
+        _ready([k for k, p in zip(keys, payloads, strict=True) if not p["fetch_page"]])
     return new, updated, unusable
 
 
 # ------------------------------------------------------------------ articles
-@app.task(name="mediamon.fetch_articles", **INDEXING_TASK)
-def fetch_articles(self: Task, keys: list[str]) -> dict[str, Any]:
-    """Fetch the pages of staged feed items, then run them through the write path.
-
-    Whatever goes wrong with one item (its URL, its page, its processing) is that
-    item's rejection. Past the soft time limit, the item at hand is rejected and the
-    rest go to a new task."""
-    payloads = services.state().staged(keys)
-    inputs: list[RawArticle | Rejection] = []
-    names: list[str] = []
-    done_keys: list[str] = []
-    marks: dict[str, str] = {}
-    for index, (key, payload) in enumerate(zip(keys, payloads, strict=True)):
+@app.task(name="mediamon.fetch_articles", base=RecordingTask, bind=True, ignore_result=True)
+def fetch_articles(self: Task, keys: list[str], slot_at: float | None = None) -> int:
+    """Fetch the pages of staged feed items (on the I/O pool), stage each item again
+    with its page, or with the reason it has none, and hand them to the CPU pool
+    (workers/articles/ready.py). Whatever goes wrong with one item is that item's
+    rejection; an item that must wait for its host comes back later (countdown)."""
+    state = services.state()
+    fetched: list[str] = []
+    for index, (key, payload) in enumerate(zip(keys, state.staged(keys), strict=True)):
         if payload is None:
-            continue  # indexed by an earlier run of this task
-        out_of_time = False
-        try:
-            inputs.append(_fetched(payload))
-        except _Deferred as deferred:
-            fetch_articles.apply_async(args=[keys[index:]], countdown=deferred.wait)
-            break
-        except _Rejected as rejected:
-            inputs.append(rejected.rejection)
-        except SoftTimeLimitExceeded:
-            limit = limits.soft_limit(self)
-            inputs.append(_rejection(payload, "time_limit", f"the batch ran past {limit:g} s"))
-            out_of_time = True
-        names.append(payload["doc_id"])
-        marks[payload["doc_id"]] = payload["fingerprint"]
-        done_keys.append(key)
-        if out_of_time:
-            if keys[index + 1 :]:
-                fetch_articles.delay(keys[index + 1 :])
-            break
-    result = write_batch(inputs, names)
+            continue  # written by an earlier run
+        if not payload.get("fetched"):
+            try:
+                payload = _fetched(payload, slot_at if index == 0 else None)
+            except _Deferred as deferred:
+                fetch_articles.apply_async(
+                    args=[keys[index:]],
+                    kwargs={"slot_at": deferred.slot_at},
+                    countdown=deferred.wait,
+                )
+                break
+            state.restage(key, payload)
+        fetched.append(key)
+    _ready(fetched)
+    return len(fetched)
+
+
+@app.task(name="mediamon.process_ready", **{**INDEXING_TASK, "ignore_result": True})
+def process_ready(self: Task) -> int:
+    """On the CPU pool: drain fetched feed items (workers/feeds/ready.py) in batches of
+    ``bulk_size`` through the write path, and mark them as seen; another drain is queued
+    at once while more are waiting."""
+    ready = Ready(services.state())
+    drain_id = self.request.id or "local"
+    keys = ready.claim(drain_id, settings.bulk_size)
+    if ready.waiting():
+        process_ready.delay()
+    if not keys:
+        return 0
+    _, payloads = run_staged(keys)
+    marks = {p["doc_id"]: p["fingerprint"] for p in payloads if p.get("fingerprint")}
     store().mark_seen(marks, ttl=settings.seen_ttl)
-    services.state().count(indexed=len(result.created), updated=len(result.updated))
-    services.state().unstage(done_keys)
-    return {
-        "indexed": len(result.created),
-        "updated": len(result.updated),
-        "rejected": len(result.rejected),
-    }
+    ready.done(drain_id)
+    return len(keys)
 
 
-def _fetched(payload: dict[str, Any]) -> RawArticle:
-    """_article_input, with every failure of this one item turned into its rejection;
-    a page whose fetch killed two processes (its memory) is not fetched a third time."""
+def _ready(keys: list[str]) -> None:
+    if Ready(services.state()).push(keys):
+        process_ready.apply_async(countdown=DRAIN_DELAY)
+
+
+def _fetched(payload: dict[str, Any], slot_at: float | None) -> dict[str, Any]:
+    """The payload with its page, or with the reason it has none (every failure of
+    this one item is its own); a page whose fetch killed two processes is not fetched
+    a third time. Raises _Deferred when the host's next slot is not yet due."""
     with services.state().attempt(f"fetch:{payload['doc_id']}") as died:
         if died >= QUARANTINE_AFTER:
-            raise _Rejected(
-                _rejection(
-                    payload,
-                    "quarantined",
-                    f"fetching its page killed the worker {died} times; not tried again",
-                )
-            )
+            detail = f"fetching its page killed the worker {died} times; not tried again"
+            return _rejected(payload, RejectArticle("quarantined", detail, stage="fetch"))
         try:
-            return _article_input(payload)
-        except (_Deferred, _Rejected, SoftTimeLimitExceeded):
+            raw = _article_input(payload, slot_at)
+        except _Deferred:
             raise
-        except MemoryError as exc:
-            raise _Rejected(_rejection(payload, "too_large", "ran out of memory")) from exc
+        except _Rejected as rejected:
+            return _rejected(payload, rejected.rejection)
+        except SoftTimeLimitExceeded as exc:
+            return _rejected(
+                payload,
+                RejectArticle("time_limit", str(exc) or "the task's time limit", stage="fetch"),
+            )
+        except MemoryError:
+            return _rejected(
+                payload, RejectArticle("too_large", "ran out of memory", stage="fetch")
+            )
         except Exception as exc:  # a URL or page nobody foresaw: this item only
             log.exception("fetching an article failed", extra={"url": payload.get("url")})
-            raise _Rejected(
-                _rejection(payload, "fetch_error", f"{type(exc).__name__}: {exc}"[:300])
-            ) from exc
+            detail = f"{type(exc).__name__}: {exc}"[:300]
+            return _rejected(payload, RejectArticle("fetch_error", detail, stage="fetch"))
+    return {**to_payload(raw), **_item_keys(payload), "fetched": True}
 
 
-def _rejection(payload: dict[str, Any], reason: str, detail: str) -> Rejection:
-    return Rejection.of(_staged_item(payload), RejectArticle(reason, detail, stage="fetch"))
+def _item_keys(payload: dict[str, Any]) -> dict[str, Any]:
+    return {"doc_id": payload["doc_id"], "fingerprint": payload["fingerprint"]}
 
 
-def _staged_item(payload: dict[str, Any]) -> RawArticle:
-    """The item a payload holds, in today's form or in the one staged before."""
-    return raw_from_payload(payload) if "text_source" in payload else _staged_before(payload)
+def _rejected(payload: dict[str, Any], exc: RejectArticle) -> dict[str, Any]:
+    reason = {"reason": exc.reason, "detail": exc.detail, "stage": exc.stage or "fetch"}
+    return {**payload, "rejection": reason, "fetched": True}
 
 
 class _Deferred(Exception):
-    def __init__(self, wait: float):
-        self.wait = wait
+    def __init__(self, wait: float, slot_at: float | None):
+        self.wait, self.slot_at = wait, slot_at
 
 
 class _Rejected(Exception):
-    def __init__(self, rejection: Rejection):
+    def __init__(self, rejection: RejectArticle):
         self.rejection = rejection
 
 
-def _article_input(payload: dict[str, Any]) -> RawArticle:
+def _article_input(payload: dict[str, Any], slot_at: float | None) -> RawArticle:
     """The staged item with its page if the page can be had politely, else with the
     feed's own content; _Rejected when neither can be had."""
-    item = _staged_item(payload)
+    item = raw_from_payload(payload)
     reason = "feed content only (fetch_pages is off)"
     if payload.get("fetch_page") and item.url:
         url = item.url
@@ -392,14 +423,12 @@ def _article_input(payload: dict[str, Any]) -> RawArticle:
             services.fetcher().precheck(url)
             if settings.respect_robots and not services.robots().allowed(url):
                 raise FetchError("permanent", "disallowed by robots.txt")
-            wait = services.politeness().reserve(host)
-            if wait > LONG_WAIT:
-                raise _Deferred(wait)
+            wait = _polite_wait(host, slot_at)
             if wait > 0:
-                time.sleep(wait)
-            with services.politeness().slot(host) as got:
+                raise _Deferred(wait, time.time() + wait)
+            with services.politeness().slot(host, patience=0) as got:
                 if not got:
-                    raise FetchError("transient", f"{host} is busy")
+                    raise _Deferred(BUSY_RETRY, None)
                 page = services.fetcher().get(
                     url,
                     max_bytes=settings.max_page_bytes,
@@ -409,35 +438,14 @@ def _article_input(payload: dict[str, Any]) -> RawArticle:
                 item, html=None, content=page.content, headers=page.headers, text_source="page"
             )
         except Refused as exc:
-            raise _Rejected(
-                Rejection.of(item, RejectArticle("refused_url", exc.reason, stage="fetch"))
-            ) from exc
+            raise _Rejected(RejectArticle("refused_url", exc.reason, stage="fetch")) from exc
         except FetchError as exc:
             reason = f"page not used: {exc.reason}"
     if not item.html:
-        rejection = RejectArticle(
-            "no_content", f"{reason}; the feed item has no content", stage="fetch"
+        raise _Rejected(
+            RejectArticle("no_content", f"{reason}; the feed item has no content", stage="fetch")
         )
-        raise _Rejected(Rejection.of(item, rejection))
     return item
-
-
-def _staged_before(payload: dict[str, Any]) -> RawArticle:
-    """An item staged by a version before items were staged as RawArticles (the staging
-    TTL keeps such payloads up to a week after an upgrade)."""
-    content = payload.get("content_html") or payload.get("summary") or ""
-    return RawArticle(
-        url=payload["url"],
-        title=payload.get("title") or None,
-        source=payload.get("source"),
-        source_name=payload.get("source_name"),
-        feed_id=payload.get("feed_id"),
-        published_at=payload.get("published") or payload.get("updated"),
-        region=payload.get("region"),
-        lang=payload.get("lang"),
-        html=f"<html><body><article>{content}</article></body></html>" if content.strip() else None,
-        text_source="feed",
-    )
 
 
 # ------------------------------------------------------------------ feed health
