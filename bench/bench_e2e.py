@@ -1,17 +1,25 @@
-"""End to end: feed items to searchable documents through Redis, Celery and the engine.
+"""End to end: feed items to searchable documents through Redis, Celery and the engine,
+with and without internet-like latency in the same run.
 
-    make services && .venv/bin/python bench/bench_e2e.py [--feeds 100] [--rate 300] [--seconds 60]
+    make services && .venv/bin/python bench/bench_e2e.py --latency 0.3 [--feeds 200] [--rate 120]
 
-A local server publishes new items into N RSS feeds at a steady rate (and serves each
-item's article page, about 3 KB of Chinese or English news text); every feed is polled
-every 2 s (as beat's tick would queue them, but more often than its 5 s tick so the
-latency measured is the pipeline's); a Celery worker with two processes polls, fetches,
-processes, bulk-indexes and percolates. The bench watches the index for new documents.
+A local server publishes new items into N RSS feeds at a steady rate and serves each
+item's article page (about 3 KB of Chinese or English news text). The feeds are spread
+over many "sites" (addresses on 127.0.0.0/8, let through the SSRF guard for the run), so
+per-host politeness (1 s between requests to a host, 2 at once: the defaults) works as
+with real sites; every feed is polled every few seconds (as beat's tick would queue
+them). `mediamon worker` runs as users run it: the I/O pool (threads) polls and fetches,
+the CPU pool (one process a core) processes, bulk-indexes and percolates. The bench
+watches the index for new documents.
 
-Prints: articles/s that became searchable while items were being published; latency
-from the poll that first saw an item to its document being searchable (p50/p95);
-CPU and memory of each component; queue lengths, and which stage limits throughput.
-Uses Redis database 11 and its own index prefix, removed afterwards.
+With --latency M, a second phase runs after the first with the server answering after a
+delay drawn from a lognormal distribution with median M (p99 about 10 × M), 1% of
+requests hanging until the fetch deadline and 0.5% reset.
+
+Prints per phase: articles/s that became searchable while items were being published;
+latency from the poll that first saw an item to its document being searchable
+(p50/p95); CPU and memory of each component; queue lengths, and which stage limits
+throughput. Uses Redis database 11 and its own index prefix, removed afterwards.
 """
 
 from __future__ import annotations
@@ -31,12 +39,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 ROOT = Path(__file__).resolve().parent.parent
 from bench._common import services, stack_env  # noqa: E402
 
-RUN = stack_env(11, MEDIAMON_HOST_MAX_CONCURRENCY="64", MEDIAMON_RESPECT_ROBOTS="true")
+RUN = stack_env(
+    11,
+    MEDIAMON_RESPECT_ROBOTS="true",
+    MEDIAMON_ALLOW_PRIVATE_ADDRESSES="127.0.0.0/8",
+    MEDIAMON_HOST_MIN_INTERVAL="1.0",
+    MEDIAMON_HOST_MAX_CONCURRENCY="2",
+    MEDIAMON_FETCH_TIMEOUT="30",
+)
 
 import psutil  # noqa: E402
 
-from tests.feedserver import FeedServer  # noqa: E402
-from tests.processes import start_worker  # noqa: E402
+from tests.feedserver import FeedServer, Latency  # noqa: E402
+from tests.processes import start_pools  # noqa: E402
 
 SENTENCES = [
     line.strip()
@@ -57,6 +72,7 @@ def page(path: str) -> bytes:
 
 
 def feed_xml(feed: int, items: list[int], base: str) -> str:
+    """The feed's items link to pages on the feed's own site (``base``)."""
     entries = "".join(
         f"<item><title>Story {n} of feed {feed}</title><link>{base}/gen/{feed}/{n}.html</link>"
         f"<guid>{feed}-{n}</guid><description>Summary of story {n}.</description></item>"
@@ -78,23 +94,47 @@ def percentile(values: list[float], q: float) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--feeds", type=int, default=100)
+    parser.add_argument("--feeds", type=int, default=200)
+    parser.add_argument("--hosts", type=int, default=200, help="sites the feeds are spread over")
     parser.add_argument(
-        "--rate", type=float, default=350, help="new items per second, all feeds together"
+        "--rate", type=float, default=120, help="new items per second, all feeds together"
     )
     parser.add_argument("--seconds", type=float, default=60, help="how long items are published")
-    parser.add_argument("--concurrency", type=int, default=4, help="worker processes")
     parser.add_argument("--items", type=int, default=20, help="items a feed lists (the newest)")
     parser.add_argument(
-        "--poll-every", type=float, default=2.0, help="seconds between polls of a feed"
+        "--poll-every", type=float, default=5.0, help="seconds between polls of a feed"
+    )
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="median answer time of a second phase (s)"
     )
     args = parser.parse_args()
 
-    from workers.feeds.polling import poll_feed, store
-    from workers.feeds.store import FeedConfig
     from workers.search import templates
 
     settings, state, client = services()
+    phases = [("no latency", None)]
+    if args.latency:
+        phases.append((f"latency {args.latency:g} s", Latency(args.latency)))
+    summary = []
+    for name, latency in phases:
+        print(f"\n=== {name} ===")
+        summary.append((name, run_phase(args, latency, settings, state, client)))
+        state.redis.flushdb()
+        templates.drop(client)
+        templates.apply(client)
+    templates.drop(client)
+    state.redis.flushdb()
+    print("\nsummary:")
+    for name, figures in summary:
+        print(f"  {name:<16} {figures}")
+    return 0
+
+
+def run_phase(args, latency, settings, state, client) -> str:  # type: ignore[no-untyped-def]
+    """One run of the load; returns its summary line."""
+    from workers.feeds.polling import poll_feed, store
+    from workers.feeds.store import FeedConfig
+
     articles = client.index_name("articles")
 
     added: dict[str, tuple[int, float]] = {}  # doc id -> (feed, time published)
@@ -103,14 +143,15 @@ def main() -> int:
     stop = threading.Event()
     publishing = threading.Event()
 
-    with FeedServer() as server:
+    with FeedServer(hosts=args.hosts, latency=latency) as server:
         server.generator = page
         items: list[list[int]] = [[] for _ in range(args.feeds)]
         counter = [0] * args.feeds
+        sites = [server.site(f % args.hosts) for f in range(args.feeds)]
         for f in range(args.feeds):
-            server.set(f"f{f}", feed_xml(f, items[f], server.base))
+            server.set(f"f{f}", feed_xml(f, items[f], sites[f]))
             store().upsert(
-                FeedConfig(id=f"f{f}", url=server.url(f"/dyn/f{f}"), adaptive=False, interval=86400)
+                FeedConfig(id=f"f{f}", url=f"{sites[f]}/dyn/f{f}", adaptive=False, interval=86400)
             )
 
         def publish() -> None:
@@ -122,11 +163,11 @@ def main() -> int:
                     carry -= 1
                     counter[f] += 1
                     items[f] = (items[f] + [counter[f]])[-args.items :]
-                    added[doc_id(f"{server.base}/gen/{f}/{counter[f]}.html")] = (f, time.time())
+                    added[doc_id(f"{sites[f]}/gen/{f}/{counter[f]}.html")] = (f, time.time())
                     touched.add(f)
                     f = (f + 1) % args.feeds
                 for t in touched:
-                    server.set(f"f{t}", feed_xml(t, items[t], server.base))
+                    server.set(f"f{t}", feed_xml(t, items[t], sites[t]))
                 time.sleep(tick)
 
         def poll() -> None:
@@ -150,16 +191,11 @@ def main() -> int:
                 now = time.time()
                 for hit in hits:
                     searchable.setdefault(hit["_id"], now)
-                queues.append((now, state.redis.llen("feeds"), state.redis.llen("articles")))
+                waiting = state.redis.llen("articles") + state.redis.llen(state.key("ready"))
+                queues.append((now, state.redis.llen("feeds") + state.redis.llen("fetch"), waiting))
                 time.sleep(0.25)
 
-        worker = start_worker(
-            f"bench-{RUN}",
-            ROOT / ".state" / "bench-e2e-worker.log",
-            concurrency=args.concurrency,
-            loglevel="WARNING",
-            mode="wb",
-        )
+        worker = start_pools(f"bench-{RUN}", ROOT / ".state" / "bench-e2e-worker.log", mode="wb")
         components = {"worker": psutil.Process(worker.pid), "bench+feed server": psutil.Process()}
         for name, pidfile in (
             ("redis", "redis/redis.pid"),
@@ -272,12 +308,12 @@ def main() -> int:
             print(f"{name:<18} {share:>17.0%} {memory[name]:>9.0f}")
         peak_feeds = max((q[1] for q in queues), default=0)
         peak_articles = max((q[2] for q in queues), default=0)
-        print(f"queue peaks: feeds {peak_feeds}, articles {peak_articles}")
+        print(f"queue peaks: feeds+fetch {peak_feeds}, articles+ready {peak_articles}")
         busiest = max(components, key=lambda n: cpu_after[n] - cpu_before[n])
         total_cpu = sum(cpu_after[n] - cpu_before[n] for n in components) / elapsed
         limit = (
-            "article fetching and processing (the articles queue backs up)"
-            if peak_articles > 50
+            "processing (the articles queue and the ready list back up)"
+            if peak_articles > 400
             else "polling (the feeds queue backs up)"
             if peak_feeds > args.feeds * 2
             else "none of the queues backs up: the offered rate is handled"
@@ -287,9 +323,10 @@ def main() -> int:
         )
         digest = hashlib.sha256("".join(sorted(found)).encode()).hexdigest()[:12]
         print(f"(run {RUN}, {digest})")
-    templates.drop(client)
-    state.redis.flushdb()
-    return 0
+    rate = len(in_window) / elapsed
+    p50 = statistics.median(latencies) if latencies else float("nan")
+    p95 = percentile(latencies, 0.95) if latencies else float("nan")
+    return f"{rate:.0f} articles/s, latency p50 {p50:.2f} s, p95 {p95:.2f} s; limit: {limit}"
 
 
 if __name__ == "__main__":
