@@ -132,7 +132,7 @@ def main() -> int:
 
 def run_phase(args, latency, settings, state, client) -> str:  # type: ignore[no-untyped-def]
     """One run of the load; returns its summary line."""
-    from workers.feeds.polling import poll_feed, store
+    from workers.feeds.polling import release_waiting, schedule_feeds, store
     from workers.feeds.store import FeedConfig
 
     articles = client.index_name("articles")
@@ -151,7 +151,9 @@ def run_phase(args, latency, settings, state, client) -> str:  # type: ignore[no
         for f in range(args.feeds):
             server.set(f"f{f}", feed_xml(f, items[f], sites[f]))
             store().upsert(
-                FeedConfig(id=f"f{f}", url=f"{sites[f]}/dyn/f{f}", adaptive=False, interval=86400)
+                FeedConfig(
+                    id=f"f{f}", url=f"{sites[f]}/dyn/f{f}", adaptive=False, interval=args.poll_every
+                )
             )
 
         def publish() -> None:
@@ -171,11 +173,13 @@ def run_phase(args, latency, settings, state, client) -> str:  # type: ignore[no
                 time.sleep(tick)
 
         def poll() -> None:
+            # beat's ticks, once a second: each feed is queued when due, once (a feed
+            # whose poll is still waiting for its host is not queued again), and the
+            # polls and pages whose host's slot has come are released
             while not stop.is_set():
-                started = time.time()
-                for f in range(args.feeds):
-                    poll_feed.delay(f"f{f}")
-                time.sleep(max(0.0, args.poll_every - (time.time() - started)))
+                schedule_feeds()
+                release_waiting()
+                time.sleep(1.0)
 
         def watch() -> None:
             while not stop.is_set():

@@ -55,6 +55,7 @@ app.conf.update(
     task_routes={
         "mediamon.poll_*": {"queue": "feeds"},
         "mediamon.schedule_feeds": {"queue": "feeds"},
+        "mediamon.release_waiting": {"queue": "feeds"},
         "mediamon.sync_feed_health": {"queue": "feeds"},
         "mediamon.record_heartbeat": {"queue": "feeds"},
         "mediamon.fetch_articles": {"queue": "fetch"},
@@ -72,11 +73,13 @@ app.conf.update(
         "heartbeat": {"task": "mediamon.record_heartbeat", "schedule": 30.0},
         # The tick is cheap (one Redis script); due feeds are enqueued within 5 s.
         "schedule-feeds": {"task": "mediamon.schedule_feeds", "schedule": 5.0},
+        # Polls and page fetches whose host's booked slot has come (feeds/later.py).
+        "release-waiting": {"task": "mediamon.release_waiting", "schedule": 1.0},
         "feed-health": {"task": "mediamon.sync_feed_health", "schedule": 30.0},
         "digests": {"task": "mediamon.send_digests", "schedule": 15.0},
         # Events a crash left between being written and being routed (alerts/outbox.py).
         "alert-outbox": {"task": "mediamon.sweep_alert_outbox", "schedule": 30.0},
-        # Fetched articles whose processing was never queued (workers/articles/ready.py).
+        # Fetched articles whose processing was never queued (workers/feeds/ready.py).
         "ready-articles": {"task": "mediamon.process_ready", "schedule": 5.0},
     },
     beat_scheduler="redbeat.RedBeatScheduler",
@@ -99,6 +102,16 @@ app.conf.update(
 @signals.setup_logging.connect
 def _setup_logging(**_: Any) -> None:
     logs.configure(settings.log_level, json_lines=settings.log_json)
+
+
+@signals.worker_init.connect
+def _one_result_backend(**_: Any) -> None:
+    """Celery keeps a result backend per thread, and on the I/O pool every green thread
+    is one: each task that queues another would build a backend (and a Redis connection
+    pool) of its own. One, thread-safe, serves the whole process."""
+    backend = app.backend
+    for task in app.tasks.values():
+        task.backend = backend
 
 
 @signals.task_prerun.connect

@@ -10,7 +10,7 @@ import os
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -89,6 +89,11 @@ class Settings(BaseSettings):
         None,
         ge=1,
         description="Processes of the CPU pool (the pipeline); default: one a core.",
+    )
+    io_pool: Literal["gevent", "threads"] = Field(
+        "gevent",
+        description="Pool of the I/O worker: gevent (cooperative, hundreds of requests in"
+        " flight cheaply) or threads.",
     )
     io_concurrency: int = Field(
         200,

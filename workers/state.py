@@ -23,7 +23,10 @@ ATTEMPT_TTL = 7 * 86_400  # a mark outlives any redelivery of its task
 
 @lru_cache(maxsize=4)
 def _client(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
+    # The I/O pool runs hundreds of tasks at once, each may hold a connection
+    return redis.Redis.from_url(
+        url, decode_responses=True, health_check_interval=30, max_connections=2048
+    )
 
 
 class State:

@@ -71,7 +71,7 @@ def worker(ctx: click.Context, pool: str, name: str) -> None:
 
     settings = load_settings()
     pools = {
-        "io": ["-P", "threads", "-c", str(settings.io_concurrency), "-Q", ",".join(IO_QUEUES)],
+        "io": ["-P", settings.io_pool, "-c", str(settings.io_concurrency), "-Q", ",".join(IO_QUEUES)],
         "cpu": ["-c", str(settings.cpu_workers), "-Q", ",".join(CPU_QUEUES)],
     }
     chosen = ["io", "cpu"] if pool == "both" else [pool]

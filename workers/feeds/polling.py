@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -26,7 +28,8 @@ from workers.app import app, settings
 from workers.articles.batch import QUARANTINE_AFTER
 from workers.articles.staging import raw_from_payload, to_payload
 from workers.articles.tasks import INDEXING_TASK, RecordingTask, run_staged
-from workers.feeds.ready import DRAIN_DELAY, Ready
+from workers.feeds.later import FETCH, POLL, Later
+from workers.feeds.ready import Ready
 from workers.feeds.store import FeedConfig, FeedStore
 from workers.fetching.http import FetchError, Refused
 from workers.search.client import SearchError
@@ -38,12 +41,12 @@ FEED_ACCEPT = (
     "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
 )
 # Politeness never holds a thread: a request that must wait for its host's next slot
-# books it and comes back for it (countdown); a wait longer than LONG_WAIT goes back to
-# beat's schedule. A host whose request slots are all taken is tried again after
-# BUSY_RETRY seconds.
+# books it and waits in Redis (workers/feeds/later.py) until beat's tick releases it; a
+# poll whose slot is more than LONG_WAIT away goes back to beat's schedule instead. A
+# request whose host has all its request slots taken books the next free one.
 LONG_WAIT = 120.0
-BUSY_RETRY = 1.0
-SLOT_EARLY = 0.05  # a task may take its booked slot this much early (timer jitter)
+SLOT_EARLY = 0.05  # a slot this close is taken at once
+FETCH_BATCH = 20  # pages a fetch task takes, fetched side by side
 # How long a queued item keeps the next polls from queueing it again: longer than any
 # wait for its host and its fetch; an item whose fetch never ended comes back after it.
 PENDING_TTL = 6 * 3600
@@ -55,6 +58,11 @@ def _polite_wait(host: str, slot_at: float | None) -> float:
     if slot_at is not None and time.time() >= slot_at - SLOT_EARLY:
         return 0.0
     return services.politeness().reserve(host)
+
+
+@lru_cache(maxsize=1)
+def later() -> Later:
+    return Later(services.state())
 
 
 @lru_cache(maxsize=1)
@@ -118,8 +126,8 @@ def _poll(feed: FeedConfig, previous: dict[str, Any], slot_at: float | None) -> 
     if wait > LONG_WAIT:  # beyond the claim's lease: beat claims it again then
         store().record(feed_id, {}, next_at=now + wait)
         return {"feed": feed_id, "status": "deferred", "wait": wait}
-    if wait > 0:  # the slot is booked: come back for it, holding no thread meanwhile
-        poll_feed.apply_async(args=[feed_id], kwargs={"slot_at": now + wait}, countdown=wait)
+    if wait > SLOT_EARLY:  # the slot is booked: wait for it in Redis, holding no thread
+        later().add(POLL, {feed_id: now + wait})
         return {"feed": feed_id, "status": "deferred", "wait": wait}
     headers = {}
     if previous.get("etag"):
@@ -128,9 +136,10 @@ def _poll(feed: FeedConfig, previous: dict[str, Any], slot_at: float | None) -> 
         headers["If-Modified-Since"] = previous["last_modified"]
     try:
         with services.politeness().slot(host, patience=0) as got:
-            if not got:  # every request slot of the host is taken: try again shortly
-                poll_feed.apply_async(args=[feed_id], countdown=BUSY_RETRY)
-                return {"feed": feed_id, "status": "deferred", "wait": BUSY_RETRY}
+            if not got:  # every request slot of the host is taken: book the next one
+                wait = services.politeness().reserve(host)
+                later().add(POLL, {feed_id: time.time() + wait})
+                return {"feed": feed_id, "status": "deferred", "wait": wait}
             response = services.fetcher().get(
                 feed.url, headers=headers, max_bytes=settings.max_feed_bytes, accept=FEED_ACCEPT
             )
@@ -303,39 +312,84 @@ def _queue_items(feed: FeedConfig, items: list[FeedItem]) -> tuple[int, int, int
         # they wait; they expire, so an item whose fetch failed for good comes back.
         store().mark_seen(pending, ttl=PENDING_TTL)
         keys = services.state().stage(payloads)
-        to_fetch = [k for k, p in zip(keys, payloads, strict=True) if p["fetch_page"]]
-        for key in to_fetch:  # one task a page: a slow host holds up its own page only
-            fetch_articles.delay([key])
+        _book_pages({k: p["url"] for k, p in zip(keys, payloads, strict=True) if p["fetch_page"]})
         _ready([k for k, p in zip(keys, payloads, strict=True) if not p["fetch_page"]])
     return new, updated, unusable
 
 
+def _book_pages(urls: dict[str, str]) -> None:
+    """Book each page's request with its host; queue those due now (in batches) and
+    leave the others waiting for their slots."""
+    by_host: dict[str, list[str]] = {}
+    for key, url in urls.items():
+        by_host.setdefault(urlsplit(url).hostname or "", []).append(key)
+    now = time.time()
+    due: list[str] = []
+    waiting: dict[str, float] = {}
+    for host, keys in by_host.items():
+        for key, wait in zip(keys, services.politeness().book(host, len(keys)), strict=True):
+            if wait <= SLOT_EARLY:
+                due.append(key)
+            else:
+                waiting[key] = now + wait
+    later().add(FETCH, waiting)
+    for start in range(0, len(due), FETCH_BATCH):
+        fetch_articles.delay(due[start : start + FETCH_BATCH])
+
+
+@app.task(name="mediamon.release_waiting", ignore_result=True)
+def release_waiting() -> int:
+    """Beat's tick, every second: queue the polls and page fetches whose booked slot
+    has come (page fetches in batches)."""
+    due = later().take(time.time() + SLOT_EARLY)
+    pages = [name for kind, name, _ in due if kind == FETCH]
+    for kind, name, at in due:
+        if kind == POLL:
+            poll_feed.delay(name, slot_at=at)
+    for start in range(0, len(pages), FETCH_BATCH):
+        fetch_articles.delay(pages[start : start + FETCH_BATCH])
+    return len(due)
+
+
 # ------------------------------------------------------------------ articles
 @app.task(name="mediamon.fetch_articles", base=RecordingTask, bind=True, ignore_result=True)
-def fetch_articles(self: Task, keys: list[str], slot_at: float | None = None) -> int:
-    """Fetch the pages of staged feed items (on the I/O pool), stage each item again
-    with its page, or with the reason it has none, and hand them to the CPU pool
-    (workers/articles/ready.py). Whatever goes wrong with one item is that item's
-    rejection; an item that must wait for its host comes back later (countdown)."""
+def fetch_articles(self: Task, keys: list[str]) -> int:
+    """Fetch the pages of staged feed items, side by side (on the I/O pool; their
+    requests were booked with their hosts), stage each item again with its page, or
+    with the reason it has none, and hand them to the CPU pool (workers/feeds/ready.py).
+    Whatever goes wrong with one item is that item's rejection; an item whose host has
+    all its request slots taken books the next one and waits for it."""
     state = services.state()
-    fetched: list[str] = []
-    for index, (key, payload) in enumerate(zip(keys, state.staged(keys), strict=True)):
-        if payload is None:
-            continue  # written by an earlier run
-        if not payload.get("fetched"):
-            try:
-                payload = _fetched(payload, slot_at if index == 0 else None)
-            except _Deferred as deferred:
-                fetch_articles.apply_async(
-                    args=[keys[index:]],
-                    kwargs={"slot_at": deferred.slot_at},
-                    countdown=deferred.wait,
-                )
-                break
-            state.restage(key, payload)
-        fetched.append(key)
+    staged = [(k, p) for k, p in zip(keys, state.staged(keys), strict=True) if p is not None]
+    fetched = [key for key in _side_by_side(_fetch_one, staged) if key]
     _ready(fetched)
     return len(fetched)
+
+
+def _fetch_one(key: str, payload: dict[str, Any]) -> str | None:
+    """Fetch one staged item's page and stage it again; its key, or None if it waits."""
+    if not payload.get("fetched"):
+        try:
+            payload = _fetched(payload)
+        except _Busy as busy:
+            wait = services.politeness().reserve(busy.host)
+            later().add(FETCH, {key: time.time() + wait})
+            return None
+        services.state().restage(key, payload)
+    return key
+
+
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _side_by_side(work: Any, items: list[tuple[str, dict[str, Any]]]) -> list[Any]:
+    """``work(*item)`` for each item at once, on threads (green ones on the gevent pool)."""
+    global _pool
+    if len(items) <= 1:
+        return [work(*item) for item in items]
+    if _pool is None or _pool[0] != os.getpid():  # one pool a process, made after a fork
+        _pool = (os.getpid(), ThreadPoolExecutor(settings.io_concurrency, "fetch"))
+    return list(_pool[1].map(lambda item: work(*item), items))
 
 
 @app.task(name="mediamon.process_ready", **{**INDEXING_TASK, "ignore_result": True})
@@ -359,20 +413,20 @@ def process_ready(self: Task) -> int:
 
 def _ready(keys: list[str]) -> None:
     if Ready(services.state()).push(keys):
-        process_ready.apply_async(countdown=DRAIN_DELAY)
+        process_ready.delay()
 
 
-def _fetched(payload: dict[str, Any], slot_at: float | None) -> dict[str, Any]:
+def _fetched(payload: dict[str, Any]) -> dict[str, Any]:
     """The payload with its page, or with the reason it has none (every failure of
     this one item is its own); a page whose fetch killed two processes is not fetched
-    a third time. Raises _Deferred when the host's next slot is not yet due."""
+    a third time. Raises _Busy when the host has all its request slots taken."""
     with services.state().attempt(f"fetch:{payload['doc_id']}") as died:
         if died >= QUARANTINE_AFTER:
             detail = f"fetching its page killed the worker {died} times; not tried again"
             return _rejected(payload, RejectArticle("quarantined", detail, stage="fetch"))
         try:
-            raw = _article_input(payload, slot_at)
-        except _Deferred:
+            raw = _article_input(payload)
+        except _Busy:
             raise
         except _Rejected as rejected:
             return _rejected(payload, rejected.rejection)
@@ -401,9 +455,9 @@ def _rejected(payload: dict[str, Any], exc: RejectArticle) -> dict[str, Any]:
     return {**payload, "rejection": reason, "fetched": True}
 
 
-class _Deferred(Exception):
-    def __init__(self, wait: float, slot_at: float | None):
-        self.wait, self.slot_at = wait, slot_at
+class _Busy(Exception):
+    def __init__(self, host: str):
+        self.host = host
 
 
 class _Rejected(Exception):
@@ -411,7 +465,7 @@ class _Rejected(Exception):
         self.rejection = rejection
 
 
-def _article_input(payload: dict[str, Any], slot_at: float | None) -> RawArticle:
+def _article_input(payload: dict[str, Any]) -> RawArticle:
     """The staged item with its page if the page can be had politely, else with the
     feed's own content; _Rejected when neither can be had."""
     item = raw_from_payload(payload)
@@ -423,12 +477,9 @@ def _article_input(payload: dict[str, Any], slot_at: float | None) -> RawArticle
             services.fetcher().precheck(url)
             if settings.respect_robots and not services.robots().allowed(url):
                 raise FetchError("permanent", "disallowed by robots.txt")
-            wait = _polite_wait(host, slot_at)
-            if wait > 0:
-                raise _Deferred(wait, time.time() + wait)
             with services.politeness().slot(host, patience=0) as got:
                 if not got:
-                    raise _Deferred(BUSY_RETRY, None)
+                    raise _Busy(host)
                 page = services.fetcher().get(
                     url,
                     max_bytes=settings.max_page_bytes,

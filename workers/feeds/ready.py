@@ -1,9 +1,10 @@
 """Articles fetched and waiting for the pipeline: a Redis list between the I/O pool,
-which fetches pages one at a time, and the CPU pool, which processes them in batches.
+which fetches pages as their hosts allow, and the CPU pool, which processes them in
+batches.
 
-A fetch pushes its staged key here and makes sure one drain is queued soon
-(``mediamon.process_ready``, workers/feeds/polling.py); a drain claims up to a batch of keys into a list of its
-own, named by its task id, so that a drain whose process dies is delivered again
+A fetch pushes its staged keys here and makes sure one drain is queued
+(``mediamon.process_ready``, workers/feeds/polling.py); a drain claims up to a batch of
+keys into a list of its own, named by its task id, so that a drain whose process dies is delivered again
 (acks_late) and finds the keys it had claimed. Beat queues a drain every 5 s as well,
 for keys whose drain was never queued.
 """
@@ -25,7 +26,7 @@ end
 if #moved > 0 then redis.call('EXPIRE', KEYS[2], tonumber(ARGV[2])) end
 return moved
 """
-DRAIN_DELAY = 0.2  # seconds a drain waits for more fetches to finish, to fill its batch
+FLAG_TTL_MS = 2000  # a drain queued but not begun this long ago may be queued again
 CLAIM_TTL = 7 * 86_400
 
 
@@ -43,7 +44,7 @@ class Ready:
             return False
         pipe = self.redis.pipeline(transaction=False)
         pipe.rpush(self.list, *keys)
-        pipe.set(self.flag, 1, nx=True, px=int(DRAIN_DELAY * 1000) + 2000)
+        pipe.set(self.flag, 1, nx=True, px=FLAG_TTL_MS)
         return bool(pipe.execute()[1])
 
     def claim(self, drain_id: str, limit: int) -> list[str]:

@@ -276,7 +276,10 @@ class Fetcher:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.allowed = parse_networks(settings.allow_private_addresses)
-        transport = httpx.HTTPTransport(retries=0)
+        # No cap on connections beyond the pool's own concurrency (a cap would queue
+        # fetches behind hosts that hang); few kept alive, as each is scanned per request.
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=8)
+        transport = httpx.HTTPTransport(retries=0, limits=limits)
         # httpx does not expose httpcore's network backend; the pool has kept it under
         # this name through httpcore 1.x (checked in tests/unit/test_http.py).
         transport._pool._network_backend = GuardedBackend(self.allowed)

@@ -15,14 +15,19 @@ from contextlib import contextmanager
 
 import redis
 
-# Book the next slot: start = max(now, next_free); next_free = start + spacing.
+# Book the next ARGV[3] slots: start = max(now, next_free); next_free = start + spacing.
+# Returns each slot's wait (ms) from now.
 _RESERVE = """
 local now = tonumber(ARGV[1])
 local spacing = tonumber(ARGV[2])
-local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
-local start = math.max(now, nxt)
-redis.call('SET', KEYS[1], tostring(start + spacing), 'PX', math.floor(spacing + 60000))
-return tostring(start - now)
+local start = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
+local waits = {}
+for i = 1, tonumber(ARGV[3]) do
+  waits[i] = tostring(start - now)
+  start = start + spacing
+end
+redis.call('SET', KEYS[1], tostring(start), 'PX', math.floor(start - now + 60000))
+return waits
 """
 
 # A counting semaphore with leases that expire (a crashed worker frees its slot).
@@ -49,12 +54,18 @@ class Politeness:
 
     def reserve(self, host: str) -> float:
         """Seconds to wait before this request to ``host`` may start."""
-        if self.spacing <= 0:
-            return 0.0
-        wait_ms = self._reserve(
-            keys=[f"{self.prefix}host:{host}:next"], args=[time.time() * 1000, self.spacing * 1000]
+        return self.book(host, 1)[0]
+
+    def book(self, host: str, count: int) -> list[float]:
+        """Book ``count`` requests to ``host``, one after the other: the seconds to wait
+        before each may start."""
+        if self.spacing <= 0 or count <= 0:
+            return [0.0] * max(count, 0)
+        waits = self._reserve(
+            keys=[f"{self.prefix}host:{host}:next"],
+            args=[time.time() * 1000, self.spacing * 1000, count],
         )
-        return float(wait_ms) / 1000
+        return [float(wait) / 1000 for wait in waits]
 
     @contextmanager
     def slot(self, host: str, *, lease: float = 60.0, patience: float = 30.0) -> Iterator[bool]:
