@@ -1,4 +1,4 @@
-"""The network's faults against the I/O pool (threads): a host that must be waited for
+"""The network's faults against the I/O pool (gevent): a host that must be waited for
 holds no thread, hosts that hang or reset cost their own feeds only, and the pipeline
 never runs on the I/O pool. Each test runs `mediamon worker` pools of its own."""
 
@@ -54,6 +54,7 @@ def test_a_host_to_be_waited_for_holds_no_thread(search, redis_client, pools) ->
     """One I/O thread, 1 s between requests to a host: five pages of one host are
     fetched a second apart, and meanwhile a feed of another host is polled at once.
     A pool that slept through the waits would poll it after the five pages."""
+    from tests.integration.conftest import start_beat
     from workers.feeds.polling import poll_feed, store
 
     with FeedServer(hosts=2) as server:
@@ -61,13 +62,17 @@ def test_a_host_to_be_waited_for_holds_no_thread(search, redis_client, pools) ->
         server.set("busy", _rss([(f"page {i}", f"{busy}/articles/en-page.html?n={i}") for i in range(5)]))  # fmt: skip
         server.set("other", _rss([("other", f"{other}/articles/en-front.html")]))
         _start(pools, "wait", MEDIAMON_IO_CONCURRENCY="1", MEDIAMON_HOST_MIN_INTERVAL="1")
-        poll_feed.delay(_feed("t-busy", f"{busy}/dyn/busy"))
-        wait_until(lambda: store().state("t-busy").get("polls"), 20)
-        queued = time.time()
-        poll_feed.delay(_feed("t-other", f"{other}/dyn/other"))
-        state = wait_until(lambda: (s := store().state("t-other")).get("polls") and s, 20)
-        assert state["status"] == "ok" and float(state["last_attempt_at"]) - queued < 1.5
-        wait_until(lambda: server.hits("/articles/en-page.html") == 5, 30)
+        beat = start_beat("wait")  # its one-second tick releases what waited for a slot
+        try:
+            poll_feed.delay(_feed("t-busy", f"{busy}/dyn/busy"))
+            wait_until(lambda: store().state("t-busy").get("polls"), 20)
+            queued = time.time()
+            poll_feed.delay(_feed("t-other", f"{other}/dyn/other"))
+            state = wait_until(lambda: (s := store().state("t-other")).get("polls") and s, 20)
+            assert state["status"] == "ok" and float(state["last_attempt_at"]) - queued < 3.0
+            wait_until(lambda: server.hits("/articles/en-page.html") == 5, 30)
+        finally:
+            stop_worker(beat)
         times = sorted(t for _, p, t in server.requests if p.startswith("/articles/en-page.html"))
         assert times[-1] - times[0] >= 3.5  # the host's spacing held: 4 gaps of ~1 s
         assert float(state["last_attempt_at"]) < times[-1]  # polled while the host waited

@@ -70,8 +70,21 @@ def worker(ctx: click.Context, pool: str, name: str) -> None:
     from workers.app import CPU_QUEUES, IO_QUEUES
 
     settings = load_settings()
+    io = settings.io_concurrency
     pools = {
-        "io": ["-P", settings.io_pool, "-c", str(settings.io_concurrency), "-Q", ",".join(IO_QUEUES)],
+        # A green pool's consumer takes no message while its prefetch window is full and
+        # looks again only every 2 s: the window is kept far larger than the pool (the
+        # messages wait in the worker rather than in Redis; acks_late keeps them safe).
+        "io": [
+            "-P",
+            settings.io_pool,
+            "-c",
+            str(io),
+            "-Q",
+            ",".join(IO_QUEUES),
+            "--prefetch-multiplier",
+            str(max(4, -(-IO_PREFETCH // io))),
+        ],
         "cpu": ["-c", str(settings.cpu_workers), "-Q", ",".join(CPU_QUEUES)],
     }
     chosen = ["io", "cpu"] if pool == "both" else [pool]
@@ -83,6 +96,9 @@ def worker(ctx: click.Context, pool: str, name: str) -> None:
     if len(commands) == 1:  # one pool: be it (signals and exit code are Celery's)
         os.execv(commands[0][0], commands[0])
     sys.exit(supervise(commands))
+
+
+IO_PREFETCH = 512  # messages the I/O worker holds at least
 
 
 def supervise(commands: list[list[str]]) -> int:
