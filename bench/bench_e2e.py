@@ -268,12 +268,21 @@ def run_phase(args, latency, settings, state, client) -> str:  # type: ignore[no
         for _, asked, when in server.requests:
             if asked.startswith("/dyn/f"):
                 requests.setdefault(int(asked[6:]), []).append(when)
-        latencies = []
+        fetched_at: dict[str, float] = {}
+        for _, asked, when in server.requests:
+            if asked.startswith("/gen/"):
+                feed_n, _, name = asked[5:].partition("/")
+                url = f"{sites[int(feed_n)]}{asked}"
+                fetched_at.setdefault(doc_id(url), when)
+        latencies, to_page, to_search = [], [], []
         for ident in found:
             feed, t_added = added[ident]
             seen = next((t for t in requests.get(feed, []) if t >= t_added), None)
             if seen is not None:
                 latencies.append(searchable[ident] - seen)
+                if ident in fetched_at:
+                    to_page.append(fetched_at[ident] - seen)
+                    to_search.append(searchable[ident] - fetched_at[ident])
         elapsed = ended - started
         print(
             f"{args.feeds} feeds, {args.rate:.0f} new items/s for {elapsed:.0f} s: {published} items published, "
@@ -305,6 +314,12 @@ def run_phase(args, latency, settings, state, client) -> str:  # type: ignore[no
             print(
                 f"latency, first poll that saw the item -> searchable: p50 {statistics.median(latencies):.2f} s, "
                 f"p95 {percentile(latencies, 0.95):.2f} s, max {max(latencies):.2f} s"
+            )
+        if to_page:
+            print(
+                f"  of which: poll -> page fetched (politeness) p50 {statistics.median(to_page):.2f} s, "
+                f"p95 {percentile(to_page, 0.95):.2f} s; page fetched -> searchable p50 "
+                f"{statistics.median(to_search):.2f} s, p95 {percentile(to_search, 0.95):.2f} s"
             )
         print(f"{'component':<18} {'CPU (of one core)':>18} {'RSS MiB':>9}")
         for name in components:

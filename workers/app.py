@@ -46,7 +46,11 @@ app.conf.update(
     task_annotations=limits.celery_annotations(settings),
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
-    broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
+    # The I/O pool acknowledges and publishes from hundreds of green threads at once:
+    # the transport's Redis pool (10 connections by default) must not run dry, or
+    # acknowledgements fail and messages come back after the visibility timeout.
+    broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT, "max_connections": 1024},
+    broker_pool_limit=64,
     result_backend_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
     result_expires=24 * 3600,
     broker_connection_retry_on_startup=True,
