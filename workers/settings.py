@@ -98,7 +98,8 @@ class Settings(BaseSettings):
     io_concurrency: int = Field(
         200,
         ge=1,
-        description="Threads of the I/O pool: polls, page fetches and deliveries in flight.",
+        description="Green threads (or threads) of the I/O pool: polls, page fetches and"
+        " deliveries in flight at once.",
     )
     feeds_file: Path | None = Field(
         None, description="Feed list to load (default: feeds.yaml in the config folder)."

@@ -361,22 +361,22 @@ def fetch_articles(self: Task, keys: list[str]) -> int:
     all its request slots taken books the next one and waits for it."""
     state = services.state()
     staged = [(k, p) for k, p in zip(keys, state.staged(keys), strict=True) if p is not None]
-    fetched = [key for key in _side_by_side(_fetch_one, staged) if key]
-    _ready(fetched)
-    return len(fetched)
+    return sum(_side_by_side(_fetch_one, staged))
 
 
-def _fetch_one(key: str, payload: dict[str, Any]) -> str | None:
-    """Fetch one staged item's page and stage it again; its key, or None if it waits."""
+def _fetch_one(key: str, payload: dict[str, Any]) -> bool:
+    """Fetch one staged item's page, stage it again and hand it to the CPU pool at once
+    (a slow page of the batch holds up no other); False if it waits for its host."""
     if not payload.get("fetched"):
         try:
             payload = _fetched(payload)
         except _Busy as busy:
             wait = services.politeness().reserve(busy.host)
             later().add(FETCH, {key: time.time() + wait})
-            return None
+            return False
         services.state().restage(key, payload)
-    return key
+    _ready([key])
+    return True
 
 
 _pool: tuple[int, ThreadPoolExecutor] | None = None
