@@ -53,7 +53,7 @@ def start_pools(
     env: Mapping[str, str] | None = None,
     mode: str = "ab",
 ) -> subprocess.Popen[bytes]:
-    """`mediamon worker`: the I/O pool (threads) and the CPU pool (processes) as a user
+    """`mediamon worker`: the I/O pool (gevent) and the CPU pool (processes) as a user
     runs them, named ``name-io@host`` and ``name-cpu@host``."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, mode) as out:

@@ -95,6 +95,12 @@ class Settings(BaseSettings):
         description="Pool of the I/O worker: gevent (cooperative, hundreds of requests in"
         " flight cheaply) or threads.",
     )
+    io_processes: int = Field(
+        1,
+        ge=1,
+        description="Processes of the I/O pool (each uses one core at most): more when"
+        " fetching, not the pipeline, holds articles up.",
+    )
     io_concurrency: int = Field(
         200,
         ge=1,

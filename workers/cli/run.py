@@ -60,8 +60,8 @@ def status() -> None:
 @click.option("--name", default="mediamon", show_default=True, help="Worker name prefix.")
 @click.pass_context
 def worker(ctx: click.Context, pool: str, name: str) -> None:
-    """Run the workers: an I/O pool (threads, MEDIAMON_IO_CONCURRENCY requests in
-    flight) on the feeds, fetch and alerts queues, and a CPU pool (processes,
+    """Run the workers: an I/O pool (gevent, MEDIAMON_IO_CONCURRENCY requests in flight
+    in each of MEDIAMON_IO_PROCESSES processes) on the feeds, fetch and alerts queues, and a CPU pool (processes,
     MEDIAMON_WORKER_CONCURRENCY, default one a core) on the articles queue. Extra
     options go to `celery worker` (of each pool).
 
@@ -88,10 +88,16 @@ def worker(ctx: click.Context, pool: str, name: str) -> None:
         "cpu": ["-c", str(settings.cpu_workers), "-Q", ",".join(CPU_QUEUES)],
     }
     chosen = ["io", "cpu"] if pool == "both" else [pool]
+    # The I/O pool is one process per MEDIAMON_IO_PROCESSES (each uses one core at most)
+    names = {
+        "io": [f"{name}-io{'' if n == 0 else n + 1}" for n in range(settings.io_processes)],
+        "cpu": [f"{name}-cpu"],
+    }
     commands = [
         [sys.executable, "-m", "celery", "-A", "workers.app", "worker", *pools[kind],
-         "-n", f"{name}-{kind}@%h", "--loglevel", settings.log_level, *ctx.args]
+         "-n", f"{worker_name}@%h", "--loglevel", settings.log_level, *ctx.args]
         for kind in chosen
+        for worker_name in names[kind]
     ]  # fmt: skip
     if len(commands) == 1:  # one pool: be it (signals and exit code are Celery's)
         os.execv(commands[0][0], commands[0])

@@ -43,9 +43,12 @@ FEED_ACCEPT = (
 # Politeness never holds a thread: a request that must wait for its host's next slot
 # books it and waits in Redis (workers/feeds/later.py) until beat's tick releases it; a
 # poll whose slot is more than LONG_WAIT away goes back to beat's schedule instead. A
-# request whose host has all its request slots taken books the next free one.
+# request whose host has all its request slots taken for BUSY_PATIENCE books the next one.
 LONG_WAIT = 120.0
 SLOT_EARLY = 0.05  # a slot this close is taken at once
+# Seconds a request waits for one of its host's concurrency slots (a green thread,
+# woken when a request to the host ends) before it books a later slot instead.
+BUSY_PATIENCE = 5.0
 FETCH_BATCH = 20  # pages a fetch task takes, fetched side by side
 # How long a queued item keeps the next polls from queueing it again: longer than any
 # wait for its host and its fetch; an item whose fetch never ended comes back after it.
@@ -135,7 +138,7 @@ def _poll(feed: FeedConfig, previous: dict[str, Any], slot_at: float | None) -> 
     if previous.get("last_modified"):
         headers["If-Modified-Since"] = previous["last_modified"]
     try:
-        with services.politeness().slot(host, patience=0) as got:
+        with services.politeness().slot(host, patience=BUSY_PATIENCE) as got:
             if not got:  # every request slot of the host is taken: book the next one
                 wait = services.politeness().reserve(host)
                 later().add(POLL, {feed_id: time.time() + wait})
@@ -477,7 +480,7 @@ def _article_input(payload: dict[str, Any]) -> RawArticle:
             services.fetcher().precheck(url)
             if settings.respect_robots and not services.robots().allowed(url):
                 raise FetchError("permanent", "disallowed by robots.txt")
-            with services.politeness().slot(host, patience=0) as got:
+            with services.politeness().slot(host, patience=BUSY_PATIENCE) as got:
                 if not got:
                     raise _Busy(host)
                 page = services.fetcher().get(

@@ -8,6 +8,7 @@ would have to wait long re-queues its work with a countdown instead of sleeping.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -43,6 +44,9 @@ return 0
 """
 
 
+LOCAL_HOSTS = 10_000  # hosts with a semaphore in this process before idle ones are forgotten
+
+
 class Politeness:
     def __init__(self, client: redis.Redis, prefix: str, spacing: float, concurrency: int):
         self.redis = client
@@ -51,6 +55,8 @@ class Politeness:
         self.concurrency = concurrency
         self._reserve = client.register_script(_RESERVE)
         self._acquire = client.register_script(_ACQUIRE)
+        self._semaphores: dict[str, threading.BoundedSemaphore] = {}
+        self._lock = threading.Lock()
 
     def reserve(self, host: str) -> float:
         """Seconds to wait before this request to ``host`` may start."""
@@ -69,22 +75,43 @@ class Politeness:
 
     @contextmanager
     def slot(self, host: str, *, lease: float = 60.0, patience: float = 30.0) -> Iterator[bool]:
-        """Hold one of the host's concurrency slots; yields False if none freed in time."""
-        key = f"{self.prefix}host:{host}:inflight"
-        token = uuid.uuid4().hex
+        """Hold one of the host's concurrency slots; yields False if none freed in time.
+
+        Requests of this process wait their turn here, on a semaphore of the host's
+        concurrency (waking as soon as one ends, without asking Redis); the lease in
+        Redis then keeps the limit across processes."""
         deadline = time.monotonic() + patience
-        acquired = False
-        while True:
-            acquired = bool(
-                self._acquire(
-                    keys=[key], args=[time.time() * 1000, self.concurrency, lease * 1000, token]
-                )
-            )
-            if acquired or time.monotonic() > deadline:
-                break
-            time.sleep(0.05)
+        local = self._local(host)
+        if not local.acquire(timeout=patience):
+            yield False
+            return
         try:
-            yield acquired
+            key = f"{self.prefix}host:{host}:inflight"
+            token = uuid.uuid4().hex
+            while True:
+                acquired = bool(
+                    self._acquire(
+                        keys=[key], args=[time.time() * 1000, self.concurrency, lease * 1000, token]
+                    )
+                )
+                if acquired or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
+            try:
+                yield acquired
+            finally:
+                if acquired:
+                    self.redis.zrem(key, token)
         finally:
-            if acquired:
-                self.redis.zrem(key, token)
+            local.release()
+
+    def _local(self, host: str) -> threading.BoundedSemaphore:
+        with self._lock:
+            semaphore = self._semaphores.get(host)
+            if semaphore is None:
+                if len(self._semaphores) >= LOCAL_HOSTS:  # forget the hosts now idle
+                    self._semaphores = {
+                        h: s for h, s in self._semaphores.items() if s._value < self.concurrency
+                    }
+                semaphore = self._semaphores[host] = threading.BoundedSemaphore(self.concurrency)
+            return semaphore
