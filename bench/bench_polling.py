@@ -6,8 +6,9 @@ and without internet-like latency in the same run.
 Serves N RSS feeds of 20 items (ETag and 304 like a real site) spread over many
 "sites" (addresses on 127.0.0.0/8, let through the SSRF guard for the run), so that
 per-host politeness (1 s between requests to a host, 2 at once: the defaults) works as
-with real sites. Each phase starts `mediamon worker --pool io` (threads,
-MEDIAMON_IO_CONCURRENCY) on the feeds queue and runs rounds of polls: in the first round
+with real sites. Each phase starts `mediamon worker --pool io` (gevent,
+MEDIAMON_IO_CONCURRENCY) on the feeds queue, ticks beat's release of polls whose host's
+slot has come once a second, and runs rounds of polls: in the first round
 every item is new, in later ones a share of the feeds (30%) gains an item and the rest
 answer 304. The first phase answers at once; the second after a delay drawn from a
 lognormal distribution with the given median (p99 about 10 × the median), with 1% of
@@ -24,6 +25,7 @@ import argparse
 import random
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -79,7 +81,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def phase(name: str, args: argparse.Namespace, latency: Latency | None, state, store) -> dict:  # type: ignore[no-untyped-def]
-    from workers.feeds.polling import poll_feed
+    from workers.feeds.polling import poll_feed, release_waiting
     from workers.feeds.store import FeedConfig
 
     state.redis.flushdb()
@@ -92,11 +94,30 @@ def phase(name: str, args: argparse.Namespace, latency: Latency | None, state, s
         worker = start_pools(
             f"bench-{RUN}", ROOT / ".state" / "bench-polling-worker.log", pool="io", mode="wb"
         )
+        peak = [0]
+        ticking = threading.Event()
+
+        def tick() -> None:
+            """Beat's release tick, and the requests in flight (host leases) sampled."""
+            while not ticking.is_set():
+                release_waiting()
+                for _ in range(4):
+                    keys = list(
+                        state.redis.scan_iter(match=state.key("host:*:inflight"), count=1000)
+                    )
+                    pipe = state.redis.pipeline(transaction=False)
+                    for key in keys:
+                        pipe.zcard(key)
+                    peak[0] = max(peak[0], sum(pipe.execute()))
+                    time.sleep(0.25)
+
+        ticker = threading.Thread(target=tick, daemon=True)
+        ticker.start()
         try:
             proc = psutil.Process(worker.pid)
             time.sleep(4)  # start-up
             print(f"\n{name}: {args.feeds} feeds on {args.hosts} sites, I/O pool of "
-                  f"{args.io} threads")  # fmt: skip
+                  f"{args.io} green threads")  # fmt: skip
             print("{:<6} {:>7} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9}".format(
                 "round", "changed", "seconds", "polls/s", "p50 s", "p95 s", "CPU", "RSS MiB"))  # fmt: skip
             rates, p50s, p95s, cpus, rsss = [], [], [], [], []
@@ -148,8 +169,10 @@ def phase(name: str, args: argparse.Namespace, latency: Latency | None, state, s
                 "p95": statistics.mean(p95s),
                 "cpu": statistics.mean(cpus),
                 "rss": max(rsss),
+                "in flight": peak[0],
             }
         finally:
+            ticking.set()
             worker.terminate()
             worker.wait(60)
 
@@ -161,7 +184,7 @@ def main() -> int:
     parser.add_argument("--latency", type=float, default=0.3, help="median answer time, seconds")
     parser.add_argument("--rounds", type=int, default=3, help="rounds a phase; the first warms up")
     parser.add_argument("--changed", type=float, default=0.3, help="share of feeds changed a round")
-    parser.add_argument("--io", type=int, default=200, help="threads of the I/O pool")
+    parser.add_argument("--io", type=int, default=200, help="green threads of the I/O pool")
     args = parser.parse_args()
     if args.rounds < 2:
         parser.error("--rounds must be at least 2: the first round warms up and is left out")
@@ -193,7 +216,8 @@ def main() -> int:
     print("\nsustained (rounds after the first):")
     for name, r in results.items():
         print(f"  {name:<16} {r['polls/s']:6.0f} polls/s   queued->polled p50 {r['p50']:.2f} s, "
-              f"p95 {r['p95']:.2f} s   worker CPU {r['cpu']:.0%}, RSS {r['rss']:.0f} MiB")  # fmt: skip
+              f"p95 {r['p95']:.2f} s   worker CPU {r['cpu']:.0%}, RSS {r['rss']:.0f} MiB, "
+              f"peak {r['in flight']} requests in flight")  # fmt: skip
     needed = 180_000 / 3600
     print(f"180,000 feeds at one-hour freshness need {needed:.0f} polls/s")
     return 0

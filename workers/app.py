@@ -2,7 +2,7 @@
 
 Network waits and CPU work run apart:
 
-- I/O queues, served by a threads pool with high concurrency (hundreds of requests in
+- I/O queues, served by a gevent pool with high concurrency (hundreds of requests in
   flight): ``feeds`` (polls, robots.txt, feed health), ``fetch`` (article pages),
   ``alerts`` (deliveries);
 - the CPU queue ``articles`` (the pipeline, indexing, matching), served by prefork

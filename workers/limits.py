@@ -7,8 +7,8 @@ Three layers, so that no input holds a worker slot past a known time:
   after which the article alone is rejected as ``time_limit`` and the batch goes on.
 - **Per task (soft):** Celery raises SoftTimeLimitExceeded in the task; a poll records
   it as a failure of the feed (which backs off), a page fetch as the item's rejection,
-  a batch is split in two. (The I/O pool, threads, has no Celery time limits: there the
-  fetch deadline is the limit.)
+  a batch is split in two. (On the I/O pool, gevent, the fetch deadline ends every
+  network wait long before these limits.)
 - **Per task (hard):** the pool kills the process. A page that kills its process twice
   is quarantined (workers/state.py ``attempt``): rejected, not delivered forever.
 """

@@ -55,7 +55,7 @@ def status() -> None:
     type=click.Choice(["both", "io", "cpu"]),
     default="both",
     show_default=True,
-    help="io: polls, page fetches and deliveries on threads; cpu: the pipeline on processes.",
+    help="io: polls, page fetches and deliveries on gevent; cpu: the pipeline on processes.",
 )
 @click.option("--name", default="mediamon", show_default=True, help="Worker name prefix.")
 @click.pass_context
