@@ -343,3 +343,28 @@ def test_a_poll_on_the_io_pool_ends_at_the_fetch_deadline(store, server: FeedSer
     assert time.monotonic() - started < 3 + 2
     assert (state["status"], state["last_error_kind"]) == ("failing", "transient")
     assert "deadline" in state["last_error"]
+
+
+def test_requests_that_wait_for_their_host_wait_in_redis(redis_client) -> None:  # type: ignore[no-untyped-def]
+    """Booking three requests to a host spaces them a second apart; what waits is held
+    in Redis and handed out once, when due."""
+    from workers import services
+    from workers.feeds.later import FETCH, POLL, Later
+    from workers.fetching.politeness import Politeness
+
+    state = services.state()
+    polite = Politeness(state.redis, state.prefix + "t-book-", spacing=1.0, concurrency=2)
+    waits = polite.book("example.org", 3)
+    assert waits[0] == pytest.approx(0, abs=0.05)
+    assert waits[1] - waits[0] == pytest.approx(1, abs=0.01)
+    assert waits[2] - waits[1] == pytest.approx(1, abs=0.01)
+    assert polite.reserve("example.org") == pytest.approx(3, abs=0.05)  # after the three
+
+    later = Later(state)
+    now = time.time()
+    later.add(POLL, {"feed-a": now - 1})
+    later.add(FETCH, {"staged-1": now + 0.5, "staged-2": now + 60})
+    assert later.take(now) == [(POLL, "feed-a", pytest.approx(now - 1))]
+    assert later.take(now) == []  # handed out once
+    assert [name for _, name, _ in later.take(now + 1)] == ["staged-1"]
+    assert later.waiting() == 1
