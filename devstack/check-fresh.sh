@@ -44,12 +44,13 @@ say "building the wheels (no pip cache)"
 MATURIN_PEP517_ARGS=--locked "$work/build/bin/pip" wheel -q --no-deps -w "$work/wheels" \
   "$work/src/native" "$work/src" 2>&1 | grep -v -i "warning\|^\s*$\|!!\|\*\*\*\*" || true
 ls "$work/wheels"
+# listed once, then searched: grep -q on a pipe may close it before the lister is done
+listing=$("$python" -m zipfile -l "$work"/wheels/mediamon-[0-9]*.whl)
 for member in workers/bundled/config/entities.yaml workers/bundled/config/feeds.yaml \
               workers/bundled/dashboards/kibana/mediamon.ndjson \
               workers/bundled/dashboards/opensearch-dashboards/mediamon.ndjson \
               workers/search/templates/articles.json; do
-  "$python" -m zipfile -l "$work"/wheels/mediamon-[0-9]*.whl | grep -q " *$member " \
-    || { say "the wheel lacks $member"; exit 1; }
+  grep -q " *$member " <<<"$listing" || { say "the wheel lacks $member"; exit 1; }
 done
 
 say "installing the wheels into a new virtualenv"
