@@ -140,8 +140,7 @@ def _poll(feed: FeedConfig, previous: dict[str, Any], slot_at: float | None) -> 
     try:
         with services.politeness().slot(host, patience=BUSY_PATIENCE) as got:
             if not got:  # every request slot of the host is taken: book the next one
-                wait = services.politeness().reserve(host)
-                later().add(POLL, {feed_id: time.time() + wait})
+                wait = _book_again(POLL, feed_id, host)
                 return {"feed": feed_id, "status": "deferred", "wait": wait}
             response = services.fetcher().get(
                 feed.url, headers=headers, max_bytes=settings.max_feed_bytes, accept=FEED_ACCEPT
@@ -336,8 +335,20 @@ def _book_pages(urls: dict[str, str]) -> None:
             else:
                 waiting[key] = now + wait
     later().add(FETCH, waiting)
-    for start in range(0, len(due), FETCH_BATCH):
-        fetch_articles.delay(due[start : start + FETCH_BATCH])
+    _queue_fetches(due)
+
+
+def _queue_fetches(keys: list[str]) -> None:
+    for start in range(0, len(keys), FETCH_BATCH):
+        fetch_articles.delay(keys[start : start + FETCH_BATCH])
+
+
+def _book_again(kind: str, name: str, host: str) -> float:
+    """A request whose host was too busy books the host's next slot and waits for it
+    in Redis; returns the wait."""
+    wait = services.politeness().reserve(host)
+    later().add(kind, {name: time.time() + wait})
+    return wait
 
 
 @app.task(name="mediamon.release_waiting", ignore_result=True)
@@ -349,8 +360,7 @@ def release_waiting() -> int:
     for kind, name, at in due:
         if kind == POLL:
             poll_feed.delay(name, slot_at=at)
-    for start in range(0, len(pages), FETCH_BATCH):
-        fetch_articles.delay(pages[start : start + FETCH_BATCH])
+    _queue_fetches(pages)
     return len(due)
 
 
@@ -374,8 +384,7 @@ def _fetch_one(key: str, payload: dict[str, Any]) -> bool:
         try:
             payload = _fetched(payload)
         except _Busy as busy:
-            wait = services.politeness().reserve(busy.host)
-            later().add(FETCH, {key: time.time() + wait})
+            _book_again(FETCH, key, busy.host)
             return False
         services.state().restage(key, payload)
     _ready([key])
