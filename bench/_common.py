@@ -30,6 +30,7 @@ def stack_env(redis_db: int, **overrides: str) -> str:
         "MEDIAMON_LOG_LEVEL": "WARNING",
         "MEDIAMON_FEEDS_FILE": str(ROOT / "tests" / "data" / "feeds" / "empty.yaml"),
     }
+    os.environ.setdefault("MEDIAMON_STATE_DIR", str(ROOT / ".state"))  # the dev stack's
     os.environ.update({**settings, **overrides})  # an override may replace a default
     return run
 

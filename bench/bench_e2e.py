@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
-import os
 import random
 import statistics
 import sys
@@ -213,39 +212,53 @@ def run_phase(args, latency, settings, state, client) -> str:  # type: ignore[no
                 time.sleep(0.25)
 
         worker = start_pools(f"bench-{RUN}", ROOT / ".state" / "bench-e2e-worker.log", mode="wb")
-        components = {"worker": psutil.Process(worker.pid), "bench+feed server": psutil.Process()}
+        bench = psutil.Process()
+        groups: dict[str, list[psutil.Process]] = {"bench+feed server": [bench]}
         for name, pidfile in (
             ("redis", "redis/redis.pid"),
             ("opensearch", "opensearch/opensearch.pid"),
         ):
             path = settings.state_dir / pidfile
             if path.exists():
-                components[name] = psutil.Process(int(path.read_text()))
+                groups[name] = [psutil.Process(int(path.read_text()))]
 
-        def cpu(proc: psutil.Process) -> float:
-            total = sum(proc.cpu_times()[:2])
-            if proc.pid == os.getpid():
-                return total  # the worker is this process's child: counted on its own
-            for child in proc.children(recursive=True):
-                with contextlib.suppress(psutil.NoSuchProcess):
-                    total += sum(child.cpu_times()[:2])
-            return total
+        def pools() -> dict[str, list[psutil.Process]]:
+            """The worker's processes by pool: the gevent one and its kin, the rest."""
+            found: dict[str, list[psutil.Process]] = {"I/O pool": [], "CPU pool": []}
+            with contextlib.suppress(psutil.NoSuchProcess):
+                for top in psutil.Process(worker.pid).children():
+                    name = "I/O pool" if "gevent" in top.cmdline() else "CPU pool"
+                    found[name] += [top, *top.children(recursive=True)]
+            return found
 
-        def rss(proc: psutil.Process) -> float:
-            total = proc.memory_info().rss
-            if proc.pid == os.getpid():
-                return total / 2**20
-            for child in proc.children(recursive=True):
-                with contextlib.suppress(psutil.NoSuchProcess):
-                    total += child.memory_info().rss
-            return total / 2**20
+        def cpu() -> dict[str, float]:
+            seconds = {}
+            for name, procs in {**pools(), **groups}.items():
+                total = 0.0
+                for proc in procs:
+                    with contextlib.suppress(psutil.NoSuchProcess):
+                        total += sum(proc.cpu_times()[:2])
+                if name == "bench+feed server":  # the worker is its child: counted apart
+                    total = sum(bench.cpu_times()[:2])
+                seconds[name] = total
+            return seconds
+
+        def rss() -> dict[str, float]:
+            sizes = {}
+            for name, procs in {**pools(), **groups}.items():
+                total = 0
+                for proc in procs:
+                    with contextlib.suppress(psutil.NoSuchProcess):
+                        total += proc.memory_info().rss
+                sizes[name] = total / 2**20
+            return sizes
 
         try:
             time.sleep(5)  # worker start-up
             threads = [threading.Thread(target=t, daemon=True) for t in (poll, watch)]
             for t in threads:
                 t.start()
-            cpu_before = {name: cpu(p) for name, p in components.items()}
+            cpu_before = cpu()
             publishing.set()
             publisher = threading.Thread(target=publish, daemon=True)
             started = time.time()
@@ -254,8 +267,8 @@ def run_phase(args, latency, settings, state, client) -> str:  # type: ignore[no
             publishing.clear()
             publisher.join()
             ended = time.time()
-            cpu_after = {name: cpu(p) for name, p in components.items()}
-            memory = {name: rss(p) for name, p in components.items()}
+            cpu_after = cpu()
+            memory = rss()
             deadline = time.time() + 90
             while time.time() < deadline and len(set(added) - set(searchable)) > 0:
                 time.sleep(0.5)
@@ -335,21 +348,26 @@ def run_phase(args, latency, settings, state, client) -> str:  # type: ignore[no
                 f"{statistics.median(to_search):.2f} s, p95 {percentile(to_search, 0.95):.2f} s"
             )
         print(f"{'component':<18} {'CPU (of one core)':>18} {'RSS MiB':>9}")
-        for name in components:
-            share = (cpu_after[name] - cpu_before[name]) / elapsed
+        for name in cpu_after:
+            share = (cpu_after[name] - cpu_before.get(name, 0.0)) / elapsed
             print(f"{name:<18} {share:>17.0%} {memory[name]:>9.0f}")
         peak_feeds = max((q[1] for q in queues), default=0)
         peak_articles = max((q[2] for q in queues), default=0)
         print(f"queue peaks: feeds+fetch {peak_feeds}, articles+ready {peak_articles}")
-        busiest = max(components, key=lambda n: cpu_after[n] - cpu_before[n])
-        total_cpu = sum(cpu_after[n] - cpu_before[n] for n in components) / elapsed
-        limit = (
-            "processing (the articles queue and the ready list back up)"
-            if peak_articles > 400
-            else "polling (the feeds queue backs up)"
-            if peak_feeds > args.feeds * 2
-            else "none of the queues backs up: the offered rate is handled"
-        )
+        busiest = max(cpu_after, key=lambda n: cpu_after[n] - cpu_before.get(n, 0.0))
+        total_cpu = sum(cpu_after[n] - cpu_before.get(n, 0.0) for n in cpu_after) / elapsed
+        missed = (published - len(found)) / max(1, published)
+        if peak_feeds > args.feeds * 2 or missed > 0.01:
+            limit = (
+                "polling (the feeds queue backs up, "
+                f"{missed:.0%} of the items scrolled off their feeds unseen)"
+            )
+        elif to_page and statistics.median(to_page) > max(3.0, 2 * statistics.median(to_search)):
+            limit = "fetching (pages wait for the I/O pool or for their hosts)"
+        elif peak_articles > 400:
+            limit = "processing (the articles queue and the ready list back up)"
+        else:
+            limit = "none of the queues backs up: the offered rate is handled"
         print(
             f"machine CPU used: {total_cpu:.0%} of 2 cores; busiest component: {busiest}; limiting stage: {limit}"
         )

@@ -41,6 +41,7 @@ os.environ.setdefault("MEDIAMON_HOST_MAX_CONCURRENCY", "8")
 os.environ.setdefault("MEDIAMON_POLL_MIN_INTERVAL", "1")
 os.environ.setdefault("MEDIAMON_POLL_DEFAULT_INTERVAL", "2")
 os.environ.setdefault("MEDIAMON_FETCH_TIMEOUT", "3")
+os.environ.setdefault("MEDIAMON_ROBOTS_CACHE_SECONDS", "0")  # tests change robots.txt
 os.environ.setdefault("MEDIAMON_FEEDS_FILE", str(DATA / "feeds" / "empty.yaml"))
 # Alert delivery: a local SMTP server (tests/integration) and quick retries.
 os.environ.setdefault("MEDIAMON_SMTP_HOST", "127.0.0.1")

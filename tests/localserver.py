@@ -13,6 +13,9 @@ class _QuietServer(http.server.ThreadingHTTPServer):
     """Clients that hang up early (fetch caps, deadlines) are expected here, not errors."""
 
     daemon_threads = True
+    # socketserver listens with a backlog of 5: with dozens of clients connecting at
+    # once the kernel drops the rest, and each retries its SYN a second later
+    request_queue_size = 1024
 
     def server_bind(self) -> None:
         """As HTTPServer's, without its reverse DNS lookup of the address (seconds for

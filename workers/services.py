@@ -49,7 +49,13 @@ def politeness() -> Politeness:
 
 @lru_cache(maxsize=1)
 def robots() -> Robots:
-    return Robots(state().redis, state().prefix, fetcher(), settings().user_agent)
+    return Robots(
+        state().redis,
+        state().prefix,
+        fetcher(),
+        settings().user_agent,
+        cache_seconds=settings().robots_cache_seconds,
+    )
 
 
 def pipeline() -> Pipeline:

@@ -135,6 +135,12 @@ class Settings(BaseSettings):
     )
     poll_default_interval: float = Field(3_600, gt=0, description="Interval of a new feed (s).")
     respect_robots: bool = Field(True, description="Obey robots.txt when fetching pages.")
+    robots_cache_seconds: float = Field(
+        300,
+        ge=0,
+        description="Seconds a worker process keeps a site's parsed robots.txt before it"
+        " reads it again from Redis (where it is kept a day).",
+    )
     fetch_pages: bool = Field(
         True, description="Fetch each item's page; off: index the feed's own content."
     )

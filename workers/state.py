@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 import redis
+from redis.client import Pipeline
 
 from workers.settings import Settings
 
@@ -54,9 +55,12 @@ class State:
             return []
         return [json.loads(raw) if raw else None for raw in self.redis.mget(keys)]
 
-    def restage(self, key: str, payload: dict[str, Any]) -> None:
-        """Replace a staged payload (a feed item with its fetched page)."""
-        self.redis.set(key, json.dumps(payload, ensure_ascii=False), ex=self.settings.staging_ttl)
+    def restage(self, key: str, payload: dict[str, Any], pipe: Pipeline | None = None) -> None:
+        """Replace a staged payload (a feed item with its fetched page); on ``pipe``, sent
+        when the caller executes it."""
+        (pipe or self.redis).set(
+            key, json.dumps(payload, ensure_ascii=False), ex=self.settings.staging_ttl
+        )
 
     def unstage(self, keys: list[str]) -> None:
         if keys:
@@ -68,15 +72,27 @@ class State:
         """Mark work on ``name`` as begun for the block; yields how many earlier
         attempts began and never ended (their process died: killed for memory or by
         the hard time limit). Work that ends, by an exception too, clears the mark."""
-        key = self.key("attempt", name)
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.incr(key)
-        pipe.expire(key, ATTEMPT_TTL)
-        begun = int(pipe.execute()[0])
+        died = self.begin([name])[0]
         try:
-            yield begun - 1
+            yield died
         finally:
-            self.redis.delete(key)
+            self.end([name])
+
+    def begin(self, names: list[str]) -> list[int]:
+        """Mark work on each of ``names`` as begun, in one round trip; for each, how many
+        earlier attempts began and never ended. ``end`` clears the marks."""
+        if not names:
+            return []
+        pipe = self.redis.pipeline(transaction=False)
+        for name in names:
+            pipe.incr(self.key("attempt", name))
+            pipe.expire(self.key("attempt", name), ATTEMPT_TTL)
+        return [int(begun) - 1 for begun in pipe.execute()[::2]]
+
+    def end(self, names: list[str], pipe: Pipeline | None = None) -> None:
+        """Clear the marks of work that ended (on ``pipe``: when the caller executes it)."""
+        if names:
+            (pipe or self.redis).delete(*(self.key("attempt", name) for name in names))
 
     # -- counters: indexed, duplicate, rejected.<reason>, retried, failed
     def count(self, **amounts: int) -> None:

@@ -207,6 +207,50 @@ def test_robots_disallow_falls_back_to_feed_content(search, store, server: FeedS
     server.robots = ""
 
 
+def test_a_page_whose_fetch_killed_two_processes_is_not_fetched_a_third_time(
+    search, server: FeedServer
+) -> None:  # type: ignore[no-untyped-def]
+    from pipelines.article import RawArticle
+    from workers.articles.staging import to_payload
+    from workers.feeds.polling import fetch_articles
+    from workers.services import state
+
+    path = "/articles/en-page.html"
+    raw = RawArticle(url=server.url(path) + "?deadly", feed_id="t-deadly", text_source="feed")
+    payload = {**to_payload(raw), "doc_id": "t-deadly", "fingerprint": "f", "fetch_page": True}
+    [key] = state().stage([payload])
+    for _ in range(2):  # two fetches began and never ended: their processes died
+        state().begin(["fetch:t-deadly"])
+    hits = server.hits(path)
+    assert fetch_articles([key]) == 1  # run here, as a function; the CPU pool indexes
+    rejection = wait_until(lambda: _rejection(search, "t-deadly"))
+    assert rejection["reason"] == "quarantined" and rejection["stage"] == "fetch"
+    assert "killed the worker 2 times" in rejection["detail"]
+    assert server.hits(path) == hits
+    assert not state().redis.exists(state().key("attempt", "fetch:t-deadly"))
+
+
+def test_a_process_keeps_the_rules_of_a_robots_txt_for_a_while(server: FeedServer) -> None:
+    from workers.fetching.robots import Robots
+    from workers.services import fetcher, state
+
+    url = server.url("/articles/en-front.html")
+    key = f"{state().prefix}robots:{server.base}"
+    state().redis.delete(key)
+    server.robots = ""
+    kept = Robots(state().redis, state().prefix, fetcher(), "mediamon", cache_seconds=60)
+    unkept = Robots(state().redis, state().prefix, fetcher(), "mediamon", cache_seconds=0)
+    try:
+        assert kept.allowed(url) and unkept.allowed(url)
+        server.robots = "User-agent: *\nDisallow: /articles/"
+        state().redis.delete(key)  # as when a day has passed: fetched again
+        assert kept.allowed(url)  # the process's own copy, still fresh
+        assert not unkept.allowed(url)
+    finally:
+        server.robots = ""
+        state().redis.delete(key)
+
+
 def test_two_beats_do_not_double_poll_and_health_reaches_the_index(
     search, store, server: FeedServer
 ) -> None:  # type: ignore[no-untyped-def]

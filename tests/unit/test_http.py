@@ -146,3 +146,28 @@ def test_each_content_coding_a_server_may_send_is_decoded(
 def test_a_coding_mediamon_did_not_offer_is_refused(fetcher: Fetcher, server: FeedServer) -> None:
     with pytest.raises(FetchError, match="unsupported content coding 'br'"):
         fetcher.get(server.url("/encoded/br"))
+
+
+def test_a_name_is_resolved_once_for_the_check_and_the_connection() -> None:
+    from workers.fetching.resolve import Resolver
+
+    resolver = Resolver(ttl=60, size=2)
+    assert resolver.addresses("127.0.0.1", 80) == ["127.0.0.1"]
+    kept = resolver.addresses("localhost", 80)
+    assert resolver.addresses("localhost", 80) is kept  # the same answer, not asked again
+    resolver.addresses("127.0.0.2", 80)
+    assert len(resolver._answers) == 2  # bounded: the oldest answer went first
+    assert ("127.0.0.1", 80) not in resolver._answers
+
+
+def test_an_idle_connection_the_server_closed_is_seen_as_readable() -> None:
+    import socket
+
+    from workers.fetching.http import _readable
+
+    ours, theirs = socket.socketpair()
+    assert not _readable(ours)
+    theirs.close()  # an end of file is waiting
+    assert _readable(ours)
+    ours.close()
+    assert _readable(ours) and _readable(None)

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
+from redis.client import Pipeline
 
 from pipelines import schedule
 from pipelines.article import RawArticle, RejectArticle
@@ -66,6 +67,11 @@ def _polite_wait(host: str, slot_at: float | None) -> float:
 @lru_cache(maxsize=1)
 def later() -> Later:
     return Later(services.state())
+
+
+@lru_cache(maxsize=1)
+def ready() -> Ready:
+    return Ready(services.state())
 
 
 @lru_cache(maxsize=1)
@@ -374,20 +380,35 @@ def fetch_articles(self: Task, keys: list[str]) -> int:
     all its request slots taken books the next one and waits for it."""
     state = services.state()
     staged = [(k, p) for k, p in zip(keys, state.staged(keys), strict=True) if p is not None]
-    return sum(_side_by_side(_fetch_one, staged))
+    # Each page is marked as begun (in one round trip), so that a page whose fetch
+    # kills the process is known when the batch comes back; a page's mark is cleared
+    # with its result, and every mark of the batch when it ends.
+    names = {k: _attempt_name(p) for k, p in staged if not p.get("fetched")}
+    died = dict(zip(names, state.begin(list(names.values())), strict=True))
+    try:
+        return sum(_side_by_side(lambda k, p: _fetch_one(k, p, died.get(k, 0)), staged))
+    finally:
+        state.end(list(names.values()))
 
 
-def _fetch_one(key: str, payload: dict[str, Any]) -> bool:
-    """Fetch one staged item's page, stage it again and hand it to the CPU pool at once
-    (a slow page of the batch holds up no other); False if it waits for its host."""
+def _attempt_name(payload: dict[str, Any]) -> str:
+    return f"fetch:{payload['doc_id']}"
+
+
+def _fetch_one(key: str, payload: dict[str, Any], died: int) -> bool:
+    """Fetch one staged item's page (``died``: earlier fetches of it that killed their
+    process), stage it again and hand it to the CPU pool at once (a slow page of the
+    batch holds up no other), in one round trip; False if it waits for its host."""
+    pipe = services.state().redis.pipeline(transaction=False)
     if not payload.get("fetched"):
         try:
-            payload = _fetched(payload)
+            payload = _fetched(payload, died)
         except _Busy as busy:
             _book_again(FETCH, key, busy.host)
             return False
-        services.state().restage(key, payload)
-    _ready([key])
+        services.state().restage(key, payload, pipe)
+        services.state().end([_attempt_name(payload)], pipe)
+    _ready([key], pipe)
     return True
 
 
@@ -409,52 +430,48 @@ def process_ready(self: Task) -> int:
     """On the CPU pool: drain fetched feed items (workers/feeds/ready.py) in batches of
     ``bulk_size`` through the write path, and mark them as seen; another drain is queued
     at once while more are waiting."""
-    ready = Ready(services.state())
     drain_id = self.request.id or "local"
-    keys = ready.claim(drain_id, settings.bulk_size)
-    if ready.waiting():
+    keys = ready().claim(drain_id, settings.bulk_size)
+    if ready().waiting():
         process_ready.delay()
     if not keys:
         return 0
     _, payloads = run_staged(keys)
     marks = {p["doc_id"]: p["fingerprint"] for p in payloads if p.get("fingerprint")}
     store().mark_seen(marks, ttl=settings.seen_ttl)
-    ready.done(drain_id)
+    ready().done(drain_id)
     return len(keys)
 
 
-def _ready(keys: list[str]) -> None:
-    if Ready(services.state()).push(keys):
+def _ready(keys: list[str], pipe: Pipeline | None = None) -> None:
+    if ready().push(keys, pipe):
         process_ready.delay()
 
 
-def _fetched(payload: dict[str, Any]) -> dict[str, Any]:
+def _fetched(payload: dict[str, Any], died: int) -> dict[str, Any]:
     """The payload with its page, or with the reason it has none (every failure of
     this one item is its own); a page whose fetch killed two processes is not fetched
     a third time. Raises _Busy when the host has all its request slots taken."""
-    with services.state().attempt(f"fetch:{payload['doc_id']}") as died:
-        if died >= QUARANTINE_AFTER:
-            detail = f"fetching its page killed the worker {died} times; not tried again"
-            return _rejected(payload, RejectArticle("quarantined", detail, stage="fetch"))
-        try:
-            raw = _article_input(payload)
-        except _Busy:
-            raise
-        except _Rejected as rejected:
-            return _rejected(payload, rejected.rejection)
-        except SoftTimeLimitExceeded as exc:
-            return _rejected(
-                payload,
-                RejectArticle("time_limit", str(exc) or "the task's time limit", stage="fetch"),
-            )
-        except MemoryError:
-            return _rejected(
-                payload, RejectArticle("too_large", "ran out of memory", stage="fetch")
-            )
-        except Exception as exc:  # a URL or page nobody foresaw: this item only
-            log.exception("fetching an article failed", extra={"url": payload.get("url")})
-            detail = f"{type(exc).__name__}: {exc}"[:300]
-            return _rejected(payload, RejectArticle("fetch_error", detail, stage="fetch"))
+    if died >= QUARANTINE_AFTER:
+        detail = f"fetching its page killed the worker {died} times; not tried again"
+        return _rejected(payload, RejectArticle("quarantined", detail, stage="fetch"))
+    try:
+        raw = _article_input(payload)
+    except _Busy:
+        raise
+    except _Rejected as rejected:
+        return _rejected(payload, rejected.rejection)
+    except SoftTimeLimitExceeded as exc:
+        return _rejected(
+            payload,
+            RejectArticle("time_limit", str(exc) or "the task's time limit", stage="fetch"),
+        )
+    except MemoryError:
+        return _rejected(payload, RejectArticle("too_large", "ran out of memory", stage="fetch"))
+    except Exception as exc:  # a URL or page nobody foresaw: this item only
+        log.exception("fetching an article failed", extra={"url": payload.get("url")})
+        detail = f"{type(exc).__name__}: {exc}"[:300]
+        return _rejected(payload, RejectArticle("fetch_error", detail, stage="fetch"))
     return {**to_payload(raw), **_item_keys(payload), "fetched": True}
 
 

@@ -12,6 +12,7 @@ for keys whose drain was never queued.
 from __future__ import annotations
 
 import redis
+from redis.client import Pipeline
 
 from workers.state import State
 
@@ -38,14 +39,17 @@ class Ready:
         self.state = state
         self._claim = self.redis.register_script(_CLAIM)
 
-    def push(self, keys: list[str]) -> bool:
-        """Add fetched keys; True when the caller should queue a drain (none is queued)."""
+    def push(self, keys: list[str], pipe: Pipeline | None = None) -> bool:
+        """Add fetched keys (after what the caller put on ``pipe``, in one round trip);
+        True when the caller should queue a drain (none is queued)."""
         if not keys:
+            if pipe is not None:
+                pipe.execute()
             return False
-        pipe = self.redis.pipeline(transaction=False)
+        pipe = pipe if pipe is not None else self.redis.pipeline(transaction=False)
         pipe.rpush(self.list, *keys)
         pipe.set(self.flag, 1, nx=True, px=FLAG_TTL_MS)
-        return bool(pipe.execute()[1])
+        return bool(pipe.execute()[-1])
 
     def claim(self, drain_id: str, limit: int) -> list[str]:
         """The keys this drain holds: those it claimed before it was interrupted, or up

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import ipaddress
 import os
+import select
 import socket
 import threading
 import time
@@ -36,6 +38,7 @@ from urllib.parse import urljoin, urlsplit
 import httpcore
 import httpx
 
+from workers.fetching.resolve import Resolver
 from workers.settings import Settings
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -146,15 +149,15 @@ def check_url(url: str) -> tuple[str, int]:
 class GuardedBackend(httpcore.SyncBackend):
     """Resolves the host itself and connects only to allowed addresses."""
 
-    def __init__(self, allowed: list[Network]):
+    def __init__(self, allowed: list[Network], resolver: Resolver):
         self.allowed = allowed
+        self.resolver = resolver
 
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):  # type: ignore[no-untyped-def]
         try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            addresses = self.resolver.addresses(host, port)
         except socket.gaierror as exc:
             raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
-        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
         permitted = [a for a in addresses if address_allowed(a, self.allowed)]
         if not permitted:
             raise _GuardRefusal(f"{host} resolves to {', '.join(addresses)}: not a public address")
@@ -263,7 +266,28 @@ class WatchedStream(httpcore.NetworkStream):
         return WatchedStream(self.inner.start_tls(ssl_context, server_hostname, timeout))
 
     def get_extra_info(self, info: str) -> Any:
+        if info == "is_readable":  # asked of each idle connection whenever one is freed
+            return _readable(self.inner.get_extra_info("socket"))
         return self.inner.get_extra_info(info)
+
+
+def _readable(sock: socket.socket | None) -> bool:
+    """Has the connection's socket data or an end of file waiting (an idle connection the
+    server closed)? The system's own poll, also on the green pool: gevent's version makes
+    and drops an event watcher on each call, which made a large share of a fetch's CPU."""
+    if sock is None or sock.fileno() == -1:
+        return True
+    poller = _system_poll()()
+    poller.register(sock.fileno(), select.POLLIN)
+    return bool(poller.poll(0))
+
+
+@functools.cache
+def _system_poll() -> Any:
+    """``select.poll`` as the system has it (gevent keeps the original when it patches)."""
+    from gevent import monkey
+
+    return monkey.get_original("select", "poll")
 
 
 class _GuardRefusal(httpcore.ConnectError):
@@ -282,7 +306,8 @@ class Fetcher:
         transport = httpx.HTTPTransport(retries=0, limits=limits)
         # httpx does not expose httpcore's network backend; the pool has kept it under
         # this name through httpcore 1.x (checked in tests/unit/test_http.py).
-        transport._pool._network_backend = GuardedBackend(self.allowed)
+        self.resolver = Resolver()
+        transport._pool._network_backend = GuardedBackend(self.allowed, self.resolver)
         self.client = httpx.Client(
             transport=transport,
             follow_redirects=False,
@@ -298,10 +323,9 @@ class Fetcher:
         scheme, credentials, or a host with no public address."""
         host, port = check_url(url)
         try:
-            infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
+            addresses = self.resolver.addresses(host.strip("[]"), port)
         except socket.gaierror:
             return  # unresolvable: the fetch itself will fail and say so
-        addresses = {str(info[4][0]) for info in infos}
         if not any(address_allowed(a, self.allowed) for a in addresses):
             raise Refused(
                 f"{host} resolves to {', '.join(sorted(addresses))}: not a public address", url

@@ -1,7 +1,10 @@
-"""robots.txt, fetched once a day per host and kept in Redis for every worker."""
+"""robots.txt, fetched once a day per host and kept in Redis for every worker; each
+process keeps the parsed rules of the hosts it fetches from for a few minutes."""
 
 from __future__ import annotations
 
+import threading
+import time
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
@@ -11,30 +14,57 @@ from workers.fetching.http import Fetcher, FetchError, Refused
 
 TTL = 86_400
 UNREACHABLE = "\x00unreachable"
+LOCAL_SIZE = 2048  # hosts whose rules a process keeps
 
 
 class Robots:
-    def __init__(self, client: redis.Redis, prefix: str, fetcher: Fetcher, agent: str):
+    def __init__(
+        self,
+        client: redis.Redis,
+        prefix: str,
+        fetcher: Fetcher,
+        agent: str,
+        *,
+        cache_seconds: float = 300.0,
+    ):
         self.redis = client
         self.prefix = prefix
         self.fetcher = fetcher
         self.agent = agent.split("/")[0]
+        self.cache_seconds = cache_seconds
+        self._parsed: dict[str, tuple[float, RobotFileParser | None]] = {}
+        self._lock = threading.Lock()
 
     def allowed(self, url: str) -> bool:
         """May ``url`` be fetched? A missing robots.txt allows everything; one that cannot
         be fetched (network error, 5xx) disallows for now, as RFC 9309 asks."""
         parts = urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc}"
+        parser = self._rules(f"{parts.scheme}://{parts.netloc}")
+        return parser is not None and parser.can_fetch(self.agent, url)
+
+    def _rules(self, origin: str) -> RobotFileParser | None:
+        """The origin's parsed robots.txt; None while it cannot be fetched."""
+        now = time.monotonic()
+        known = self._parsed.get(origin)
+        if known is not None and known[0] > now:
+            return known[1]
         key = f"{self.prefix}robots:{origin}"
         body = self.redis.get(key)
         if body is None:
             body = self._fetch(origin)
             self.redis.set(key, body, ex=TTL)
-        if body == UNREACHABLE:
-            return False
-        parser = RobotFileParser()
-        parser.parse(str(body).splitlines())
-        return parser.can_fetch(self.agent, url)
+        parser = None
+        if body != UNREACHABLE:
+            parser = RobotFileParser()
+            parser.parse(str(body).splitlines())
+        with self._lock:
+            if len(self._parsed) >= LOCAL_SIZE:
+                self._parsed = {o: v for o, v in self._parsed.items() if v[0] > now}
+                while len(self._parsed) >= LOCAL_SIZE:
+                    del self._parsed[next(iter(self._parsed))]
+            if self.cache_seconds > 0:
+                self._parsed[origin] = (now + self.cache_seconds, parser)
+        return parser
 
     def _fetch(self, origin: str) -> str:
         try:
