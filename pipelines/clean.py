@@ -544,6 +544,25 @@ def dateline(body: str) -> tuple[dict[str, str], list[str]]:
     return {"text": hint}, reporters
 
 
+FOOTER_MAX = 160  # characters of a paragraph that a line rule may remove
+
+
+def _footer_shaped(matched: set[int], paragraphs: list[str]) -> set[int]:
+    """The paragraphs a line rule matched that look like a footer, not news: short, and
+    in the article's second half, never its first paragraph. A rule's words may occur in
+    a sentence of news (a report on something used 未经授权); that sentence stays."""
+    if not matched:
+        return matched
+    with_text = [i for i, p in enumerate(paragraphs) if p.strip()]
+    rank = {index: n for n, index in enumerate(with_text)}
+    half = len(with_text) / 2
+    return {
+        i
+        for i in matched
+        if len(paragraphs[i].strip()) <= FOOTER_MAX and rank.get(i, 0) > 0 and rank[i] >= half
+    }
+
+
 def clean(article: Article, *, rules: SourceRules) -> Article:
     """Article -> Article with boilerplate removed, credits in ``byline``, date hints
     from the dateline and the date code, and the source's region when known."""
@@ -581,7 +600,9 @@ def clean(article: Article, *, rules: SourceRules) -> Article:
     paragraphs = body.split("\n")
     starts = list(accumulate((len(p) + 1 for p in paragraphs), initial=0))
     cuts = _first_per_paragraph(compiled.cut, body, starts)
-    drops = set(_first_per_paragraph(compiled.drop_lines, body, starts))
+    drops = _footer_shaped(
+        set(_first_per_paragraph(compiled.drop_lines, body, starts)), paragraphs
+    )
     kept: list[str] = []
     after_cut = False
     for index, paragraph in enumerate(paragraphs):

@@ -52,6 +52,23 @@ def test_clean_moves_credits_and_drops_boilerplate_in_both_scripts(rules: Source
         assert article.date_hints == {"text": "---05", "code": "2024-01-05T12:00:00+08:00"}
 
 
+def test_a_line_rule_removes_footers_never_sentences_of_news(rules: SourceRules) -> None:
+    only = "多家公司未经授权使用员工的生物识别数据，监管部门星期二宣布对其罚款。"
+    article = clean(Article(url=None, title="", body=only), rules=rules)
+    assert article.body == only  # the article's one paragraph, whatever words it has
+    news = (
+        "法院裁定该公司侵犯版权，判赔五百万元。\n"
+        "判决书指出，被告在未获许可的情况下复制了原告的作品，并声称拥有全部版权所有权，"
+        "但未能提出任何证据。法院认为被告的行为构成侵权，应当承担相应的民事责任，"
+        "并在其官方网站首页连续三十日刊登致歉声明，以消除影响。被告表示将提出上诉。\n"
+        "原告律师表示满意。\n"
+        "版权所有 © 示例新闻网，不得转载。"
+    )
+    article = clean(Article(url=None, title="", body=news), rules=rules)
+    assert "被告表示将提出上诉" in article.body  # long: a paragraph of news
+    assert article.body.endswith("原告律师表示满意。")  # the short footer went
+
+
 def test_required_literal_is_conservative() -> None:
     assert required_literal(r"(?i)all rights reserved") == "all rights reserved"
     assert required_literal(r"(?:點擊|點此).{0,8}訂閱") == "訂閱"
