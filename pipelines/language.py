@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import langcodes
 import numpy as np
 
 from pipelines.normalize import script_counts
@@ -102,6 +103,15 @@ def detect_language(
     if hint:
         return hint.split("-")[0].split("_")[0].lower() or "und"
     return "und"
+
+
+def language_tag(hint: str | None) -> str | None:
+    """The hint if it is a well-formed BCP 47 language tag (``en``, ``zh-TW``, ``zh_Hant``
+    as written by some feeds), else None: a feed's ``klingon`` or ``English`` is no tag."""
+    if not hint or len(hint) > 35:
+        return None
+    tag = hint.strip().replace("_", "-")
+    return tag if tag and langcodes.tag_is_valid(tag) else None
 
 
 def _chinese(sample: str, hint: str | None, counts: tuple[int, int] | None) -> str:

@@ -19,7 +19,7 @@ from pipelines.entities import Catalogue, candidates, group, summarize
 from pipelines.extract import extract
 from pipelines.fingerprint import simhash_of, to_hex, token_hash
 from pipelines.keywords import KeywordModel, top_k
-from pipelines.language import detect_language
+from pipelines.language import detect_language, language_tag
 from pipelines.normalize import normalize
 from pipelines.segment import Segmenter
 from pipelines.topics import Context as TopicContext
@@ -186,7 +186,9 @@ class Pipeline:
         article = _stage("clean", clean, article, rules=self.sources)
         if not article.body.strip():
             raise RejectArticle("empty_body", "no article text found", stage="clean")
-        hint = None if article.lang == "und" else article.lang
+        hint = language_tag(article.lang) if article.lang != "und" else None
+        if article.lang != "und" and hint is None:
+            article.notes.append(f"language hint {article.lang[:40]!r} is not a language tag")
         article.lang = _stage(
             "language",
             detect_language,

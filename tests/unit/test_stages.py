@@ -317,3 +317,19 @@ def test_a_stage_error_becomes_a_rejection_naming_the_stage(pipe, monkeypatch) -
     with pytest.raises(RejectArticle) as info:
         pipe.process(RawArticle(text="烏克蘭今天下雨。"), now=NOW)
     assert (info.value.reason, info.value.stage) == ("stage_error", "vocabulary")
+
+
+def test_a_language_hint_that_is_no_language_tag_is_not_kept() -> None:
+    from pipelines.article import RawArticle
+    from pipelines.language import language_tag
+    from workers.config import build_pipeline
+
+    assert language_tag("klingon") is None and language_tag("English") is None
+    assert language_tag("zh_TW") == "zh-TW" and language_tag("tlh") == "tlh"
+    pipeline = build_pipeline(Settings().config_dir)
+    for text, expected in (
+        ("普丁與習近平今天在北京會晤，雙方討論了烏克蘭局勢。", "zh-Hant"),
+        ("Xi and Putin met in Beijing on Tuesday to discuss the war.", "en"),
+    ):
+        raw = RawArticle(url="https://example.com/a", text=text, lang="klingon")
+        assert pipeline.process(raw)["lang"] == expected
