@@ -34,6 +34,9 @@ class KeywordModel:
     default_idf: float = 10.0
     # A Latin word missing from the English list is rare (a name, a place): rank it high.
     latin_default_idf: float = 12.0
+    # An English word more frequent than 1 in 1,000 (the, are, how, not, one, said, more)
+    # is never a keyword: its -ln(frequency) is below this.
+    latin_min_idf: float = 6.9
 
     @classmethod
     def from_lines(cls, idf_lines: Iterable[str], stopwords: Iterable[str]) -> KeywordModel:
@@ -77,7 +80,9 @@ class KeywordModel:
             return False
         if _CJK_WORD.match(token):
             return True
-        return bool(_LATIN_WORD.match(token))
+        if not _LATIN_WORD.match(token):
+            return False
+        return self.idf.get(token, self.latin_default_idf) >= self.latin_min_idf
 
 
 def top_k(tokens: list[str], scores: np.ndarray, k: int) -> list[str]:

@@ -288,6 +288,19 @@ def test_keywords_skip_the_news_stop_list(pipe) -> None:  # type: ignore[no-unty
     assert "粮食" in doc["keywords"]
 
 
+def test_english_keywords_are_not_common_words(pipe) -> None:  # type: ignore[no-untyped-def]
+    text = (
+        "How are the talks going? Not one of the ministers would say. Xi and Putin are "
+        "meeting in Moscow, and one official said the talks are not over. How the war ends "
+        "is not clear; one diplomat said talks are how wars end."
+    )
+    keywords = pipe.process(RawArticle(text=text, title="How talks are not over"), now=NOW)[
+        "keywords"
+    ]
+    assert not {"are", "how", "not", "one", "the", "would"} & set(keywords)
+    assert {"talks", "moscow", "diplomat"} <= set(keywords)
+
+
 def test_simhash_is_close_for_republished_wire_copy(pipe) -> None:  # type: ignore[no-untyped-def]
     base = (
         "俄羅斯總統普丁今天抵達撒馬爾罕，準備出席上海合作組織峰會，並與中國國家主席習近平會談。" * 3
