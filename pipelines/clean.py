@@ -600,9 +600,7 @@ def clean(article: Article, *, rules: SourceRules) -> Article:
     paragraphs = body.split("\n")
     starts = list(accumulate((len(p) + 1 for p in paragraphs), initial=0))
     cuts = _first_per_paragraph(compiled.cut, body, starts)
-    drops = _footer_shaped(
-        set(_first_per_paragraph(compiled.drop_lines, body, starts)), paragraphs
-    )
+    drops = _footer_shaped(set(_first_per_paragraph(compiled.drop_lines, body, starts)), paragraphs)
     kept: list[str] = []
     after_cut = False
     for index, paragraph in enumerate(paragraphs):
