@@ -2,11 +2,13 @@
 
 Hints are strings keyed by origin: ``feed`` (the feed item's date), ``meta``,
 ``json_ld`` and ``time_tag`` (page metadata), ``text`` (a date in the article's
-dateline or first lines) and ``code`` (a date code such as CNA's 1110915). They are
-tried in that order (precedence: feed, page metadata, text). Formats: ISO 8601,
+dateline or first lines), ``code`` (a date code such as CNA's 1110915) and ``url`` (a
+day in the page's address: /2023-11/17/, /20230619/, story20230619-…). They are tried
+in that order (precedence: feed, page metadata, text, the address). Formats: ISO 8601,
 RFC 2822, English prose dates, Chinese dates (2022年9月14日 14:30), ROC years
 (民國111年, 111年9月15日, the 7-digit code), and partial dates from datelines
-(``--09-14``, ``---14``: 倫敦14日) completed from the other hints or the fetch time.
+(``--09-14``, ``---14``: 倫敦14日) completed from the other hints; a partial date with
+no other date to complete it from is not used (a wrong year is worse than none).
 A date without a zone takes the source region's (Asia/Taipei, Asia/Shanghai, … are
 UTC+8; otherwise UTC). Impossible dates, before 1990 or in the future, are never
 used; if every hint is impossible the article is rejected with ``bad_date``.
@@ -24,7 +26,7 @@ from pipelines.article import RejectArticle
 
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 FUTURE_SLACK = timedelta(days=2)
-PRECEDENCE = ("feed", "meta", "json_ld", "time_tag", "text", "code")
+PRECEDENCE = ("feed", "meta", "json_ld", "time_tag", "text", "code", "url")
 UTC8 = timezone(timedelta(hours=8))
 REGION_TZ = {"TW": UTC8, "CN": UTC8, "HK": UTC8, "MO": UTC8, "SG": UTC8}
 
@@ -36,6 +38,25 @@ _CJK_PARTIAL = re.compile(r"(?:(?P<month>\d{1,2})\s*月\s*)?(?P<day>\d{1,2})\s*[
 _ROC_CODE = re.compile(r"^(1\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$")
 _PARTIAL = re.compile(r"^--(?P<month>\d{2})?-(?P<day>\d{2})$")
 _NUMERIC = re.compile(r"^(\d{4})[./](\d{1,2})[./](\d{1,2})(.*)$")
+# A day in a URL's path: 2023/11/17, 2023-11/17, 2023/1117, 20230619 (not inside a
+# longer number).
+_URL_DAY = re.compile(
+    r"(?<!\d)((?:19|20)\d{2})[-/_]?(0[1-9]|1[0-2])[-/_]?(0[1-9]|[12]\d|3[01])(?!\d)"
+)
+
+
+def url_date(url: str | None) -> str | None:
+    """The day a page's address names (``2023-11-17``), if it names one."""
+    if not url:
+        return None
+    path = url.split("://", 1)[-1].partition("/")[2].split("?")[0]
+    for match in _URL_DAY.finditer(path):
+        year, month, day = map(int, match.groups())
+        try:
+            return datetime(year, month, day).date().isoformat()
+        except ValueError:
+            continue
+    return None
 
 
 class Partial:
@@ -149,15 +170,19 @@ def resolve(
                 notes.append(f"{key} date refused: {problem}")
             else:
                 full[key] = value
-    reference = next(iter(full.values()), now)
+    reference = next(iter(full.values()), None)
+    unused = ""
     for key in ordered:
         value = parsed[key]
         if key in full:
             return full[key], key, notes
         if isinstance(value, Partial):
+            if reference is None:
+                unused = f"{key} date {hints[key]!r} not used: no other date gives its year"
+                continue
             completed = value.complete(reference, tz)
             if completed is not None and not check(completed, now=now):
                 return completed, key, notes
     if notes:
         raise RejectArticle("bad_date", "; ".join(notes), stage="dates")
-    return None, None, notes
+    return None, None, [unused] if unused else []

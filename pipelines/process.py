@@ -124,6 +124,8 @@ class Pipeline:
             raise RejectArticle("too_large", f"{len(body)} characters of text", stage="extract")
         if raw.published_at:
             hints = {"feed": raw.published_at, **hints}
+        if day := dates.url_date(raw.url):
+            hints.setdefault("url", day)
         return Article(
             url=raw.url,
             title=_UNWANTED.sub("", title).strip(),

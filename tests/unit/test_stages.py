@@ -101,6 +101,42 @@ def test_dateline_day_takes_month_and_year_from_the_code() -> None:
     assert (when, how) == (datetime(2022, 9, 14, 12, tzinfo=UTC8), "text")
 
 
+def test_a_dateline_without_a_year_takes_it_from_the_address_or_gives_no_date() -> None:
+    from pipelines.dates import url_date
+
+    assert resolve({"text": "--11-17"}, now=NOW, region="CN")[:2] == (None, None)
+    day = url_date("http://www.news.cn/politics/2023-11/17/c_1129978.htm")
+    assert day == "2023-11-17"
+    when, how, _ = resolve({"text": "--11-17", "url": day}, now=NOW, region="CN")
+    assert (when, how) == (datetime(2023, 11, 17, 12, tzinfo=UTC8), "text")
+    assert url_date("https://www.zaobao.com.sg/realtime/china/story20230619-1405976") == (
+        "2023-06-19"
+    )
+    assert url_date("http://cn.chinadaily.com.cn/a/202303/21/WS64.html") == "2023-03-21"
+    assert url_date("https://example.com/a/12345678") is None  # not a day
+    assert url_date("https://example.com/news/20230230.html") is None
+
+
+def test_a_page_from_an_older_year_keeps_its_year() -> None:
+    from pipelines.article import RawArticle
+    from workers.config import build_pipeline
+
+    html = (
+        "<html><body><article><p>新华社北京11月17日电 中国外交部发言人今天在例行记者会上"
+        "回答了有关问题，表示中方愿同各方加强沟通。</p></article></body></html>"
+    )
+    pipeline = build_pipeline(Settings().config_dir)
+    for url, expected in (
+        ("http://www.news.cn/politics/2023-11/17/c_1129978.htm", "2023-11-17"),
+        ("https://example.com/politics/c_1129978.htm", None),
+    ):
+        doc = pipeline.process(RawArticle(url=url, html=html), now=NOW)
+        if expected:
+            assert doc["published_at"].startswith(expected)
+        else:  # no year anywhere: the fetch time, said so, not a day in the wrong year
+            assert doc["published_at_source"] == "fetched"
+
+
 def test_dateline_day_after_today_belongs_to_last_month() -> None:
     partial = parse_date("---28")
     assert isinstance(partial, Partial)
