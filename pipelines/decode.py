@@ -107,6 +107,8 @@ def decode(content: bytes, headers: dict[str, str] | None = None) -> Decoded:
         pass
     if b"\x00" in content[:2048] and content[:2048].count(b"\x00") > 64:
         raise RejectArticle("undecodable", "binary content (NUL bytes)", stage="decode")
+    if codec := _chinese_codec(content[:200_000]):
+        return Decoded(content.decode(codec, errors="replace"), codec, "detected")
     from charset_normalizer import from_bytes
 
     best = from_bytes(content[:200_000]).best()
@@ -115,6 +117,33 @@ def decode(content: bytes, headers: dict[str, str] | None = None) -> Decoded:
         return Decoded(content.decode(codec, errors="replace"), codec, "detected")
     codec = declared[0][1] if declared else "utf-8"
     return Decoded(content.decode(codec, errors="replace"), codec, "replaced")
+
+
+# The commonest Chinese characters, in both scripts: text read with the right codec is
+# full of them; the same bytes read with the wrong one almost never.
+_COMMON_HAN = frozenset(
+    "的一是在不了有和人这這中大为為上个個国國我以要他时時来來用们們生到作地于於出就分对對成会會可"
+    "主发發年动動同工也能下过過子说說产產种種面而方后後多定行学學法所民得经經十三之进進着著等部度家"
+    "电電力里裡如水化高自二理起小物现現实實加量都两兩体體制机機当當使点點从從业業本去把性好应應开開"
+)
+
+
+def _chinese_codec(sample: bytes) -> str | None:
+    """GB18030 or Big5-HKSCS when the bytes read as one of them (a character cut in two
+    here and there is forgiven: 1 in 100) and give common Chinese characters (an
+    undeclared GB2312 page is not Cyrillic)."""
+    best, best_share = None, 0.0
+    for codec in ("gb18030", "big5hkscs"):
+        text = sample.decode(codec, errors="replace")
+        wide = [c for c in text if ord(c) >= 0x80]
+        if len(wide) < 20:
+            return None
+        if wide.count("\ufffd") > len(wide) / 100:
+            continue
+        share = sum(1 for c in wide if c in _COMMON_HAN) / len(wide)
+        if share > best_share:
+            best, best_share = codec, share
+    return best if best_share >= 0.15 else None
 
 
 def _looks_multibyte(content: bytes) -> bool:

@@ -67,3 +67,20 @@ def test_binary_content_is_rejected() -> None:
     with pytest.raises(RejectArticle) as info:
         decode(b"\x89PNG\r\n\x1a\n" + b"\x00\xff" * 500)
     assert info.value.reason == "undecodable"
+
+
+def test_an_undeclared_gb2312_page_with_a_character_cut_in_two_is_not_read_as_cyrillic() -> None:
+    title = "【2005年中国革命历史巨作】太行山上 下载专区"
+    body = "这是一个关于中国电影的讨论帖，大家都在说这部作品的历史意义和艺术成就。" * 8
+    page = f"<html><head><title>{title}</title></head><body><p>{body}</p>".encode("gb2312")
+    page += "<p>后面还有".encode("gb2312") + b"\xc3</p></body></html>"  # cut mid-character
+    decoded = decode(page)
+    assert (decoded.charset, decoded.how) == ("gb18030", "detected")
+    assert title in decoded.text
+
+
+def test_cyrillic_and_big5_without_a_declaration_stay_what_they_are() -> None:
+    russian = "Путин и Си Цзиньпин провели переговоры в Москве. " * 20
+    assert decode(russian.encode("cp1251")).text == russian
+    chinese = "普丁與習近平會談，討論烏克蘭局勢，雙方同意加強合作。" * 20
+    assert decode(chinese.encode("big5")).text == chinese
