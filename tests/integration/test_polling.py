@@ -389,6 +389,28 @@ def test_a_poll_on_the_io_pool_ends_at_the_fetch_deadline(store, server: FeedSer
     assert "deadline" in state["last_error"]
 
 
+def test_requests_to_a_host_start_at_least_the_spacing_apart(redis_client) -> None:  # type: ignore[no-untyped-def]
+    """However their slots were handed out (a late tick, then a timely one), two
+    requests to a host do not start closer than 0.9 × the spacing."""
+    from workers import services
+    from workers.fetching.politeness import Politeness
+
+    state = services.state()
+    polite = Politeness(state.redis, state.prefix + "t-gap-", spacing=1.0, concurrency=2)
+    with polite.slot("example.org", patience=0.1) as first:
+        assert first
+    started = time.monotonic()
+    with polite.slot("example.org", patience=5) as second:
+        assert not second  # at once, not after waiting: the caller books a later slot
+    assert time.monotonic() - started < 0.5
+    time.sleep(0.95)
+    with polite.slot("example.org", patience=0.1) as third:
+        assert third
+    unspaced = Politeness(state.redis, state.prefix + "t-gap-", spacing=0, concurrency=2)
+    with unspaced.slot("example.org") as a, unspaced.slot("example.org") as b:
+        assert a and b
+
+
 def test_requests_that_wait_for_their_host_wait_in_redis(redis_client) -> None:  # type: ignore[no-untyped-def]
     """Booking three requests to a host spaces them a second apart; what waits is held
     in Redis and handed out once, when due."""

@@ -2,8 +2,10 @@
 
 ``reserve(host)`` books the host's next free slot (at least ``host_min_interval`` after
 the previous request from any process) and says how long to wait for it; ``slot(host)``
-holds one of ``host_max_concurrency`` leases while a request is in flight. A caller that
-would have to wait long re-queues its work with a countdown instead of sleeping.
+holds one of ``host_max_concurrency`` leases while a request is in flight, and refuses
+a request that would start within 0.9 × the spacing of the host's last one (a slot handed
+out late must not bring the next one close). A caller that must wait books a slot and
+waits for it in Redis (workers/feeds/later.py), not in a thread.
 """
 
 from __future__ import annotations
@@ -31,17 +33,30 @@ redis.call('SET', KEYS[1], tostring(start), 'PX', math.floor(start - now + 60000
 return waits
 """
 
-# A counting semaphore with leases that expire (a crashed worker frees its slot).
+# A counting semaphore with leases that expire (a crashed worker frees its slot), which
+# also keeps requests to the host at least ARGV[5] ms apart however late or early their
+# booked slots were handed out: 1 acquired, 0 all taken, -1 too soon after the last one.
 _ACQUIRE = """
 local now = tonumber(ARGV[1])
+local gap = tonumber(ARGV[5])
+local last = tonumber(redis.call('GET', KEYS[2]) or '0')
+if gap > 0 and now - last < gap then
+  return -1
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
   redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[4])
   redis.call('PEXPIRE', KEYS[1], math.floor(tonumber(ARGV[3])))
+  if gap > 0 then
+    redis.call('SET', KEYS[2], tostring(now), 'PX', math.floor(gap + 60000))
+  end
   return 1
 end
 return 0
 """
+# Requests may start this share of the spacing apart (booked slots are handed out on a
+# one-second tick, a little early or late): closer than that, the request books again.
+MIN_GAP = 0.9
 
 
 LOCAL_HOSTS = 10_000  # hosts with a semaphore in this process before idle ones are forgotten
@@ -75,7 +90,8 @@ class Politeness:
 
     @contextmanager
     def slot(self, host: str, *, lease: float = 60.0, patience: float = 30.0) -> Iterator[bool]:
-        """Hold one of the host's concurrency slots; yields False if none freed in time.
+        """Hold one of the host's concurrency slots; yields False if none freed in time,
+        or at once when the host's last request started less than the spacing ago.
 
         Requests of this process wait their turn here, on a semaphore of the host's
         concurrency (waking as soon as one ends, without asking Redis); the lease in
@@ -88,13 +104,16 @@ class Politeness:
         try:
             key = f"{self.prefix}host:{host}:inflight"
             token = uuid.uuid4().hex
+            gap = self.spacing * MIN_GAP * 1000
             while True:
-                acquired = bool(
+                answer = int(
                     self._acquire(
-                        keys=[key], args=[time.time() * 1000, self.concurrency, lease * 1000, token]
+                        keys=[key, f"{self.prefix}host:{host}:last"],
+                        args=[time.time() * 1000, self.concurrency, lease * 1000, token, gap],
                     )
                 )
-                if acquired or time.monotonic() > deadline:
+                acquired = answer == 1
+                if acquired or answer < 0 or time.monotonic() > deadline:
                     break
                 time.sleep(0.05)
             try:
