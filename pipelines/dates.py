@@ -26,7 +26,7 @@ from pipelines.article import RejectArticle
 
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 FUTURE_SLACK = timedelta(days=2)
-PRECEDENCE = ("feed", "meta", "json_ld", "time_tag", "text", "code", "url")
+PRECEDENCE = ("feed", "meta", "json_ld", "time_tag", "text", "code", "visible", "url")
 UTC8 = timezone(timedelta(hours=8))
 REGION_TZ = {"TW": UTC8, "CN": UTC8, "HK": UTC8, "MO": UTC8, "SG": UTC8}
 

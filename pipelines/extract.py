@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from mediamon_native import cap_depth
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from pipelines.visible import is_outlet, visible_byline, visible_date
+
 DROP_TAGS = (
     "script",
     "style",
@@ -274,9 +276,8 @@ def extract(html: str) -> Extracted:
     time_node = tree.css_first("time[datetime]")
     if time_node is not None and (value := time_node.attributes.get("datetime")):
         out.dates.setdefault("time_tag", value)
-    out.byline = _authors(ld.get("author")) or [
-        a for a in [_meta(metas, "author", "article:author", "byl", "dc.creator")] if a
-    ]
+    authors = [a for a in _authors(ld.get("author")) if not is_outlet(a)]
+    meta_author = _meta(metas, "author", "article:author", "byl", "dc.creator")
     h1, title_tag = tree.css_first("h1"), tree.css_first("title")
     tag_text = (title_tag.text(deep=True) or "") if title_tag is not None else ""
     headline = _meta(metas, "og:title", "twitter:title", "headline") or (
@@ -286,10 +287,13 @@ def extract(html: str) -> Extracted:
 
     body = tree.body
     if body is None:
+        out.byline = authors or [a for a in [meta_author] if a and not is_outlet(a)]
         return out
     for selector in DROP_TAGS:
         for node in body.css(selector):
             node.decompose()
+    # What the page prints for its readers: its date line and its credits.
+    printed = body.text(deep=True, separator="\n")
     total = len(body.text(deep=True) or "")
     # Forms are search boxes, logins and comment boxes, except on sites that wrap the
     # whole page in one (ASP.NET pages do): a form with a large share of the text stays.
@@ -305,7 +309,21 @@ def extract(html: str) -> Extracted:
         ):
             node.decompose()
     out.body = _best_body(body)
+    if day := visible_date(printed, _end_of(out.body, printed)):
+        out.dates.setdefault("visible", day)
+    out.byline = (
+        authors
+        or visible_byline(printed, out.body)
+        or [a for a in [meta_author] if a and not is_outlet(a)]
+    )
     return out
+
+
+def _end_of(body: str, printed: str) -> int | None:
+    """Where the story's last line ends in the page's printed text, if it can be found."""
+    last = body.rstrip().rsplit("\n", 1)[-1].strip()[:24]
+    at = printed.rfind(last) if len(last) >= 8 else -1
+    return at + len(last) if at >= 0 else None
 
 
 def _best_body(body: LexborNode) -> str:
