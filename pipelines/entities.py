@@ -2,9 +2,13 @@
 
 Aliases and article are compared in the search form (simplified, lower-cased), so one
 alias covers both scripts. Aho-Corasick finds the leftmost-longest alias at each
-position; guards then drop false hits: a Chinese alias must start and end on word
-boundaries of the segmentation; a Latin alias must be a whole word; short or
-all-capitals Latin aliases must match the original's capitalisation exactly.
+position; guards then drop false hits: a Chinese alias must start on a word boundary of
+the segmentation and end on one, or begin a compound word that names something of its
+own (中国外交部, 俄罗斯国家杜马, 北京市: at most ``COMPOUND_TAIL`` characters after
+the alias) unless the entity lists that word among its ``traps`` (中国银行, 北京时间);
+a Latin alias must be a whole word; short or all-capitals Latin aliases must match the
+original's capitalisation exactly. An alias inside a word (白俄罗斯, 南中国海) is never a
+mention.
 
 Names outside the catalogue are kept apart as candidates (``entities_other``): the
 segmenter's part-of-speech tags for person, place and organisation names in Chinese,
@@ -26,6 +30,7 @@ from pipelines.normalize import NormText, fold, normalize
 from pipelines.segment import Segmented
 
 TYPES = ("person", "org", "place")
+COMPOUND_TAIL = 5  # characters a compound word may have after the alias that begins it
 LANG_KEYS = ("en", "zh-Hans", "zh-Hant")
 _LATIN = re.compile(r"^[\w .'’\-]+$", re.ASCII)
 _ALNUM = re.compile(r"[0-9a-z\u00c0-\u024f\u0400-\u04ff]")
@@ -128,11 +133,15 @@ class Catalogue:
             raise CatalogueError("the catalogue must be a list of entities")
         self.entities: dict[str, Entity] = {}
         aliases: dict[str, Alias] = {}
+        self._traps: dict[str, frozenset[str]] = {}
         for n, entry in enumerate(entries, 1):
             entity = _entity(entry, n)
             if entity.id in self.entities:
                 raise CatalogueError(f"entry {n}: duplicate id {entity.id!r}")
             self.entities[entity.id] = entity
+            self._traps[entity.id] = frozenset(
+                fold(normalize(str(word)).text) for word in entry.get("traps") or ()
+            )
             forced = set(entry.get("case_sensitive") or ())
             for text in [*entity.names.values(), *(entry.get("aliases") or [])]:
                 text = str(text).strip()
@@ -175,10 +184,15 @@ class Catalogue:
         span = (lambda a, b: (a, b)) if norm.offsets is None else norm.original_span
         guards, exact, entities = self._guards, self._exact, self._entities
         mentions: list[Mention] = []
+        traps = self._traps
         for index, start, end in self._automaton.find_matches_as_indexes(text):
             guard = guards[index]
             if guard == 2:
-                if not (edges[start] and edges[end]):
+                if not edges[start] or (
+                    not edges[end] and not self._begins_compound(start, end, edges)
+                ):
+                    continue
+                if any(text.startswith(t, start) for t in traps[entities[index].id]):
                     continue
             elif guard == 1 and (
                 (start and _ALNUM.match(text[start - 1]))
@@ -192,6 +206,15 @@ class Catalogue:
             # tuple.__new__ skips NamedTuple's Python-level constructor (~100 per article)
             mentions.append(_new_tuple(Mention, (entities[index], start, end, written)))
         return mentions
+
+
+    @staticmethod
+    def _begins_compound(start: int, end: int, edges: bytes) -> bool:
+        """Does the alias at ``start:end`` begin a word (中国外交部) that goes on for at
+        most COMPOUND_TAIL characters, not cross into the next one (俄|军事)?"""
+        if end - start < 2 or any(edges[start + 1 : end]):
+            return False
+        return any(edges[end + 1 : min(len(edges) - 1, end + COMPOUND_TAIL) + 1])
 
 
 def _entity(entry: Any, n: int) -> Entity:

@@ -13,7 +13,7 @@ from pipelines.clean import SourceRules, clean, required_literal
 from pipelines.dates import Partial, parse_date, resolve
 from pipelines.entities import Catalogue, CatalogueError, other_names
 from pipelines.fingerprint import distance, simhash
-from pipelines.normalize import normalize, to_simplified
+from pipelines.normalize import converter, normalize, to_simplified
 from pipelines.segment import Segmented
 from pipelines.topics import RuleError, parse_rule
 from workers.config import ConfigError, build_pipeline, config_dir_data
@@ -382,3 +382,25 @@ def test_a_language_hint_that_is_no_language_tag_is_not_kept() -> None:
     ):
         raw = RawArticle(url="https://example.com/a", text=text, lang="klingon")
         assert pipeline.process(raw)["lang"] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        ("中国外交部长王毅说，双方同意加强合作。", {"china", "wang_yi"}, set()),
+        ("俄罗斯联邦安全总局官员今天访问北京人民大会堂。", {"russia", "beijing"}, set()),
+        ("截至北京时间星期五凌晨，美股收盘。", set(), {"beijing"}),
+        ("白俄罗斯总统卢卡申科抵达。", {"belarus", "lukashenko"}, {"russia"}),
+        ("中国银行和中国移动公布业绩。", set(), {"china"}),
+        ("印度尼西亚总统今天访问雅加达以外地区。", set(), {"india"}),
+        ("七国集团讨论制裁为俄军事行动提供帮助的企业。", set(), {"russian_armed_forces"}),
+        ("船只驶过台湾海峡。", set(), {"taiwan"}),
+        ("南中国海局势紧张。", set(), {"china"}),
+    ],
+)
+def test_names_beginning_compounds_count_and_traps_do_not(  # type: ignore[no-untyped-def]
+    pipe, text: str, present: set[str], absent: set[str]
+) -> None:
+    for script_text in (text, converter("s2t").convert(text)):
+        found = {e["id"] for e in pipe.process(RawArticle(text=script_text), now=NOW)["entities"]}
+        assert present <= found and not (absent & found), (script_text, found)
