@@ -167,6 +167,21 @@ class Catalogue:
         self._automaton = ahocorasick_rs.AhoCorasick(
             [a.form for a in self.aliases], matchkind=ahocorasick_rs.MatchKind.LeftmostLongest
         )
+        # An organisation's or place's Chinese alias that begins with a place's
+        # (中国外交部, 俄罗斯国家杜马) names that place too: (alias index -> the place's
+        # alias index), found once here because the automaton keeps only the longest.
+        places = {
+            a.form: i for i, a in enumerate(self.aliases) if a.cjk and a.entity.type == "place"
+        }
+        self._prefix: dict[int, int] = {}
+        for i, alias in enumerate(self.aliases):
+            if not alias.cjk or alias.entity.type == "person":
+                continue
+            for cut in range(len(alias.form) - 1, 1, -1):
+                inner = places.get(alias.form[:cut])
+                if inner is not None and self.aliases[inner].entity.id != alias.entity.id:
+                    self._prefix[i] = inner
+                    break
 
     def alias_map(self) -> dict[str, str]:
         """Search-form alias -> entity id (every spelling of every entity)."""
@@ -184,7 +199,7 @@ class Catalogue:
         span = (lambda a, b: (a, b)) if norm.offsets is None else norm.original_span
         guards, exact, entities = self._guards, self._exact, self._entities
         mentions: list[Mention] = []
-        traps = self._traps
+        traps, prefix = self._traps, self._prefix
         for index, start, end in self._automaton.find_matches_as_indexes(text):
             guard = guards[index]
             if guard == 2:
@@ -192,6 +207,16 @@ class Catalogue:
                     not edges[end] and not self._begins_compound(start, end, edges)
                 ):
                     continue
+                inner = prefix.get(index)
+                if inner is not None:  # the place its name begins with (中国 in 中国外交部)
+                    cut = start + len(self.aliases[inner].form)
+                    if not any(text.startswith(t, start) for t in traps[entities[inner].id]):
+                        o_start, o_end = span(start, cut)
+                        mentions.append(
+                            _new_tuple(
+                                Mention, (entities[inner], start, cut, original[o_start:o_end])
+                            )
+                        )
                 if any(text.startswith(t, start) for t in traps[entities[index].id]):
                     continue
             elif guard == 1 and (
@@ -206,7 +231,6 @@ class Catalogue:
             # tuple.__new__ skips NamedTuple's Python-level constructor (~100 per article)
             mentions.append(_new_tuple(Mention, (entities[index], start, end, written)))
         return mentions
-
 
     @staticmethod
     def _begins_compound(start: int, end: int, edges: bytes) -> bool:

@@ -396,6 +396,10 @@ def test_a_language_hint_that_is_no_language_tag_is_not_kept() -> None:
         ("七国集团讨论制裁为俄军事行动提供帮助的企业。", set(), {"russian_armed_forces"}),
         ("船只驶过台湾海峡。", set(), {"taiwan"}),
         ("南中国海局势紧张。", set(), {"china"}),
+        ("中国外交部发言人毛宁说。", {"china", "china_mfa"}, set()),
+        ("中国外交部长秦刚说。", {"china", "qin_gang"}, {"china_mfa"}),
+        ("台湾民众党主席柯文哲说。", {"taiwan", "tpp", "ko_wen_je"}, set()),
+        ("蔡英文会见韩国瑜和李家超。", {"tsai_ing_wen", "han_kuo_yu", "john_lee"}, {"south_korea"}),
     ],
 )
 def test_names_beginning_compounds_count_and_traps_do_not(  # type: ignore[no-untyped-def]
