@@ -408,3 +408,22 @@ def test_names_beginning_compounds_count_and_traps_do_not(  # type: ignore[no-un
     for script_text in (text, converter("s2t").convert(text)):
         found = {e["id"] for e in pipe.process(RawArticle(text=script_text), now=NOW)["entities"]}
         assert present <= found and not (absent & found), (script_text, found)
+
+
+@pytest.mark.parametrize(
+    ("text", "topic", "tagged"),
+    [
+        ("中国特使今天抵达基辅，就乌克兰和平进程与泽连斯基会谈，呼吁停火。", "ukraine_war", True),
+        ("外长表示，中方在乌克兰问题上始终劝和促谈。", "ukraine_war", True),
+        ("北约担心中国可能向俄罗斯提供武器。", "ukraine_war", True),
+        ("王毅表示，乌克兰危机决不能在亚洲上演。", "ukraine_war", False),
+        ("专家认为，台湾应从俄乌战争中吸取教训，加强防卫。", "ukraine_war", False),
+        ("俄罗斯总统普京抵达北京，将出席一带一路论坛。", "xi_putin", True),
+        ("习近平结束俄罗斯访问行程，启程回国。", "xi_putin", True),
+        ("习近平会见俄罗斯国家杜马主席。", "xi_putin", False),
+    ],
+)
+def test_topics_follow_their_definitions(pipe, text: str, topic: str, tagged: bool) -> None:  # type: ignore[no-untyped-def]
+    for script_text in (text, converter("s2t").convert(text)):
+        topics = pipe.process(RawArticle(text=script_text), now=NOW)["topics"]
+        assert (topic in topics) is tagged, (script_text, topics)
