@@ -107,8 +107,8 @@ def decode(content: bytes, headers: dict[str, str] | None = None) -> Decoded:
         pass
     if b"\x00" in content[:2048] and content[:2048].count(b"\x00") > 64:
         raise RejectArticle("undecodable", "binary content (NUL bytes)", stage="decode")
-    if codec := _chinese_codec(content[:200_000]):
-        return Decoded(content.decode(codec, errors="replace"), codec, "detected")
+    if chinese := _chinese_codec(content[:200_000]):
+        return Decoded(content.decode(chinese, errors="replace"), chinese, "detected")
     from charset_normalizer import from_bytes
 
     best = from_bytes(content[:200_000]).best()
