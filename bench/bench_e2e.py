@@ -35,6 +35,7 @@ import statistics
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -231,27 +232,23 @@ def run_phase(args, latency, settings, state, client) -> str:  # type: ignore[no
                     found[name] += [top, *top.children(recursive=True)]
             return found
 
-        def cpu() -> dict[str, float]:
-            seconds = {}
+        def measure(read: Callable[[psutil.Process], float]) -> dict[str, float]:
+            """``read`` summed over each component's processes (the bench process alone:
+            the worker is its child, counted apart)."""
+            totals = {}
             for name, procs in {**pools(), **groups}.items():
                 total = 0.0
                 for proc in procs:
                     with contextlib.suppress(psutil.NoSuchProcess):
-                        total += sum(proc.cpu_times()[:2])
-                if name == "bench+feed server":  # the worker is its child: counted apart
-                    total = sum(bench.cpu_times()[:2])
-                seconds[name] = total
-            return seconds
+                        total += read(proc)
+                totals[name] = total
+            return totals
+
+        def cpu() -> dict[str, float]:
+            return measure(lambda proc: sum(proc.cpu_times()[:2]))
 
         def rss() -> dict[str, float]:
-            sizes = {}
-            for name, procs in {**pools(), **groups}.items():
-                total = 0
-                for proc in procs:
-                    with contextlib.suppress(psutil.NoSuchProcess):
-                        total += proc.memory_info().rss
-                sizes[name] = total / 2**20
-            return sizes
+            return measure(lambda proc: proc.memory_info().rss / 2**20)
 
         try:
             time.sleep(5)  # worker start-up

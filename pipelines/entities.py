@@ -199,7 +199,7 @@ class Catalogue:
         span = (lambda a, b: (a, b)) if norm.offsets is None else norm.original_span
         guards, exact, entities = self._guards, self._exact, self._entities
         mentions: list[Mention] = []
-        traps, prefix = self._traps, self._prefix
+        prefix, trapped = self._prefix, self._trapped
         for index, start, end in self._automaton.find_matches_as_indexes(text):
             guard = guards[index]
             if guard == 2:
@@ -210,14 +210,14 @@ class Catalogue:
                 inner = prefix.get(index)
                 if inner is not None:  # the place its name begins with (中国 in 中国外交部)
                     cut = start + len(self.aliases[inner].form)
-                    if not any(text.startswith(t, start) for t in traps[entities[inner].id]):
+                    if not trapped(entities[inner].id, text, start):
                         o_start, o_end = span(start, cut)
                         mentions.append(
                             _new_tuple(
                                 Mention, (entities[inner], start, cut, original[o_start:o_end])
                             )
                         )
-                if any(text.startswith(t, start) for t in traps[entities[index].id]):
+                if trapped(entities[index].id, text, start):
                     continue
             elif guard == 1 and (
                 (start and _ALNUM.match(text[start - 1]))
@@ -231,6 +231,10 @@ class Catalogue:
             # tuple.__new__ skips NamedTuple's Python-level constructor (~100 per article)
             mentions.append(_new_tuple(Mention, (entities[index], start, end, written)))
         return mentions
+
+    def _trapped(self, entity_id: str, text: str, start: int) -> bool:
+        """Does one of the entity's trap words (中国银行 for China) start at ``start``?"""
+        return any(text.startswith(word, start) for word in self._traps[entity_id])
 
     @staticmethod
     def _begins_compound(start: int, end: int, edges: bytes) -> bool:

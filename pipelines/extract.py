@@ -278,6 +278,7 @@ def extract(html: str) -> Extracted:
         out.dates.setdefault("time_tag", value)
     authors = [a for a in _authors(ld.get("author")) if not is_outlet(a)]
     meta_author = _meta(metas, "author", "article:author", "byl", "dc.creator")
+    meta_authors = [meta_author] if meta_author and not is_outlet(meta_author) else []
     h1, title_tag = tree.css_first("h1"), tree.css_first("title")
     tag_text = (title_tag.text(deep=True) or "") if title_tag is not None else ""
     headline = _meta(metas, "og:title", "twitter:title", "headline") or (
@@ -287,7 +288,7 @@ def extract(html: str) -> Extracted:
 
     body = tree.body
     if body is None:
-        out.byline = authors or [a for a in [meta_author] if a and not is_outlet(a)]
+        out.byline = authors or meta_authors
         return out
     for selector in DROP_TAGS:
         for node in body.css(selector):
@@ -311,11 +312,7 @@ def extract(html: str) -> Extracted:
     out.body = _best_body(body)
     if day := visible_date(printed, _end_of(out.body, printed)):
         out.dates.setdefault("visible", day)
-    out.byline = (
-        authors
-        or visible_byline(printed, out.body)
-        or [a for a in [meta_author] if a and not is_outlet(a)]
-    )
+    out.byline = authors or visible_byline(printed, out.body) or meta_authors
     return out
 
 

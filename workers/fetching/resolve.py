@@ -11,8 +11,8 @@ connection within that time). Failures are not kept.
 from __future__ import annotations
 
 import socket
-import threading
-import time
+
+from workers.fetching.kept import Kept
 
 TTL = 30.0
 SIZE = 4096  # names kept; the oldest answers go first when full
@@ -20,25 +20,14 @@ SIZE = 4096  # names kept; the oldest answers go first when full
 
 class Resolver:
     def __init__(self, ttl: float = TTL, size: int = SIZE):
-        self.ttl = ttl
-        self.size = size
-        self._answers: dict[tuple[str, int], tuple[float, list[str]]] = {}
-        self._lock = threading.Lock()
+        self._answers: Kept[tuple[str, int], list[str]] = Kept(ttl, size)
 
     def addresses(self, host: str, port: int) -> list[str]:
         """The host's addresses, in the resolver's order, without repeats. Raises
         socket.gaierror when the name does not resolve."""
-        key = (host, port)
-        now = time.monotonic()
-        known = self._answers.get(key)
-        if known is not None and known[0] > now:
-            return known[1]
+        if kept := self._answers.get((host, port)):
+            return kept[0]
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         found = list(dict.fromkeys(str(info[4][0]) for info in infos))
-        with self._lock:
-            if len(self._answers) >= self.size:
-                self._answers = {k: v for k, v in self._answers.items() if v[0] > now}
-                while len(self._answers) >= self.size:
-                    del self._answers[next(iter(self._answers))]
-            self._answers[key] = (now + self.ttl, found)
+        self._answers.put((host, port), found)
         return found

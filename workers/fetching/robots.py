@@ -3,14 +3,13 @@ process keeps the parsed rules of the hosts it fetches from for a few minutes.""
 
 from __future__ import annotations
 
-import threading
-import time
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
 import redis
 
 from workers.fetching.http import Fetcher, FetchError, Refused
+from workers.fetching.kept import Kept
 
 TTL = 86_400
 UNREACHABLE = "\x00unreachable"
@@ -31,9 +30,7 @@ class Robots:
         self.prefix = prefix
         self.fetcher = fetcher
         self.agent = agent.split("/")[0]
-        self.cache_seconds = cache_seconds
-        self._parsed: dict[str, tuple[float, RobotFileParser | None]] = {}
-        self._lock = threading.Lock()
+        self._parsed: Kept[str, RobotFileParser | None] = Kept(cache_seconds, LOCAL_SIZE)
 
     def allowed(self, url: str) -> bool:
         """May ``url`` be fetched? A missing robots.txt allows everything; one that cannot
@@ -44,10 +41,8 @@ class Robots:
 
     def _rules(self, origin: str) -> RobotFileParser | None:
         """The origin's parsed robots.txt; None while it cannot be fetched."""
-        now = time.monotonic()
-        known = self._parsed.get(origin)
-        if known is not None and known[0] > now:
-            return known[1]
+        if kept := self._parsed.get(origin):
+            return kept[0]
         key = f"{self.prefix}robots:{origin}"
         body = self.redis.get(key)
         if body is None:
@@ -57,13 +52,7 @@ class Robots:
         if body != UNREACHABLE:
             parser = RobotFileParser()
             parser.parse(str(body).splitlines())
-        with self._lock:
-            if len(self._parsed) >= LOCAL_SIZE:
-                self._parsed = {o: v for o, v in self._parsed.items() if v[0] > now}
-                while len(self._parsed) >= LOCAL_SIZE:
-                    del self._parsed[next(iter(self._parsed))]
-            if self.cache_seconds > 0:
-                self._parsed[origin] = (now + self.cache_seconds, parser)
+        self._parsed.put(origin, parser)
         return parser
 
     def _fetch(self, origin: str) -> str:
