@@ -7,6 +7,7 @@ it, page fetches in batches; a waiting request holds no thread, process or messa
 from __future__ import annotations
 
 import redis
+from redis.client import Pipeline
 
 from workers.state import State
 
@@ -30,6 +31,12 @@ class Later:
         time (epoch seconds)."""
         if slots:
             self.redis.zadd(self.key, {f"{kind} {name}": at for name, at in slots.items()})
+
+    def done(self, kind: str, names: list[str], pipe: Pipeline | None = None) -> None:
+        """Drop ``kind`` work that no longer waits (a leased fetch that has ended); on
+        ``pipe``, sent when the caller executes it."""
+        if names:
+            (pipe or self.redis).zrem(self.key, *(f"{kind} {name}" for name in names))
 
     def take(self, now: float, limit: int = 2000) -> list[tuple[str, str, float]]:
         """Remove and return what is due: (kind, name, slot time)."""

@@ -8,6 +8,7 @@ import hashlib
 import logging
 import os
 import random
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -51,6 +52,13 @@ SLOT_EARLY = 0.05  # a slot this close is taken at once
 # woken when a request to the host ends) before it books a later slot instead.
 BUSY_PATIENCE = 5.0
 FETCH_BATCH = 20  # pages a fetch task takes, fetched side by side
+# A batch of pages fetched in the I/O process that polled them (no trip through the
+# broker) is leased in the waiting set for this long: if the process dies first, beat's
+# tick fetches it again. Longer than any fetch (deadline, redirects, host slot patience).
+FETCH_LEASE = 300.0
+# A drain of fetched items starts this long after the first of them is ready, so that
+# pages fetched close together go through the pipeline (and the engine) in one batch.
+DRAIN_GATHER = 0.1
 # How long a queued item keeps the next polls from queueing it again: longer than any
 # wait for its host and its fetch; an item whose fetch never ended comes back after it.
 PENDING_TTL = 6 * 3600
@@ -345,8 +353,33 @@ def _book_pages(urls: dict[str, str]) -> None:
 
 
 def _queue_fetches(keys: list[str]) -> None:
-    for start in range(0, len(keys), FETCH_BATCH):
-        fetch_articles.delay(keys[start : start + FETCH_BATCH])
+    """Fetch due pages in batches: on the I/O pool, at once in this process, each page
+    leased in the waiting set until its result is staged; elsewhere as fetch tasks."""
+    batches = [keys[start : start + FETCH_BATCH] for start in range(0, len(keys), FETCH_BATCH)]
+    if not _green():
+        for batch in batches:
+            fetch_articles.delay(batch)
+        return
+    import gevent
+
+    later().add(FETCH, dict.fromkeys(keys, time.time() + FETCH_LEASE))
+    for batch in batches:
+        gevent.spawn(_fetch_leased, batch)
+
+
+def _green() -> bool:
+    """Is this process the gevent I/O pool (green threads, patched sockets)?"""
+    monkey = sys.modules.get("gevent.monkey")
+    return monkey is not None and bool(monkey.is_module_patched("socket"))
+
+
+def _fetch_leased(keys: list[str]) -> None:
+    """A batch fetched outside a task: whatever goes wrong is logged, and its pages
+    come back when their lease ends."""
+    try:
+        _fetch_batch(keys)
+    except Exception:
+        log.exception("a batch of page fetches failed; it is retried when its lease ends")
 
 
 def _book_again(kind: str, name: str, host: str) -> float:
@@ -373,13 +406,20 @@ def release_waiting() -> int:
 # ------------------------------------------------------------------ articles
 @app.task(name="mediamon.fetch_articles", base=RecordingTask, bind=True, ignore_result=True)
 def fetch_articles(self: Task, keys: list[str]) -> int:
-    """Fetch the pages of staged feed items, side by side (on the I/O pool; their
-    requests were booked with their hosts), stage each item again with its page, or
-    with the reason it has none, and hand them to the CPU pool (workers/feeds/ready.py).
-    Whatever goes wrong with one item is that item's rejection; an item whose host has
-    all its request slots taken books the next one and waits for it."""
+    """Fetch the pages of staged feed items (queued by a process outside the I/O pool)."""
+    return _fetch_batch(keys)
+
+
+def _fetch_batch(keys: list[str]) -> int:
+    """Fetch the pages of staged feed items, side by side (their requests were booked
+    with their hosts), stage each item again with its page, or with the reason it has
+    none, and hand them to the CPU pool (workers/feeds/ready.py). Whatever goes wrong
+    with one item is that item's rejection; an item whose host has all its request
+    slots taken books the next one and waits for it."""
     state = services.state()
-    staged = [(k, p) for k, p in zip(keys, state.staged(keys), strict=True) if p is not None]
+    payloads = state.staged(keys)
+    later().done(FETCH, [k for k, p in zip(keys, payloads, strict=True) if p is None])
+    staged = [(k, p) for k, p in zip(keys, payloads, strict=True) if p is not None]
     # Each page is marked as begun (in one round trip), so that a page whose fetch
     # kills the process is known when the batch comes back; a page's mark is cleared
     # with its result, and every mark of the batch when it ends.
@@ -408,6 +448,7 @@ def _fetch_one(key: str, payload: dict[str, Any], died: int) -> bool:
             return False
         services.state().restage(key, payload, pipe)
         services.state().end([_attempt_name(payload)], pipe)
+    later().done(FETCH, [key], pipe)
     _ready([key], pipe)
     return True
 
@@ -445,7 +486,7 @@ def process_ready(self: Task) -> int:
 
 def _ready(keys: list[str], pipe: Pipeline | None = None) -> None:
     if ready().push(keys, pipe):
-        process_ready.delay()
+        process_ready.apply_async(countdown=DRAIN_GATHER)
 
 
 def _fetched(payload: dict[str, Any], died: int) -> dict[str, Any]:
