@@ -134,11 +134,18 @@ class Catalogue:
         self.entities: dict[str, Entity] = {}
         aliases: dict[str, Alias] = {}
         self._traps: dict[str, frozenset[str]] = {}
+        # entity id -> {character: use}: one-character abbreviations (pipelines/abbreviations.py)
+        self.abbreviations: dict[str, dict[str, str]] = {}
         for n, entry in enumerate(entries, 1):
             entity = _entity(entry, n)
             if entity.id in self.entities:
                 raise CatalogueError(f"entry {n}: duplicate id {entity.id!r}")
             self.entities[entity.id] = entity
+            short = entry.get("abbreviations")
+            if short:
+                if not isinstance(short, dict):
+                    raise CatalogueError(f"{entity.id}: abbreviations must map characters to uses")
+                self.abbreviations[entity.id] = {str(k): str(v) for k, v in short.items()}
             self._traps[entity.id] = frozenset(
                 fold(normalize(str(word)).text) for word in entry.get("traps") or ()
             )
@@ -293,15 +300,27 @@ def group(mentions: list[Mention]) -> dict[str, list[Mention]]:
 
 
 def summarize(
-    mentions: list[Mention] | dict[str, list[Mention]], norm: NormText, lang: str
+    mentions: list[Mention] | dict[str, list[Mention]],
+    norm: NormText,
+    lang: str,
+    abbreviated: dict[str, list[Mention]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Per entity: id, type, display name, mention count, first offset, aliases seen."""
+    """Per entity: id, type, display name, mention count (names and abbreviations),
+    first offset, aliases seen, the forms it was named in (``name``, ``abbrev``) and
+    how many of its mentions were abbreviations."""
     by_id = mentions if isinstance(mentions, dict) else group(mentions)
+    abbreviated = abbreviated or {}
     out = []
+    found_by_id = dict(by_id)
+    for key, short in abbreviated.items():
+        found_by_id[key] = found_by_id.get(key, []) + short
     # Most mentioned first; the groups come in order of first mention, which a stable sort
     # keeps among equals.
-    for found in sorted(by_id.values(), key=len, reverse=True):
-        entity, first = found[0].entity, found[0]
+    for key, found in sorted(found_by_id.items(), key=lambda item: len(item[1]), reverse=True):
+        named = by_id.get(key, [])
+        short = abbreviated.get(key, [])
+        entity = found[0].entity
+        first = min(found, key=_START_OF)
         out.append(
             {
                 "id": entity.id,
@@ -309,12 +328,16 @@ def summarize(
                 "name": entity.display(lang),
                 "count": len(found),
                 "first_offset": norm.original_span(first.start, first.end)[0],
-                "aliases": sorted({m.written for m in found})
-                if len(found) > 1
-                else [first.written],
+                "aliases": sorted({m.written for m in named}),
+                "forms": [form for form, seen in (("abbrev", short), ("name", named)) if seen],
+                "abbrev_count": len(short),
             }
         )
     return out
+
+
+def _START_OF(mention: Mention) -> int:
+    return mention.start
 
 
 # Characters that Chinese transliterations of foreign names are made of (in the search

@@ -11,11 +11,12 @@ from typing import Any, TypeVar
 import numpy as np
 
 from pipelines import dates
+from pipelines.abbreviations import Abbreviations
 from pipelines.article import Article, RawArticle, RejectArticle
 from pipelines.clean import SourceRules, clean, dateline_end
 from pipelines.decode import decode
 from pipelines.document import Analysis, to_document
-from pipelines.entities import Catalogue, candidates, group, summarize
+from pipelines.entities import POS_TYPES, Catalogue, candidates, group, summarize
 from pipelines.extract import extract
 from pipelines.fingerprint import simhash_of, to_hex, token_hash
 from pipelines.keywords import KeywordModel, top_k
@@ -71,6 +72,10 @@ class Pipeline:
         top_k: int = 12,
     ):
         self.catalogue = catalogue or Catalogue([])
+        self.abbreviations = Abbreviations(
+            (self.catalogue.entities[key], uses)
+            for key, uses in self.catalogue.abbreviations.items()
+        )
         self.topics = topics or Topics([])
         self.sources = sources or SourceRules(None)
         self.keywords = keywords or KeywordModel()
@@ -145,9 +150,15 @@ class Pipeline:
         full = f"{article.title}\n{article.body}" if article.title else article.body
         norm = _stage("normalize", normalize, full)
         segmented = _stage("segment", self.segmenter.segment, norm.text)
-        mentions = _stage("entities", self.catalogue.find, full, norm, segmented.edges())
+        edges = segmented.edges()
+        mentions = _stage("entities", self.catalogue.find, full, norm, edges)
+        persons = frozenset(
+            start for _, _, tag, start, _ in segmented.names() if POS_TYPES[tag] == "person"
+        )
+        short = _stage("entities", self.abbreviations.find, full, norm, edges, mentions, persons)
         by_id = group(mentions)
-        entities = summarize(by_id, norm, lang)
+        abbreviated = group(short)
+        entities = summarize(by_id, norm, lang, abbreviated)
         others = _stage("entities", candidates, full, norm, segmented, mentions)
         # The fingerprint skips what outlets write differently around one wire story:
         # the headline and the dateline (credits are gone already): ``story_tf`` counts
@@ -158,9 +169,13 @@ class Pipeline:
         story_tf = np.frombuffer(story_bytes)
         features = _stage("vocabulary", self.vocabulary.features, keys)
         keywords = _stage("keywords", top_k, keys, tf * features["weight"], self.top_k)
-        positions = {key: list(map(_START, found)) for key, found in by_id.items()}
+        everything = {
+            key: sorted(by_id.get(key, []) + abbreviated.get(key, []), key=_START)
+            for key in {**by_id, **abbreviated}
+        }
+        positions = {key: list(map(_START, found)) for key, found in everything.items()}
         by_type: dict[str, list[int]] = {}
-        for key, found in by_id.items():
+        for key, found in everything.items():
             by_type.setdefault(found[0].entity.type, []).extend(positions[key])
         context = TopicContext(
             text=norm.text,

@@ -131,3 +131,45 @@ def test_the_pipeline_never_runs_on_the_io_pool(search, redis_client, pools) -> 
         assert indexed() == 0 and state.redis.llen(state.key("ready")) == 3
         _start(pools, "cpu-only", pool="cpu")
         wait_until(lambda: indexed() == 3, 30)
+
+
+def test_pages_of_an_io_process_killed_mid_fetch_are_fetched_again(
+    search, redis_client, pools
+) -> None:  # type: ignore[no-untyped-def]
+    """The I/O process fetches the pages it polled itself, each leased in Redis: killed
+    (SIGKILL) while its three pages hang, nothing is lost. Pools started again fetch
+    them when the lease ends (2 × the 3 s deadline + 15 s), fall back to the feed's
+    text at the deadline, and index each item once."""
+    import signal
+
+    from tests.integration.conftest import refresh, start_beat
+    from workers.feeds.polling import fetch_lease, poll_feed
+
+    def indexed() -> list[str]:
+        refresh(search)
+        body = {"query": {"term": {"feed_id": "t-lease"}}, "size": 10}
+        hits = search.request("POST", f"/{search.index_name('articles')}/_search", body)
+        return [hit["_id"] for hit in hits["hits"]["hits"]]
+
+    with FeedServer(latency=None) as server:
+        server.set("lease", _rss([(f"story {i}", server.url(f"/hang?n={i}")) for i in range(3)]))  # fmt: skip
+        _start(pools, "lease-a")
+        poll_feed.delay(_feed("t-lease", server.url("/dyn/lease")))
+        wait_until(lambda: server.hits("/hang") == 3, 20)
+        first, _ = pools.pop()
+        os.killpg(first.pid, signal.SIGKILL)  # no warm shutdown: its green threads are gone
+        first.wait()
+        killed_at = time.time()
+        assert indexed() == []
+        _start(pools, "lease-b")
+        beat = start_beat("lease")  # its one-second tick releases the pages whose lease ended
+        try:
+            found = wait_until(
+                lambda: (ids := indexed()) and len(ids) == 3 and ids, fetch_lease() + 40
+            )
+        finally:
+            stop_worker(beat)
+        assert len(set(found)) == 3
+        assert server.hits("/hang") == 6  # each page tried once more, not before its lease ended
+        tried_again = [t for _, p, t in server.requests if p.startswith("/hang")][3:]
+        assert min(tried_again) >= killed_at + fetch_lease() - 15

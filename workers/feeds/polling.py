@@ -53,15 +53,20 @@ SLOT_EARLY = 0.05  # a slot this close is taken at once
 BUSY_PATIENCE = 5.0
 FETCH_BATCH = 20  # pages a fetch task takes, fetched side by side
 # A batch of pages fetched in the I/O process that polled them (no trip through the
-# broker) is leased in the waiting set for this long: if the process dies first, beat's
-# tick fetches it again. Longer than any fetch (deadline, redirects, host slot patience).
-FETCH_LEASE = 300.0
+# broker) is leased in the waiting set for fetch_lease() seconds: if the process dies
+# first, beat's tick fetches it again.
 # A drain of fetched items starts this long after the first of them is ready, so that
 # pages fetched close together go through the pipeline (and the engine) in one batch.
 DRAIN_GATHER = 0.1
 # How long a queued item keeps the next polls from queueing it again: longer than any
 # wait for its host and its fetch; an item whose fetch never ended comes back after it.
 PENDING_TTL = 6 * 3600
+
+
+def fetch_lease() -> float:
+    """Longer than any page fetch: its deadline (robots.txt may take one too), and
+    the wait for one of its host's request slots."""
+    return settings.fetch_timeout * 2 + BUSY_PATIENCE + 10
 
 
 def _polite_wait(host: str, slot_at: float | None) -> float:
@@ -362,7 +367,7 @@ def _queue_fetches(keys: list[str]) -> None:
         return
     import gevent
 
-    later().add(FETCH, dict.fromkeys(keys, time.time() + FETCH_LEASE))
+    later().add(FETCH, dict.fromkeys(keys, time.time() + fetch_lease()))
     for batch in batches:
         gevent.spawn(_fetch_leased, batch)
 
