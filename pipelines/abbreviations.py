@@ -46,6 +46,9 @@ NOUNS = tuple(
         reverse=True,
     )
 )
+_NOUNS_BY_FIRST: dict[str, tuple[str, ...]] = {}
+for _noun in NOUNS:
+    _NOUNS_BY_FIRST[_noun[0]] = (*_NOUNS_BY_FIRST.get(_noun[0], ()), _noun)
 # What follows a leaders' pair: a meeting (会, 会谈, 会晤) or a ticket (配).
 MEETING = ("会", "配")
 # Words that look like a shape and are something else.
@@ -70,6 +73,9 @@ TRAPS = (
 )
 
 
+_TRAP_WORDS = re.compile("|".join(sorted(TRAPS, key=len, reverse=True)))
+
+
 class AbbreviationError(CatalogueError):
     """An ``abbreviations`` entry of the catalogue is malformed."""
 
@@ -87,19 +93,22 @@ class Abbreviations:
             for char, use in uses.items():
                 self._add(entity, fold(normalize(str(char)).text), str(use))
         countries = "".join(self._country) + "".join(self._beside)
-        self._runs = re.compile(f"[{re.escape(countries)}]+") if countries else None
+        # A run of two or more country characters, or one before a noun or after a verb
+        # (the shapes below); most single characters are neither and never reach Python.
+        chars, verbs, nouns = (
+            re.escape(countries),
+            re.escape("".join(sorted(VERBS))),
+            re.escape("".join(sorted(_NOUNS_BY_FIRST))),
+        )
+        self._runs = (
+            re.compile(f"[{chars}](?:[{chars}]+|(?=[{nouns}]))|(?<=[{verbs}])[{chars}]")
+            if countries
+            else None
+        )
         verb_only = "".join(self._verb_only)
-        self._after_verb = (
-            re.compile(f"(?<=[{''.join(sorted(VERBS))}])[{re.escape(verb_only)}]")
-            if verb_only
-            else None
-        )
-        leaders = "".join(self._leader)
-        self._leaders = (
-            re.compile(f"(?=([{re.escape(leaders)}][{re.escape(leaders)}])(会|配))")
-            if leaders
-            else None
-        )
+        self._after_verb = re.compile(f"[{re.escape(verb_only)}]") if verb_only else None
+        self._leader_chars = frozenset(self._leader)
+        self._meetings = re.compile("[会配]") if self._leader else None
 
     def _add(self, entity: Entity, char: str, use: str) -> None:
         if len(char) != 1 or not ("\u3400" <= char <= "\u9fff"):
@@ -141,30 +150,35 @@ class Abbreviations:
         """Abbreviation mentions (one character each) outside the name mentions, in
         order; ``edges`` as for ``Catalogue.find``; ``persons``: where the segmenter
         found a personal name (韩德洙 is no pair of Korea and Germany)."""
-        text = norm.text
-        taken = bytearray(len(text) + 1)
+        # The text with every name mention blanked out (same length): a shape never
+        # takes a character of a name (中 of 中国, 对 of 对外经济贸易大学).
+        parts: list[str] = []
+        last = 0
         for mention in names:
-            taken[mention.start : mention.end] = b"\x01" * (mention.end - mention.start)
+            if mention.end > last:
+                start = max(mention.start, last)
+                parts += (norm.text[last:start], "\x00" * (mention.end - start))
+                last = mention.end
+        parts.append(norm.text[last:])
+        text = "".join(parts)
+        traps = [m.span() for m in _TRAP_WORDS.finditer(norm.text)]
         found: list[tuple[int, Entity]] = []
         if self._runs is not None:
             for run in self._runs.finditer(text):
-                start = run.start()
-                # a run is cut where a name mention begins (中 of 中国 is no abbreviation)
-                while start < run.end():
-                    end = start
-                    while end < run.end() and not taken[end]:
-                        end += 1
-                    if end > start and start not in persons:
-                        found += self._run(text, edges, start, end)
-                    start = end + 1
+                start, end = run.span()
+                if start not in persons:
+                    found += self._run(text, edges, start, end, traps)
         if self._after_verb is not None:
-            for match in self._after_verb.finditer(text):
-                if not taken[match.start()]:
-                    found += self._single(text, edges, match.start())
-        if self._leaders is not None:
-            for match in self._leaders.finditer(text):
-                if not taken[match.start()] and not taken[match.start() + 1]:
-                    found += self._meeting(text, edges, match.start())
+            for match in self._after_verb.finditer(text, 1):
+                at = match.start()
+                if text[at - 1] in VERBS:
+                    found += self._single(text, edges, at, traps)
+        if self._meetings is not None:
+            leaders = self._leader_chars
+            for match in self._meetings.finditer(text, 2):
+                at = match.start() - 2
+                if text[at] in leaders and text[at + 1] in leaders:
+                    found += self._meeting(text, edges, at)
         found.sort(key=lambda item: item[0])
         span = norm.original_span
         out = []
@@ -173,7 +187,9 @@ class Abbreviations:
             out.append(Mention(entity, at, at + 1, original[o_start:o_end]))
         return out
 
-    def _run(self, text: str, edges: bytes, start: int, end: int) -> list[tuple[int, Entity]]:
+    def _run(
+        self, text: str, edges: bytes, start: int, end: int, traps: list[tuple[int, int]]
+    ) -> list[tuple[int, Entity]]:
         """A run of country characters: a pair or list (中美, 港澳台) when it starts a
         word and ends on an edge or inside the word it starts (中美关系); else one
         character alone, after a verb or before a noun."""
@@ -181,8 +197,8 @@ class Abbreviations:
             # inside a word (平台, 其中, 对美): its first character may still follow a
             # verb, or its last begin a word of its own
             if end - start == 1 or not edges[end - 1]:
-                return self._single(text, edges, start)
-            return self._single(text, edges, end - 1)
+                return self._single(text, edges, start, traps)
+            return self._single(text, edges, end - 1, traps)
         if not edges[end]:
             # a word that begins inside the run and goes past it takes its characters
             # (美|中东): the run ends where that word begins
@@ -190,8 +206,8 @@ class Abbreviations:
             if cut > start:
                 end = cut
         if end - start == 1:
-            return self._single(text, edges, start)
-        if self._trapped(text, start, end):
+            return self._single(text, edges, start, traps)
+        if _trapped(traps, start, end):
             return []
         run = text[start:end]
         out = []
@@ -203,7 +219,9 @@ class Abbreviations:
                 out.append((i, self._country[char]))
         return out
 
-    def _single(self, text: str, edges: bytes, at: int) -> list[tuple[int, Entity]]:
+    def _single(
+        self, text: str, edges: bytes, at: int, traps: list[tuple[int, int]]
+    ) -> list[tuple[int, Entity]]:
         """One character after a verb that begins a word (访|美, 访美, 对|俄|制裁), or,
         for a compound character, at a word's start before a noun (美|国务卿, 港媒,
         美军基地)."""
@@ -212,16 +230,16 @@ class Abbreviations:
         if entity is None:
             return []
         if at > 0 and text[at - 1] in VERBS and edges[at - 1] and edges[at + 1]:
-            return [] if self._trapped(text, at - 1, at + 1) else [(at, entity)]
+            return [] if _trapped(traps, at - 1, at + 1) else [(at, entity)]
         if char not in self._compound or not edges[at]:
             return []
-        for noun in NOUNS:
+        for noun in _NOUNS_BY_FIRST.get(text[at + 1 : at + 2], ()):
             if text.startswith(noun, at + 1):
                 after = at + 1 + len(noun)
                 if any(edges[at + 2 : after]):
                     continue  # the noun is split: it is another word's beginning
                 if edges[after] or not edges[at + 1]:
-                    return [] if self._trapped(text, at, after) else [(at, entity)]
+                    return [] if _trapped(traps, at, after) else [(at, entity)]
         return []
 
     def _meeting(self, text: str, edges: bytes, at: int) -> list[tuple[int, Entity]]:
@@ -234,11 +252,7 @@ class Abbreviations:
             return []
         return [(at, first), (at + 1, second)]
 
-    @staticmethod
-    def _trapped(text: str, start: int, end: int) -> bool:
-        """Does a trap word overlap ``start:end``?"""
-        for trap in TRAPS:
-            found = text.find(trap, max(0, start - len(trap) + 1), end + len(trap) - 1)
-            if found != -1 and found < end and found + len(trap) > start:
-                return True
-        return False
+
+def _trapped(traps: list[tuple[int, int]], start: int, end: int) -> bool:
+    """Does one of the text's trap words (``traps``: their spans) overlap ``start:end``?"""
+    return any(t_start < end and t_end > start for t_start, t_end in traps)

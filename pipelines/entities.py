@@ -310,17 +310,19 @@ def summarize(
     how many of its mentions were abbreviations."""
     by_id = mentions if isinstance(mentions, dict) else group(mentions)
     abbreviated = abbreviated or {}
+    together = by_id
+    if abbreviated:
+        together = dict(by_id)
+        for key, short in abbreviated.items():
+            together[key] = together.get(key, []) + short
     out = []
-    found_by_id = dict(by_id)
-    for key, short in abbreviated.items():
-        found_by_id[key] = found_by_id.get(key, []) + short
     # Most mentioned first; the groups come in order of first mention, which a stable sort
     # keeps among equals.
-    for key, found in sorted(found_by_id.items(), key=lambda item: len(item[1]), reverse=True):
-        named = by_id.get(key, [])
-        short = abbreviated.get(key, [])
+    for key, found in sorted(together.items(), key=_COUNT_OF, reverse=True):
+        named = by_id.get(key) or []
+        short = abbreviated.get(key) or []
         entity = found[0].entity
-        first = min(found, key=_START_OF)
+        first = named[0] if named and (not short or named[0].start < short[0].start) else short[0]
         out.append(
             {
                 "id": entity.id,
@@ -329,15 +331,19 @@ def summarize(
                 "count": len(found),
                 "first_offset": norm.original_span(first.start, first.end)[0],
                 "aliases": sorted({m.written for m in named}),
-                "forms": [form for form, seen in (("abbrev", short), ("name", named)) if seen],
+                "forms": ["abbrev", "name"]
+                if short and named
+                else ["abbrev"]
+                if short
+                else ["name"],
                 "abbrev_count": len(short),
             }
         )
     return out
 
 
-def _START_OF(mention: Mention) -> int:
-    return mention.start
+def _COUNT_OF(item: tuple[str, list[Mention]]) -> int:
+    return len(item[1])
 
 
 # Characters that Chinese transliterations of foreign names are made of (in the search

@@ -169,10 +169,12 @@ class Pipeline:
         story_tf = np.frombuffer(story_bytes)
         features = _stage("vocabulary", self.vocabulary.features, keys)
         keywords = _stage("keywords", top_k, keys, tf * features["weight"], self.top_k)
-        everything = {
-            key: sorted(by_id.get(key, []) + abbreviated.get(key, []), key=_START)
-            for key in {**by_id, **abbreviated}
-        }
+        everything = by_id
+        if abbreviated:
+            everything = {
+                key: sorted(by_id.get(key, []) + abbreviated.get(key, []), key=_START)
+                for key in {**by_id, **abbreviated}
+            }
         positions = {key: list(map(_START, found)) for key, found in everything.items()}
         by_type: dict[str, list[int]] = {}
         for key, found in everything.items():
