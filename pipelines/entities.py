@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, NamedTuple
@@ -355,18 +356,31 @@ _TRANSLITERATION = frozenset(
     "图托瓦万威韦维沃乌西希谢辛雅亚扬耶伊因约泽扎詹茨策勃尤捷琼舒奎赛"
 )
 
-# The commonest Chinese surnames (search form), which begin most Chinese personal names:
-# jieba's dictionary also tags common words as names (明白, 文明, 卫星, 小雨), and those
-# rarely begin with one.
-SURNAMES = frozenset(
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余"
-    "杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫段雷侯龙"
-    "史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳"
-    "翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路"
-    "游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党"
-    "宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩"
-    "佘池查麻苑迟邝阎萧"
+# Chinese surnames by frequency, from two published counts (characters only; facts, not
+# text), which begin most Chinese personal names: jieba's dictionary also tags common
+# words as names (明白, 文明, 卫星, 小雨), and those rarely begin with one.
+# - the mainland: the 300 commonest of 1,806 surnames counted over 1.2 billion Han
+#   Chinese in the National Citizen Identity Information Center's 2008 registry (Bao,
+#   H.-W.-S., ChineseNames: Chinese Name Database 1930-2008, CRAN, 2021);
+_MAINLAND_300 = (
+    "王李张刘陈杨黄赵吴周徐孙朱马胡郭何高罗林郑梁谢宋唐韩许冯邓曹彭曾肖田董袁于潘蒋杜蔡余"
+    "程魏叶吕丁苏任沈姚姜卢崔钟谭汪范陆金石廖贾夏付方韦邹白熊孟秦邱尹江薛闫侯段雷史龙陶顾"
+    "贺黎郝毛邵龚万钱武严戴孔向覃常汤莫康文温牛代赖洪葛施邢安樊齐乔易庞倪伍鲁聂章岳颜殷翟"
+    "申耿欧庄左焦兰关俞柳甘祝傅包尚毕舒宁曲梅童阮纪季苗单裴符谷凌成霍盛詹冉路骆辛靳柯涂蓝"
+    "柴管翁祁鲍喻游蒙华蒲房滕屈饶解艾牟候时尤阳穆司吉车项缪芦农卓窦褚娄古景宫戚连费党冷卜"
+    "晏米席柏卫宗岑佟边瞿麦桂沙臧全闵普姬和师苟邬卞应桑隋栾仇商刁简荣寇郎丛仲明查巫占甄巩"
+    "虞丘佘苑迟麻池阎敖封鞠谈惠匡官荆郁胥冀乐南邝栗储原燕班楚鄢谌劳皮蔺奚闻粟满楼盘海伊位"
+    "阚冼强仝索"
 )
+# - Taiwan: the 100 commonest in the Ministry of the Interior's 2018 national name
+#   statistics (全國姓名統計分析), written as published.
+_TAIWAN_100 = (
+    "陳林黃張李王吳劉蔡楊許鄭謝郭洪邱曾廖賴徐周葉蘇莊江呂何羅高蕭潘朱簡鍾彭游詹胡施沈余趙"
+    "盧梁顏柯孫魏翁戴范宋方鄧杜傅侯曹溫薛丁馬蔣唐卓藍馮姚石董紀歐程連古汪湯姜田康鄒白塗尤"
+    "巫韓龔嚴袁鐘黎金阮陸倪夏童邵柳錢"
+)
+SURNAMES = frozenset(_MAINLAND_300) | frozenset(fold(normalize(_TAIWAN_100).text))
+TOP_SURNAMES = frozenset(_MAINLAND_300[:100]) | frozenset(fold(normalize(_TAIWAN_100).text))
 COMPOUND_SURNAMES = frozenset({"欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "令狐", "司徒"})
 ORG_SUFFIXES = frozenset(
     {
@@ -415,11 +429,18 @@ def name_spans(
 
 
 def other_names(
-    norm: NormText, segmented: Segmented, mentions: list[Mention]
+    norm: NormText,
+    segmented: Segmented,
+    mentions: list[Mention],
+    common: Callable[[str], bool] | None = None,
 ) -> list[tuple[int, int, str]]:
     """Spans (start, end, type) of names outside the catalogue: the segmenter's name tags
     not covered by a mention (adjacent person tokens joined; a place followed by an
-    institution word such as 大学 or 政府 is an organisation)."""
+    institution word such as 大学 or 政府 is an organisation; a "person" ending in 社 is
+    a news agency). ``common(word)``: is the word too common in general text to be a
+    personal name (顾问, 卫星, 文明, which jieba's dictionary tags as names)? It is
+    asked only of a name with no title before it and no verb after it, since famous
+    names are common words too (毛泽东)."""
     spans: list[tuple[int, int, str]] = []
     # Mentions come in order and do not overlap; most name tokens a mention covers
     # start where it starts (the user dictionary keeps aliases whole).
@@ -444,9 +465,13 @@ def other_names(
             # side by side (徐妍徐妍, a list of names) stay apart.
             while (following := piece(j + 1)) is not None:
                 next_word, next_tag, _, next_end = following
-                if POS_TYPES.get(next_tag) != "person" or not (
-                    (next_end - start <= 4 and (len(next_word) == 1 or end - start == 1))
-                    or _TRANSLITERATION.issuperset(next_word + word)
+                if (
+                    POS_TYPES.get(next_tag) != "person"
+                    or next_word in PERSON_VERBS  # 肖千|说
+                    or not (
+                        (next_end - start <= 4 and (len(next_word) == 1 or end - start == 1))
+                        or _TRANSLITERATION.issuperset(next_word + word)
+                    )
                 ):
                     break
                 j, word, end = j + 1, next_word, next_end
@@ -458,8 +483,18 @@ def other_names(
             kind, j, end = "org", j + 1, following[3]
         if end - start < 2:
             continue
-        if kind == "person" and not _looks_like_person(norm.text[start:end]):
-            continue
+        if kind == "person":
+            name = norm.text[start:end]
+            if name[-1] in ORG_ENDINGS or _media_cue(segmented, i, j):
+                kind = "org"  # 彭博社, 卫健委; 据彭博|报道
+            else:
+                cue = _person_cue(segmented, i, j)
+                if (
+                    not _looks_like_person(name, cue)
+                    or (not cue and common is not None and common(name))
+                    or (_FOREIGN_NAME.issuperset(name) and not cue)
+                ):
+                    continue
         skip_to = j
         spans.append((*norm.original_span(start, end), kind))
     return spans
@@ -470,12 +505,62 @@ def other_names(
 _FOREIGN_NAME = _TRANSLITERATION | frozenset("翰逊娃白大休华豪康琳吕娜宁纽努欧潘丽妮蕾莎")
 
 
-def _looks_like_person(name: str) -> bool:
-    """A Chinese name (a common surname, then one to three characters) or a
-    transliterated one (transliteration characters only, or a name with a middle dot)."""
+def _looks_like_person(name: str, cue: bool = False) -> bool:
+    """A Chinese name (a surname, then one or two characters, or two surnames and two
+    characters: 叶刘淑仪) or a transliterated one (transliteration characters only, or
+    a name with a middle dot). A surname outside the 100 commonest needs ``cue``, a
+    title before the name or a verb after it: words that begin with a rarer one are
+    mostly not names (官宣, 沙尘, 强降雨)."""
     if "·" in name or "•" in name or _FOREIGN_NAME.issuperset(name):
         return True
-    return 2 <= len(name) <= 4 and (name[0] in SURNAMES or name[:2] in COMPOUND_SURNAMES)
+    if name[:2] in COMPOUND_SURNAMES:
+        return 3 <= len(name) <= 4
+    if len(name) == 4:
+        return name[0] in SURNAMES and name[1] in SURNAMES  # 叶刘淑仪: two surnames
+    return len(name) in (2, 3) and (name[0] in TOP_SURNAMES or (cue and name[0] in SURNAMES))
+
+
+# What comes before a foreign name that is a person's (the end of the word before it)
+# and after it (the start of the next word): a brand or a place (特斯拉, 阿迪达斯,
+# 伯克希尔) is written with the same characters but takes neither.
+PERSON_TITLES = (
+    "总统", "总理", "首相", "部长", "主席", "局长", "外长", "防长", "大使", "发言人",
+    "执行官", "总裁", "董事长", "议员", "教授", "先生", "女士", "国务卿", "秘书长", "特使",
+    "代表", "创始人", "将军", "司令", "国王", "女王", "王储", "候选人", "总干事", "主任",
+    "市长", "州长", "领导人", "学者", "专家", "分析师", "记者", "法官", "律师", "作家",
+    "导演", "歌手", "球员", "选手", "富豪", "大亨", "官员", "夫人", "之子", "之女",
+    "长", "大臣", "顾问", "助理", "成员", "委员", "党魁", "财长",
+)  # fmt: skip
+PERSON_VERBS = (
+    "说", "表示", "称", "指出", "强调", "认为", "透露", "警告", "呼吁", "宣布", "承认",
+    "否认", "回应", "批评", "坦言", "直言", "会见", "会晤", "抵达", "出席", "辞职", "当选",
+    "接受", "访问", "访华", "发表", "提出", "告诉", "谈", "会面", "通话", "会谈", "：", ":",
+)  # fmt: skip
+
+
+# Last characters of organisations the segmenter tags as names (news agencies,
+# commissions, offices).
+ORG_ENDINGS = frozenset("社委办署厅营")
+
+
+def _media_cue(segmented: Segmented, first: int, last: int) -> bool:
+    """Is the name a source quoted as media: 据 before it, 报道 after it (据彭博报道)?"""
+    before = segmented.piece(first - 1) if first else None
+    after = segmented.piece(last + 1)
+    return (before is not None and before[0] == "据") or (
+        after is not None and after[0].startswith(("报道", "报导"))
+    )
+
+
+def _person_cue(segmented: Segmented, first: int, last: int) -> bool:
+    """Is the name spanning tokens first..last preceded by a title or followed by a
+    verb of speech or action (国务卿|布林肯, 马斯克|说)?"""
+    before = segmented.piece(first - 1) if first else None
+    after = segmented.piece(last + 1)
+    return bool(
+        (before is not None and before[0].endswith(PERSON_TITLES))
+        or (after is not None and after[0].startswith(PERSON_VERBS))
+    )
 
 
 def candidates(
@@ -485,12 +570,21 @@ def candidates(
     mentions: list[Mention],
     *,
     limit: int = 20,
+    common: Callable[[str], bool] | None = None,
 ) -> list[dict[str, Any]]:
     """Names outside the catalogue: Chinese by part-of-speech tags, English by runs of
     capitalised words."""
     counts: Counter[tuple[str, str]] = Counter(
-        (original[start:end], kind) for start, end, kind in other_names(norm, segmented, mentions)
+        (original[start:end], kind)
+        for start, end, kind in other_names(norm, segmented, mentions, common)
     )
+    # A name the segmenter cut short somewhere (黎智|英案) is counted as the whole name
+    # found more often elsewhere in the text (黎智英).
+    persons = [name for name, kind in counts if kind == "person"]
+    for short in [name for name in persons if len(name) == 2]:
+        whole = next((n for n in persons if len(n) > 2 and n.startswith(short)), None)
+        if whole is not None and counts[(whole, "person")] > counts[(short, "person")]:
+            counts[(whole, "person")] += counts.pop((short, "person"))
     names = _english_names(original)
     aliases = [m.written.lower() for m in mentions if len(m.written) > 3] if names else []
     for name in names:

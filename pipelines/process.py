@@ -28,6 +28,10 @@ from pipelines.topics import Topics, classify, load_topics
 from pipelines.vocabulary import Vocabulary
 
 T = TypeVar("T")
+# A word tagged as a personal name with an IDF below this is a common word (顾问 7.0,
+# 文明 6.7, 柏林 7.5, 阿里巴巴 8.7); names themselves are rare (郭台铭 11.3, and unknown
+# words take the table's median, 12.1).
+PERSON_MIN_IDF = 10.0
 _START = itemgetter(1)  # Mention.start
 MAX_TEXT_CHARS = 2_000_000
 # The fetcher caps pages at 5 MiB; HTML beyond this size is no article (and costs a lot
@@ -85,6 +89,10 @@ class Pipeline:
         self.vocabulary = Vocabulary(
             {"weight": (self.keywords.weight, np.float64), "hash": (token_hash, np.uint64)}
         )
+
+    def _common_word(self, word: str) -> bool:
+        """Too common in general text (by its IDF) to be a personal name."""
+        return self.keywords.weight(word) < PERSON_MIN_IDF
 
     @classmethod
     def from_config(cls, config: dict[str, Any], idf_lines: Iterable[str] = ()) -> Pipeline:
@@ -159,7 +167,9 @@ class Pipeline:
         by_id = group(mentions)
         abbreviated = group(short)
         entities = summarize(by_id, norm, lang, abbreviated)
-        others = _stage("entities", candidates, full, norm, segmented, mentions)
+        others = _stage(
+            "entities", candidates, full, norm, segmented, mentions, common=self._common_word
+        )
         # The fingerprint skips what outlets write differently around one wire story:
         # the headline and the dateline (credits are gone already): ``story_tf`` counts
         # only words that end after them.

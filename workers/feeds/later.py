@@ -2,6 +2,8 @@
 worker: a sorted set of polls and page fetches scored by the time of their slot.
 Beat's tick (``mediamon.release_waiting``, every second) takes what is due and queues
 it, page fetches in batches; a waiting request holds no thread, process or message.
+Page fetches under way in an I/O process sit here too, leased until their result is
+staged: if the process dies, the tick takes them when the lease ends.
 """
 
 from __future__ import annotations

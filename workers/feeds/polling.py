@@ -52,9 +52,6 @@ SLOT_EARLY = 0.05  # a slot this close is taken at once
 # woken when a request to the host ends) before it books a later slot instead.
 BUSY_PATIENCE = 5.0
 FETCH_BATCH = 20  # pages a fetch task takes, fetched side by side
-# A batch of pages fetched in the I/O process that polled them (no trip through the
-# broker) is leased in the waiting set for fetch_lease() seconds: if the process dies
-# first, beat's tick fetches it again.
 # A drain of fetched items starts this long after the first of them is ready, so that
 # pages fetched close together go through the pipeline (and the engine) in one batch.
 DRAIN_GATHER = 0.1
@@ -64,8 +61,10 @@ PENDING_TTL = 6 * 3600
 
 
 def fetch_lease() -> float:
-    """Longer than any page fetch: its deadline (robots.txt may take one too), and
-    the wait for one of its host's request slots."""
+    """How long a batch of pages fetched in the I/O process that polled them (no trip
+    through the broker) is leased in the waiting set: if the process dies first, beat's
+    tick fetches them again. Longer than any page fetch: its deadline (robots.txt may
+    take one too) and the wait for one of its host's request slots."""
     return settings.fetch_timeout * 2 + BUSY_PATIENCE + 10
 
 
@@ -382,6 +381,9 @@ def _fetch_leased(keys: list[str]) -> None:
     """A batch fetched outside a task: whatever goes wrong is logged, and its pages
     come back when their lease ends."""
     try:
+        # the lease runs from the batch's start: a batch that waited for a free green
+        # thread is not fetched twice
+        later().add(FETCH, dict.fromkeys(keys, time.time() + fetch_lease()))
         _fetch_batch(keys)
     except Exception:
         log.exception("a batch of page fetches failed; it is retried when its lease ends")
