@@ -421,6 +421,13 @@ def test_names_beginning_compounds_count_and_traps_do_not(  # type: ignore[no-un
         ("俄罗斯总统普京抵达北京，将出席一带一路论坛。", "xi_putin", True),
         ("习近平结束俄罗斯访问行程，启程回国。", "xi_putin", True),
         ("习近平会见俄罗斯国家杜马主席。", "xi_putin", False),
+        # a front-line place named in passing, with no fighting near it (a 2019 story)
+        (
+            "He urged lawmakers not to forget the occupation by Russia of Crimea and to keep working with Ukraine on reform.",
+            "ukraine_war",
+            False,
+        ),
+        ("Russian forces shelled Kherson overnight, Ukraine said.", "ukraine_war", True),
     ],
 )
 def test_topics_follow_their_definitions(pipe, text: str, topic: str, tagged: bool) -> None:  # type: ignore[no-untyped-def]
