@@ -183,6 +183,9 @@ def _metas(tree: LexborHTMLParser) -> dict[str, str]:
     return found
 
 
+LD_BODY_MIN = 300  # characters of a JSON-LD articleBody worth preferring
+
+
 def _meta(metas: dict[str, str], *names: str) -> str | None:
     return next((metas[n.lower()] for n in names if n.lower() in metas), None)
 
@@ -310,6 +313,11 @@ def extract(html: str) -> Extracted:
         ):
             node.decompose()
     out.body = _best_body(body)
+    # A page drawn by scripts may print little of its story (an author's bio) and carry
+    # the whole of it in its JSON-LD: take that when it is much longer.
+    ld_body = _string(ld.get("articleBody"))
+    if ld_body and len(ld_body) >= LD_BODY_MIN and len(ld_body) > 2 * len(out.body):
+        out.body = "\n".join(line.strip() for line in ld_body.splitlines() if line.strip())
     if day := visible_date(printed, _end_of(out.body, printed)):
         out.dates.setdefault("visible", day)
     out.byline = authors or visible_byline(printed, out.body) or meta_authors

@@ -260,3 +260,24 @@ def test_a_headline_of_line_breaks_is_one_short_line() -> None:
     assert extract(html).title == "Storm warning"
     long = "word " * 1_000
     assert len(extract(_headline_page(f"<title>{long}</title>")).title) <= TITLE_MAX_CHARS
+
+
+def test_a_page_drawn_by_scripts_takes_its_story_from_json_ld() -> None:
+    """The page prints only its author's bio; the story is in the JSON-LD (as on
+    scmp.com), so that is the body. A short JSON-LD summary never replaces a printed
+    story."""
+    import json
+
+    story = " ".join(
+        f"Paragraph {n} of the opinion piece on the election result." for n in range(12)
+    )
+    bio = "The author fell into politics aged 12 and has written for the paper since 2008."
+    ld = json.dumps({"@type": "OpinionNewsArticle", "headline": "A playbook", "articleBody": story})
+    page = f'<html><head><script type="application/ld+json">{ld}</script></head><body><div class="author"><p>{bio}</p></div></body></html>'  # fmt: skip
+    assert extract(page).body == story
+    summary = json.dumps(
+        {"@type": "NewsArticle", "articleBody": "A two-line summary of the story, short."}
+    )
+    printed = "<p>" + "</p><p>".join(f"Sentence {n} of a story printed in full on the page." for n in range(10)) + "</p>"  # fmt: skip
+    page = f'<html><head><script type="application/ld+json">{summary}</script></head><body><article>{printed}</article></body></html>'  # fmt: skip
+    assert extract(page).body.startswith("Sentence 0")
