@@ -1,5 +1,5 @@
-"""Native core of the mediamon pipeline: jieba-rs segmentation, kept in Rust, and the
-HTML nesting cap applied before parsing."""
+"""Native core of the mediamon pipeline: jieba-rs segmentation, kept in Rust, the HTML
+nesting cap applied before parsing, and the scan for one-character abbreviations."""
 
 from typing import final
 
@@ -35,3 +35,22 @@ class Segmenter:
     def segment(self, text: str) -> Segmentation: ...
     def tag(self, text: str) -> list[tuple[str, str]]: ...
     def cut(self, text: str) -> list[str]: ...
+
+@final
+class Shapes:
+    """The abbreviation scan over the tables of ``pipelines.abbreviations.Abbreviations``."""
+
+    def __init__(
+        self,
+        country: dict[str, int],
+        compound: dict[str, int],
+        verb_only: dict[str, int],
+        leader: dict[str, int],
+        beside: dict[str, tuple[str, int]],
+        verbs: str,
+        nouns: list[str],
+        traps: list[str],
+    ) -> None: ...
+    def find(
+        self, text: str, edges: bytes, names: list[tuple[int, int]], persons: frozenset[int]
+    ) -> list[tuple[int, int]]: ...

@@ -7,9 +7,11 @@
 //! against a plain computation over `Segmenter.tag`.
 //!
 //! Beside it, `cap_depth` (markup.rs): the HTML nesting cap that `pipelines/extract.py`
-//! applies before parsing, a scan over every tag of every page.
+//! applies before parsing, a scan over every tag of every page; and `Shapes`
+//! (shapes.rs): the scan for one-character abbreviations of `pipelines/abbreviations.py`.
 
 mod markup;
+mod shapes;
 
 use jieba_rs::Jieba;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
@@ -348,6 +350,8 @@ fn cap_depth<'py>(html: Bound<'py, PyBytes>, limit: usize) -> PyResult<Bound<'py
 
 #[pymodule]
 mod mediamon_native {
+    #[pymodule_export]
+    use super::shapes::Shapes;
     #[pymodule_export]
     use super::{cap_depth, Segmentation, Segmenter};
 }

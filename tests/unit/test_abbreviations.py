@@ -4,6 +4,8 @@ country, place or leader, the words that only look like them, in both scripts.""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipelines.abbreviations import AbbreviationError, Abbreviations
 from pipelines.article import RawArticle
@@ -106,3 +108,21 @@ def test_the_catalogue_checks_its_abbreviations() -> None:
     with pytest.raises(AbbreviationError, match="belongs to both"):
         Abbreviations([(x, {"俄": "compound"}), (y, {"俄": "pair"})])
     Abbreviations([(x, {"澳": "compound"}), (y, {"澳": "beside 港"})])  # the one way to share
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(
+        alphabet="中美俄乌港澳台华京习普会配访对在军方防长国务卿美中不足朝中社，。 ab", max_size=40
+    ),
+    edge_bits=st.lists(st.booleans(), max_size=50),
+    spans=st.lists(st.tuples(st.integers(0, 45), st.integers(0, 45)), max_size=4),
+    persons=st.frozensets(st.integers(0, 45), max_size=3),
+)
+def test_the_native_scan_takes_any_input(pipe, text, edge_bits, spans, persons) -> None:  # type: ignore[no-untyped-def]
+    """Edges shorter or longer than the text, spans past its end or reversed: the scan
+    answers offsets inside the text and never fails."""
+    edges = bytes(edge_bits)
+    found = pipe.abbreviations._shapes.find(text, edges, spans, persons)
+    assert all(0 <= at < len(text) for at, _ in found)
+    assert [at for at, _ in found] == sorted(at for at, _ in found)
