@@ -52,5 +52,9 @@ class Shapes:
         traps: list[str],
     ) -> None: ...
     def find(
-        self, text: str, edges: bytes, names: list[tuple[int, int]], persons: frozenset[int]
+        self,
+        text: str,
+        edges: bytes,
+        names: list[tuple[int, int]],
+        segmentation: Segmentation | None = None,
     ) -> list[tuple[int, int]]: ...

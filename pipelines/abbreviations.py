@@ -26,6 +26,7 @@ from mediamon_native import Shapes
 
 from pipelines.entities import CatalogueError, Entity, Mention
 from pipelines.normalize import NormText, fold, normalize
+from pipelines.segment import Segmented
 
 # How a character may be used (the catalogue's values): "compound" in every shape
 # but leaders'; "pair" only beside another country's; "after_verb" only after a verb
@@ -147,14 +148,14 @@ class Abbreviations:
         norm: NormText,
         edges: bytes,
         names: list[Mention],
-        persons: frozenset[int] = frozenset(),
+        segmented: Segmented | None = None,
     ) -> list[Mention]:
         """Abbreviation mentions (one character each) outside the name mentions, in
-        order; ``edges`` as for ``Catalogue.find``; ``persons``: where the segmenter
-        found a personal name (韩德洙 is no pair of Korea and Germany). A shape never
-        takes a character of a name (中 of 中国)."""
+        order; ``edges`` as for ``Catalogue.find``. A shape never takes a character of a
+        name (中 of 中国), nor begins where ``segmented`` has a personal name (韩德洙 is
+        no pair of Korea and Germany)."""
         spans = [(m.start, m.end) for m in names]
-        found = self._shapes.find(norm.text, edges, spans, persons)
+        found = self._shapes.find(norm.text, edges, spans, segmented)
         span = norm.original_span
         out = []
         for at, number in found:

@@ -242,7 +242,9 @@ class Catalogue:
 
     def _trapped(self, entity_id: str, text: str, start: int) -> bool:
         """Does one of the entity's trap words (中国银行 for China) start at ``start``?"""
-        return any(text.startswith(word, start) for word in self._traps[entity_id])
+        words = self._traps[entity_id]
+        # most entities have none: no generator for them (this runs for every mention)
+        return bool(words) and any(text.startswith(word, start) for word in words)
 
     @staticmethod
     def _begins_compound(start: int, end: int, edges: bytes) -> bool:

@@ -16,7 +16,7 @@ from pipelines.article import Article, RawArticle, RejectArticle
 from pipelines.clean import SourceRules, clean, dateline_end
 from pipelines.decode import decode
 from pipelines.document import Analysis, to_document
-from pipelines.entities import POS_TYPES, Catalogue, candidates, group, summarize
+from pipelines.entities import Catalogue, candidates, group, summarize
 from pipelines.extract import extract
 from pipelines.fingerprint import simhash_of, to_hex, token_hash
 from pipelines.keywords import KeywordModel, top_k
@@ -160,10 +160,7 @@ class Pipeline:
         segmented = _stage("segment", self.segmenter.segment, norm.text)
         edges = segmented.edges()
         mentions = _stage("entities", self.catalogue.find, full, norm, edges)
-        persons = frozenset(
-            start for _, _, tag, start, _ in segmented.names() if POS_TYPES[tag] == "person"
-        )
-        short = _stage("entities", self.abbreviations.find, full, norm, edges, mentions, persons)
+        short = _stage("entities", self.abbreviations.find, full, norm, edges, mentions, segmented)
         by_id = group(mentions)
         abbreviated = group(short)
         entities = summarize(by_id, norm, lang, abbreviated)

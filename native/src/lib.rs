@@ -84,6 +84,14 @@ struct Segmentation {
 }
 
 impl Segmentation {
+    /// Where the tokens tagged as personal names (nr, nrt, nrfg) start.
+    fn person_starts(&self) -> impl Iterator<Item = usize> + '_ {
+        self.pieces
+            .iter()
+            .filter(|p| matches!(TAG_NAMES[p.tag as usize], "nr" | "nrt" | "nrfg"))
+            .map(|p| p.start as usize)
+    }
+
     fn word(&self, piece: &Piece) -> &str {
         &self.text[piece.byte_start as usize..piece.byte_end as usize]
     }

@@ -9,6 +9,8 @@
 use pyo3::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use crate::Segmentation;
+
 const BLANK: char = '\u{0}';
 
 #[pyclass(frozen)]
@@ -52,14 +54,19 @@ impl Shapes {
     }
 
     /// (offset, entity) of each abbreviation in `text`, in order, outside the `names`
-    /// spans (start, end) and not where a personal name begins (`persons`).
+    /// spans (start, end) and not where the segmentation of `text` has a token tagged
+    /// as a personal name.
+    #[pyo3(signature = (text, edges, names, segmentation=None))]
     fn find(
         &self,
         text: &str,
         edges: &[u8],
         names: Vec<(usize, usize)>,
-        persons: FxHashSet<usize>,
+        segmentation: Option<PyRef<'_, Segmentation>>,
     ) -> Vec<(usize, u32)> {
+        let persons: FxHashSet<usize> = segmentation
+            .map(|seg| seg.person_starts().collect())
+            .unwrap_or_default();
         let original: Vec<char> = text.chars().collect();
         let mut chars = original.clone();
         for (start, end) in names {
