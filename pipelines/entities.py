@@ -438,8 +438,10 @@ def other_names(
 ) -> list[tuple[int, int, str]]:
     """Spans (start, end, type) of names outside the catalogue: the segmenter's name tags
     not covered by a mention (adjacent person tokens joined; a place followed by an
-    institution word such as 大学 or 政府 is an organisation; a "person" ending in 社 is
-    a news agency). ``common(word)``: is the word too common in general text to be a
+    institution word such as 大学 or 政府 is an organisation, and so is a "person" that
+    ends like one (彭博社, 卫健委) or is quoted as a source (据彭博报道); a personal name
+    must look like one, ``_looks_like_person``). ``common(word)``: is the word too
+    common in general text to be a
     personal name (顾问, 卫星, 文明, which jieba's dictionary tags as names)? It is
     asked only of a name with no title before it and no verb after it, since famous
     names are common words too (毛泽东)."""
