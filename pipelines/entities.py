@@ -489,10 +489,12 @@ def other_names(
             continue
         if kind == "person":
             name = norm.text[start:end]
-            if name[-1] in ORG_ENDINGS or _media_cue(segmented, i, j):
+            before = piece(i - 1) if i else None
+            after = piece(j + 1)
+            if name[-1] in ORG_ENDINGS or _media_cue(before, after):
                 kind = "org"  # 彭博社, 卫健委; 据彭博|报道
             else:
-                cue = _person_cue(segmented, i, j)
+                cue = _person_cue(before, after)
                 if (
                     not _looks_like_person(name, cue)
                     or (not cue and common is not None and common(name))
@@ -547,20 +549,20 @@ PERSON_VERBS = (
 ORG_ENDINGS = frozenset("社委办署厅营")
 
 
-def _media_cue(segmented: Segmented, first: int, last: int) -> bool:
-    """Is the name a source quoted as media: 据 before it, 报道 after it (据彭博报道)?"""
-    before = segmented.piece(first - 1) if first else None
-    after = segmented.piece(last + 1)
+Piece = tuple[str, str, int, int]  # a token: word, name tag, start, end
+
+
+def _media_cue(before: Piece | None, after: Piece | None) -> bool:
+    """Is the name between these tokens a source quoted as media: 据 before it, 报道
+    after it (据彭博报道)?"""
     return (before is not None and before[0] == "据") or (
         after is not None and after[0].startswith(("报道", "报导"))
     )
 
 
-def _person_cue(segmented: Segmented, first: int, last: int) -> bool:
-    """Is the name spanning tokens first..last preceded by a title or followed by a
-    verb of speech or action (国务卿|布林肯, 马斯克|说)?"""
-    before = segmented.piece(first - 1) if first else None
-    after = segmented.piece(last + 1)
+def _person_cue(before: Piece | None, after: Piece | None) -> bool:
+    """Is the name between these tokens preceded by a title or followed by a verb of
+    speech or action (国务卿|布林肯, 马斯克|说)?"""
     return bool(
         (before is not None and before[0].endswith(PERSON_TITLES))
         or (after is not None and after[0].startswith(PERSON_VERBS))
