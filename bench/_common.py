@@ -12,6 +12,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
 SEED = ROOT.parent / "shared" / "seed" / "cna-xi-putin-2022-09-14.txt"
+# The public Zaobao 2023 headlines and summaries (the dev gold set's stories).
+ZAOBAO_2023 = DEFAULT_DATA / "news" / "zaobao" / "zaobao_2023.jsonl.gz"
 
 
 def stack_env(redis_db: int, **overrides: str) -> str:

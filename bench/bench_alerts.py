@@ -38,7 +38,7 @@ os.environ.update(
     MEDIAMON_FEEDS_FILE=str(ROOT / "tests" / "data" / "feeds" / "empty.yaml"),
 )
 
-from bench._common import DEFAULT_DATA, services  # noqa: E402
+from bench._common import ZAOBAO_2023, services  # noqa: E402
 from tests.processes import start_worker  # noqa: E402
 from tests.webhooks import Receiver  # noqa: E402
 
@@ -71,9 +71,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=40, help="articles for the latency run")
     parser.add_argument("--rules", type=int, nargs="+", default=[1000, 10000])
-    parser.add_argument(
-        "--zaobao", type=Path, default=DEFAULT_DATA / "news" / "zaobao" / "zaobao_2023.jsonl.gz"
-    )
+    parser.add_argument("--zaobao", type=Path, default=ZAOBAO_2023)
     args = parser.parse_args()
 
     from pipelines.article import RawArticle

@@ -27,7 +27,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._common import DEFAULT_DATA, ROOT, SEED, data_arg, pipeline, quiet_jieba, require
+from bench._common import (
+    DEFAULT_DATA,
+    ROOT,
+    SEED,
+    ZAOBAO_2023,
+    data_arg,
+    pipeline,
+    quiet_jieba,
+    require,
+)
 from pipelines.article import RawArticle
 from pipelines.normalize import to_simplified
 from pipelines.segment import Segmenter
@@ -54,12 +63,7 @@ def peak_mb() -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     data_arg(parser, "--seed", SEED, "seed article")
-    data_arg(
-        parser,
-        "--zaobao",
-        DEFAULT_DATA / "news" / "zaobao" / "zaobao_2023.jsonl.gz",
-        "Zaobao headlines (JSONL.gz)",
-    )
+    data_arg(parser, "--zaobao", ZAOBAO_2023, "Zaobao headlines (JSONL.gz)")
     data_arg(parser, "--wce", DEFAULT_DATA / "extraction" / "chinese_wce", "Chinese WCE pages")
     parser.add_argument("--seconds", type=float, default=3.0, help="time per case")
     parser.add_argument(

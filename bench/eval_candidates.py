@@ -19,18 +19,13 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._common import DEFAULT_DATA, data_arg, pipeline, require
+from bench._common import ZAOBAO_2023, data_arg, pipeline, require
 from pipelines.article import RawArticle, RejectArticle
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    data_arg(
-        parser,
-        "--zaobao",
-        DEFAULT_DATA / "news" / "zaobao" / "zaobao_2023.jsonl.gz",
-        "Zaobao 2023 stories",
-    )
+    data_arg(parser, "--zaobao", ZAOBAO_2023, "Zaobao 2023 stories")
     parser.add_argument("--month", default="2023-05", help="YYYY-MM")
     parser.add_argument("--top", type=int, default=50)
     args = parser.parse_args()

@@ -29,7 +29,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._common import DEFAULT_DATA, data_arg, pipeline, require
+from bench._common import ZAOBAO_2023, data_arg, pipeline, require
 from pipelines.article import RawArticle, RejectArticle
 
 GOLD = Path(__file__).resolve().parent / "gold" / "zaobao_2023_dev.jsonl"
@@ -41,12 +41,7 @@ def ratio(a: int, b: int) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    data_arg(
-        parser,
-        "--zaobao",
-        DEFAULT_DATA / "news" / "zaobao" / "zaobao_2023.jsonl.gz",
-        "Zaobao 2023 stories",
-    )
+    data_arg(parser, "--zaobao", ZAOBAO_2023, "Zaobao 2023 stories")
     parser.add_argument("--gold", type=Path, default=GOLD)
     parser.add_argument("--misses", action="store_true", help="list each miss and false find")
     args = parser.parse_args()

@@ -22,9 +22,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from bench._common import DEFAULT_DATA
+from bench._common import ZAOBAO_2023 as ZAOBAO
 
-ZAOBAO = DEFAULT_DATA / "news" / "zaobao" / "zaobao_2023.jsonl.gz"
 SEED = 2023_16
 UNIFORM = 150
 FOCUSED = 150
