@@ -16,7 +16,9 @@ pairs:
 - abbreviations: mentions recorded with ``"form": "abbrev"`` against the gold's;
 - topics: the document's topics against the gold's, per topic;
 - people: the share of the gold's person names found among the document's entity
-  names and person candidates.
+  names and person candidates; and the same for the people the news keeps naming (in
+  two or more of the 300 stories: leaders, ministers, spokespeople, candidates), counted
+  over the stories that name them.
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ def main() -> int:
         stories = {
             row["story_id"]: row for row in map(json.loads, handle) if row["story_id"] in wanted
         }
+    named_in = Counter(person for label in labels for person in set(label["people"]))
+    recurring = {person for person, stories_of in named_in.items() if stories_of >= 2}
     pipe = pipeline()
     print(f"{len(labels)} labelled stories")
     for script in ("simplified", "traditional"):
@@ -97,10 +101,16 @@ def main() -> int:
             people = set(label["people"])
             tally["people_gold"] += len(people)
             tally["people_hit"] += len(people & names)
+            tally["recurring_gold"] += len(people & recurring)
+            tally["recurring_hit"] += len(people & recurring & names)
             if args.misses and script == "simplified":
                 for what, ids in (("missed", named - found), ("extra", found - named - short)):
                     if ids:
                         misses.append(f"  [{label['n']}] {what} {sorted(ids)}: {row['title']}")
+                if people - names:
+                    misses.append(
+                        f"  [{label['n']}] people missed {sorted(people - names)}: {row['title']}"
+                    )
         print(f"\n{script}:")
         print(
             f"  tracked entities  P {ratio(tally['entity_right'], tally['entity_found'])}"
@@ -121,6 +131,10 @@ def main() -> int:
         print(
             f"  people found      {ratio(tally['people_hit'], tally['people_gold'])}"
             f"  ({tally['people_gold']} gold)"
+        )
+        print(
+            f"  people named in 2+ stories found {ratio(tally['recurring_hit'], tally['recurring_gold'])}"
+            f"  ({len(recurring)} people, {tally['recurring_gold']} gold)"
         )
         if misses:
             print("\n".join(misses))

@@ -38,6 +38,7 @@ _ALNUM = re.compile(r"[0-9a-z\u00c0-\u024f\u0400-\u04ff]")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 POS_TYPES = {"nr": "person", "nrt": "person", "nrfg": "person", "ns": "place", "nt": "org"}
 _NAME_TAGS = frozenset(POS_TYPES)
+_CUT_NAME_TAGS = frozenset({"n", "f", "ng"})
 _BY_COUNT = itemgetter(1)
 _new_tuple = tuple.__new__
 _CAP_WORD = re.compile(r"[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)*(?![A-Za-z])")
@@ -435,6 +436,7 @@ def other_names(
     segmented: Segmented,
     mentions: list[Mention],
     common: Callable[[str], bool] | None = None,
+    outlet: Callable[[str], bool] | None = None,
 ) -> list[tuple[int, int, str]]:
     """Spans (start, end, type) of names outside the catalogue: the segmenter's name tags
     not covered by a mention (adjacent person tokens joined; a place followed by an
@@ -444,7 +446,8 @@ def other_names(
     common in general text to be a
     personal name (顾问, 卫星, 文明, which jieba's dictionary tags as names)? It is
     asked only of a name with no title before it and no verb after it, since famous
-    names are common words too (毛泽东)."""
+    names are common words too (毛泽东). ``outlet(word)``: is the word a news agency's
+    short name (彭博 for 彭博社)?"""
     spans: list[tuple[int, int, str]] = []
     # Mentions come in order and do not overlap; most name tokens a mention covers
     # start where it starts (the user dictionary keeps aliases whole).
@@ -479,6 +482,18 @@ def other_names(
                 ):
                     break
                 j, word, end = j + 1, next_word, next_end
+            # A three-character name cut after its second character (陈致|中|表示,
+            # 金立|群|说): the one-character noun or locality word is its last only when
+            # a verb of speech or action follows it.
+            if (
+                end - start == 2
+                and (following := piece(j + 1)) is not None
+                and len(following[0]) == 1
+                and following[1] in _CUT_NAME_TAGS
+                and (after := piece(j + 2)) is not None
+                and after[0].startswith(PERSON_VERBS)
+            ):
+                j, end = j + 1, following[3]
         elif (
             kind == "place"
             and (following := piece(j + 1)) is not None
@@ -491,8 +506,12 @@ def other_names(
             name = norm.text[start:end]
             before = piece(i - 1) if i else None
             after = piece(j + 1)
-            if name[-1] in ORG_ENDINGS or _media_cue(before, after):
-                kind = "org"  # 彭博社, 卫健委; 据彭博|报道
+            if (
+                name[-1] in ORG_ENDINGS
+                or _media_cue(before, after)
+                or (outlet is not None and outlet(name))
+            ):
+                kind = "org"  # 彭博社, 卫健委; 据彭博|报道; 彭博 (彭博社)
             else:
                 cue = _person_cue(before, after)
                 if (
@@ -577,12 +596,13 @@ def candidates(
     *,
     limit: int = 20,
     common: Callable[[str], bool] | None = None,
+    outlet: Callable[[str], bool] | None = None,
 ) -> list[dict[str, Any]]:
     """Names outside the catalogue: Chinese by part-of-speech tags, English by runs of
     capitalised words."""
     counts: Counter[tuple[str, str]] = Counter(
         (original[start:end], kind)
-        for start, end, kind in other_names(norm, segmented, mentions, common)
+        for start, end, kind in other_names(norm, segmented, mentions, common, outlet)
     )
     # A name the segmenter cut short somewhere (黎智|英案) is counted as the whole name
     # found more often elsewhere in the text (黎智英).

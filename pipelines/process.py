@@ -94,6 +94,10 @@ class Pipeline:
         """Too common in general text (by its IDF) to be a personal name."""
         return self.keywords.weight(word) < PERSON_MIN_IDF
 
+    def _outlet(self, word: str) -> bool:
+        """A news agency's short name: the dictionary knows it with 社 (彭博社, 路透社)."""
+        return self.segmenter.has_word(word + "社")
+
     @classmethod
     def from_config(cls, config: dict[str, Any], idf_lines: Iterable[str] = ()) -> Pipeline:
         """Build from parsed config files: ``{"entities": [...], "topics": [...],
@@ -165,7 +169,14 @@ class Pipeline:
         abbreviated = group(short)
         entities = summarize(by_id, norm, lang, abbreviated)
         others = _stage(
-            "entities", candidates, full, norm, segmented, mentions, common=self._common_word
+            "entities",
+            candidates,
+            full,
+            norm,
+            segmented,
+            mentions,
+            common=self._common_word,
+            outlet=self._outlet,
         )
         # The fingerprint skips what outlets write differently around one wire story:
         # the headline and the dateline (credits are gone already): ``story_tf`` counts

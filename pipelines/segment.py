@@ -70,6 +70,10 @@ class Segmenter:
         """The content words, whitespace and punctuation dropped."""
         return [word for word, _, _ in self._native.segment(text).tokens()]
 
+    def has_word(self, word: str) -> bool:
+        """Is the word in the dictionary (jieba's or the user words)?"""
+        return self._native.has_word(word)
+
     def tag(self, text: str) -> list[tuple[str, str]]:
         """Every token with its part-of-speech tag."""
         return self._native.tag(text)

@@ -47,19 +47,25 @@ impl Words {
 /// Tag classes kept per token. Only two things about a tag matter downstream: whether
 /// the token is punctuation or whitespace (jieba's "x", dropped from the content words)
 /// and, for name tags, which one.
-const TAG_NAMES: [&str; 7] = ["x", "", "nr", "nrt", "nrfg", "ns", "nt"];
+// Tag classes kept per token: punctuation ("x"), nouns and locality words (which may
+// be the last character of a name the segmenter cut: 陈致|中, 金立|群), any other tag
+// (""), then the name tags.
+const TAG_NAMES: [&str; 10] = ["x", "", "n", "f", "ng", "nr", "nrt", "nrfg", "ns", "nt"];
 const X: u8 = 0;
 const OTHER: u8 = 1;
-const FIRST_NAME_TAG: u8 = 2;
+const FIRST_NAME_TAG: u8 = 5;
 
 fn tag_code(tag: &str) -> u8 {
     match tag {
         "x" => X,
-        "nr" => 2,
-        "nrt" => 3,
-        "nrfg" => 4,
-        "ns" => 5,
-        "nt" => 6,
+        "n" => 2,
+        "f" => 3,
+        "ng" => 4,
+        "nr" => 5,
+        "nrt" => 6,
+        "nrfg" => 7,
+        "ns" => 8,
+        "nt" => 9,
         _ => OTHER,
     }
 }
@@ -249,7 +255,7 @@ impl Segmentation {
     }
 
     /// Token `index` as (word, tag, start, end), or None past the end. The tag is the
-    /// name tag, "x", or "" for any other tag.
+    /// name tag, "x", "n", "f", "ng", or "" for any other tag.
     fn piece(&self, index: usize) -> Option<(&str, &'static str, u32, u32)> {
         self.pieces
             .get(index)
@@ -317,6 +323,11 @@ impl Segmenter {
             chars,
             word_count,
         })
+    }
+
+    /// Is `word` in the dictionary (jieba's or the user words)?
+    fn has_word(&self, word: &str) -> bool {
+        self.jieba.has_word(word)
     }
 
     /// Every token with its full part-of-speech tag.

@@ -35,6 +35,8 @@ def test_the_surname_lists_cover_taiwan_and_hong_kong() -> None:
         ("特斯拉首席执行官马斯克说，将扩大在华投资。", "马斯克"),
         ("雷蒙多：美将国安问题放首位。", "雷蒙多"),  # a headline quoting someone
         ("香港立法会议员叶刘淑仪表示支持。", "叶刘淑仪"),  # two surnames and a given name
+        ("陈致中表示将参选。", "陈致中"),  # cut 陈致|中 by the segmenter, a verb after it
+        ("毛宁说，双方保持沟通。", "毛宁"),  # a two-character name stays two
     ],
 )
 def test_people_are_candidates(pipe, text: str, person: str) -> None:  # type: ignore[no-untyped-def]
@@ -48,6 +50,7 @@ def test_people_are_candidates(pipe, text: str, person: str) -> None:  # type: i
     ("text", "not_person"),
     [
         ("据彭博社报道，油价上涨。", "彭博社"),  # an outlet: an organisation
+        ("彭博：美国经济放缓。", "彭博"),  # its short name, quoted like a person
         ("特斯拉股价大涨。", "特斯拉"),  # a brand, written like a foreign name
         ("他担任公司顾问多年。", "顾问"),  # common words tagged as names
         ("中国成功发射一颗卫星。", "卫星"),

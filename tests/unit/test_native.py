@@ -96,12 +96,12 @@ def test_every_answer_matches_the_plain_computation(segmenter: Segmenter) -> Non
         assert len(seg) == len(pairs)
         head_end = rng.randint(0, len(text) + 1)
         assert native(seg, head_end) == plain(pairs, head_end), text
-        # piece(i): the word, its tag when the tag is "x" or a name tag, its offsets
+        # piece(i): the word, its tag when the tag is "x", n, f, ng or a name tag, its offsets
         for i, (word, tag) in enumerate(pairs):
             got = seg.piece(i)
             assert got is not None
             assert got[0] == word
-            assert got[1] == (tag if tag in ("x", *NAME_TAGS) else "")
+            assert got[1] == (tag if tag in ("x", "n", "f", "ng", *NAME_TAGS) else "")
             assert text[got[2] : got[3]] == word
         assert seg.piece(len(pairs)) is None
 
