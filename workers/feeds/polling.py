@@ -55,6 +55,14 @@ FETCH_BATCH = 20  # pages a fetch task takes, fetched side by side
 # A drain of fetched items starts this long after the first of them is ready, so that
 # pages fetched close together go through the pipeline (and the engine) in one batch.
 DRAIN_GATHER = 0.1
+# Pages an I/O process has queued to fetch that no green thread has begun. While there
+# are more of them than green threads (every thread busy, and as many pages again
+# waiting), its polls wait BACKLOG_WAIT in Redis instead of queueing more pages: a
+# backlog without a bound fetches no more pages a second, it only makes each wait
+# longer (past its lease, so that it is fetched twice); the feeds wait in Redis
+# instead, as they do for their hosts. Pages in flight never count, however slow.
+BACKLOG_WAIT = 1.0
+_unbegun: set[str] = set()
 # How long a queued item keeps the next polls from queueing it again: longer than any
 # wait for its host and its fetch; an item whose fetch never ended comes back after it.
 PENDING_TTL = 6 * 3600
@@ -142,6 +150,10 @@ def _poll(feed: FeedConfig, previous: dict[str, Any], slot_at: float | None) -> 
     if not feed.enabled:
         store().record(feed_id, {"status": "disabled"}, next_at=now + bounds().max_interval)
         return {"feed": feed_id, "status": "disabled"}
+    if len(_unbegun) > settings.io_concurrency:
+        later().add(POLL, {feed_id: now + BACKLOG_WAIT})
+        services.state().count(polls_deferred_backlog=1)
+        return {"feed": feed_id, "status": "deferred", "wait": BACKLOG_WAIT, "why": "backlog"}
     host = urlsplit(feed.url).hostname or ""
     wait = _polite_wait(host, slot_at)
     if wait > LONG_WAIT:  # beyond the claim's lease: beat claims it again then
@@ -367,6 +379,7 @@ def _queue_fetches(keys: list[str]) -> None:
     import gevent
 
     later().add(FETCH, dict.fromkeys(keys, time.time() + fetch_lease()))
+    _unbegun.update(keys)
     for batch in batches:
         gevent.spawn(_fetch_leased, batch)
 
@@ -387,6 +400,8 @@ def _fetch_leased(keys: list[str]) -> None:
         _fetch_batch(keys)
     except Exception:
         log.exception("a batch of page fetches failed; it is retried when its lease ends")
+    finally:
+        _unbegun.difference_update(keys)
 
 
 def _book_again(kind: str, name: str, host: str) -> float:
@@ -446,6 +461,7 @@ def _fetch_one(key: str, payload: dict[str, Any], died: int) -> bool:
     """Fetch one staged item's page (``died``: earlier fetches of it that killed their
     process), stage it again and hand it to the CPU pool at once (a slow page of the
     batch holds up no other), in one round trip; False if it waits for its host."""
+    _unbegun.discard(key)
     pipe = services.state().redis.pipeline(transaction=False)
     if not payload.get("fetched"):
         try:
