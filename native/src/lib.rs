@@ -44,12 +44,10 @@ impl Words {
     }
 }
 
-/// Tag classes kept per token. Only two things about a tag matter downstream: whether
-/// the token is punctuation or whitespace (jieba's "x", dropped from the content words)
-/// and, for name tags, which one.
-// Tag classes kept per token: punctuation ("x"), nouns and locality words (which may
-// be the last character of a name the segmenter cut: 陈致|中, 金立|群), any other tag
-// (""), then the name tags.
+/// Tag classes kept per token: punctuation or whitespace (jieba's "x", dropped from the
+/// content words), any other tag (""), nouns and locality words (n, f, ng: the last
+/// character of a name the segmenter cut may be one, 陈致|中, 金立|群), then the name
+/// tags, each its own.
 const TAG_NAMES: [&str; 10] = ["x", "", "n", "f", "ng", "nr", "nrt", "nrfg", "ns", "nt"];
 const X: u8 = 0;
 const OTHER: u8 = 1;

@@ -151,6 +151,8 @@ def _poll(feed: FeedConfig, previous: dict[str, Any], slot_at: float | None) -> 
         store().record(feed_id, {"status": "disabled"}, next_at=now + bounds().max_interval)
         return {"feed": feed_id, "status": "disabled"}
     if len(_unbegun) > settings.io_concurrency:
+        # released with that time as its slot, it books none; the slot it takes still
+        # keeps the host's spacing (workers/fetching/politeness.py)
         later().add(POLL, {feed_id: now + BACKLOG_WAIT})
         services.state().count(polls_deferred_backlog=1)
         return {"feed": feed_id, "status": "deferred", "wait": BACKLOG_WAIT, "why": "backlog"}
