@@ -490,8 +490,7 @@ def other_names(
                 and (following := piece(j + 1)) is not None
                 and len(following[0]) == 1
                 and following[1] in _CUT_NAME_TAGS
-                and (after := piece(j + 2)) is not None
-                and after[0].startswith(PERSON_VERBS)
+                and _person_cue(None, piece(j + 2))
             ):
                 j, end = j + 1, following[3]
         elif (
