@@ -202,6 +202,7 @@ class Pipeline:
             entities=positions,
             types=by_type,
             token_list=lambda: [(word, start) for word, start, _ in segmented.tokens()],
+            published=article.published_at.date() if article.published_at else None,
         )
         topics = _stage("topics", classify, self.topics, context)
         fingerprint = _stage("fingerprint", simhash_of, features["hash"], story_tf)

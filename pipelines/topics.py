@@ -16,7 +16,9 @@ either script), a plain word or "phrase" (the same, or the entity if it is a cat
 name), ``exact:`` (as written), a prefix ``ukrain*``; NEAR/N and "a b"~N count words.
 Operators: AND (or juxtaposition), OR, NOT, parentheses. A topic's rules are tried in
 order; the first that holds is recorded with its name and strength, so a user sees why
-the article was tagged. `mediamon topics test RULE` tries one on the index.
+the article was tagged. A rule may hold only for articles published in a span of days
+(``since``/``until``: words such as "envoy" and "sanctions" named other things before a
+war began). `mediamon topics test RULE` tries one on the index.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 import ahocorasick_rs
@@ -52,6 +55,7 @@ class Context:
     entities: dict[str, list[int]]
     types: dict[str, list[int]]
     token_list: Callable[[], list[tuple[str, int]]]
+    published: date | None = None  # the article's day, for rules with since/until
     phrases: dict[str, list[int]] = field(default_factory=dict)
     _sentence_starts: list[int] | None = None
     _pairs: list[tuple[str, int]] | None = None
@@ -211,6 +215,15 @@ class Rule:
     strength: str
     source: str
     tree: Node
+    since: date | None = None  # first day of publication the rule holds for
+    until: date | None = None  # last day
+
+    def covers(self, day: date | None) -> bool:
+        """Does the rule hold for an article published on ``day`` (any day when the
+        rule has no span or the day is unknown)?"""
+        return day is None or (
+            (self.since is None or day >= self.since) and (self.until is None or day <= self.until)
+        )
 
 
 @dataclass(frozen=True)
@@ -276,11 +289,26 @@ def load_topics(
             try:
                 tree = parse_rule(rule["when"], aliases)
                 _check_terms(tree, entity_ids)
+                since, until = _day(rule, "since"), _day(rule, "until")
+                if since and until and since > until:
+                    raise RuleError(f"since {since} is after until {until}")
             except (RuleError, KeyError) as exc:
                 raise RuleError(f"topic {entry.get('id')!r}, rule {name!r}: {exc}") from exc
-            rules.append(Rule(name, rule.get("strength", "weak"), rule["when"], tree))
+            rules.append(Rule(name, rule.get("strength", "weak"), rule["when"], tree, since, until))
         topics.append(Topic(entry["id"], entry.get("name", entry["id"]), tuple(rules)))
     return Topics(topics)
+
+
+def _day(rule: dict[str, Any], key: str) -> date | None:
+    """A rule's ``since`` or ``until``: a day written 2022-02-24 (YAML may have read it
+    as a date already)."""
+    value = rule.get(key)
+    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise RuleError(f"{key}: {value!r} is not a day written YYYY-MM-DD") from None
 
 
 def _check_terms(node: Node, entity_ids: Collection[str] | None) -> None:
@@ -319,7 +347,7 @@ def classify(topics: Topics, ctx: Context) -> list[dict[str, str]]:
     found = []
     for topic in topics:
         for rule in topic.rules:
-            if _holds(rule.tree, ctx):
+            if rule.covers(ctx.published) and _holds(rule.tree, ctx):
                 found.append({"id": topic.id, "strength": rule.strength, "rule": rule.name})
                 break
     return found

@@ -396,6 +396,30 @@ def test_topics_test_tries_a_rule_or_a_topic_on_the_index(search, worker, tmp_pa
     assert bad.exit_code == 1 and "did you mean 'putin'" in bad.output
 
 
+def test_topics_test_keeps_to_a_rules_days(search, worker, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The diplomacy rule of ukraine_war counts from the invasion: a 2019 story of the
+    same words is neither tagged nor listed by `topics test`."""
+    text = "美国乌克兰问题特使今天表示，乌克兰和谈仍有希望。"
+    _ingest(
+        tmp_path,
+        [
+            {"url": f"https://topics.example/envoy-{year}", "source": "topicsdays", "text": text,
+             "published_at": f"{year}-11-19T12:00:00Z"}
+            for year in (2019, 2023)
+        ],
+    )  # fmt: skip
+    search.request("POST", f"/{search.index_name('articles')}/_refresh")
+    result = CliRunner().invoke(
+        main, ["topics", "test", "ukraine_war", "--since", "3650d", "-n", "500"]
+    )
+    assert result.exit_code == 0, result.output
+    diplomacy = result.output.split("\ndiplomacy: ")[1].split("\narms_and_sanctions: ")[0]
+    assert diplomacy.split("\n")[0].endswith("since 2022-02-24")
+    assert "topics.example/envoy-2023" in diplomacy and "envoy-2019" not in diplomacy
+    listed = CliRunner().invoke(main, ["topics", "list"])
+    assert "diplomacy (strong; since 2022-02-24)" in listed.output
+
+
 def _secret(output: str) -> str:
     return output.split("secret")[-1].split(":", 1)[1].strip().split()[0]
 

@@ -439,16 +439,17 @@ def test_requests_that_wait_for_their_host_wait_in_redis(redis_client) -> None: 
 def test_a_poll_waits_in_redis_while_its_process_has_a_backlog_of_pages(
     store, server: FeedServer, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
-    """An I/O process with more pages waiting for a green thread than it has green
-    threads fetches no more feeds: the poll waits a second in Redis, and the feed is not
-    requested."""
+    """An I/O process with more pages waiting for a green thread than a quarter of its
+    green threads fetches no more feeds: the poll waits a second in Redis, and the feed
+    is not requested."""
     from workers.feeds import polling
     from workers.feeds.later import POLL
 
     server.set("/backlog.xml", server.fixture("rss-zh-hant.xml"))
     feed_id = _feed(store, "t-backlog", server.url("/backlog.xml"))
     polling.later().take(time.time() + 3600)  # nothing left waiting by other tests
-    unbegun = {f"page-{n}" for n in range(polling.settings.io_concurrency + 1)}
+    bound = int(polling.settings.io_concurrency * polling.BACKLOG_SHARE)
+    unbegun = {f"page-{n}" for n in range(bound + 1)}
     monkeypatch.setattr(polling, "_unbegun", unbegun)
     result = polling._poll(store.config(feed_id), store.state(feed_id), None)
     assert result["status"] == "deferred" and result["why"] == "backlog"

@@ -434,3 +434,42 @@ def test_topics_follow_their_definitions(pipe, text: str, topic: str, tagged: bo
     for script_text in (text, converter("s2t").convert(text)):
         topics = pipe.process(RawArticle(text=script_text), now=NOW)["topics"]
         assert (topic in topics) is tagged, (script_text, topics)
+
+
+@pytest.mark.parametrize(
+    ("published", "tagged"),
+    [
+        ("2019-10-03T14:00:00Z", False),
+        ("2022-02-23T20:00:00Z", False),
+        ("2023-05-12T08:00:00Z", True),
+    ],
+)
+def test_the_wars_diplomacy_counts_from_the_invasion(pipe, published: str, tagged: bool) -> None:  # type: ignore[no-untyped-def]
+    """A 2019 impeachment story names the US special envoy for Ukraine's peace talks."""
+    text = (
+        "The former special envoy for Ukraine negotiations told the inquiry that "
+        "the peace talks with Ukraine were never tied to an investigation."
+    )
+    doc = pipe.process(RawArticle(text=text, published_at=published), now=NOW)
+    assert ("ukraine_war" in doc["topics"]) is tagged, (published, doc["topic_details"])
+
+
+@pytest.mark.parametrize(
+    ("span", "says"),
+    [
+        ({"since": "last year"}, "since: 'last year' is not a day written YYYY-MM-DD"),
+        (
+            {"since": "2023-01-01", "until": "2022-12-31"},
+            "since 2023-01-01 is after until 2022-12-31",
+        ),
+    ],
+)
+def test_a_rules_span_of_days_must_be_days_in_order(
+    tmp_path, span: dict[str, str], says: str
+) -> None:  # type: ignore[no-untyped-def]
+    rule = {"name": "r", "when": "entity:putin", **span}
+    (tmp_path / "topics.yaml").write_text(
+        yaml.safe_dump([{"id": "t", "rules": [rule]}]), encoding="utf-8"
+    )
+    with pytest.raises(ConfigError, match=re.escape(f"topic 't', rule 'r': {says}")):
+        build_pipeline(tmp_path)

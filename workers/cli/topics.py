@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 import click
 
@@ -27,7 +28,8 @@ def topics_list() -> None:
     for topic in build_pipeline(load_settings().config_dir).topics:
         click.echo(f"{topic.id}: {topic.name}")
         for rule in topic.rules:
-            click.echo(f"  {rule.name} ({rule.strength}): {' '.join(rule.source.split())}")
+            span = _span(rule.since, rule.until)
+            click.echo(f"  {rule.name} ({rule.strength}{span}): {' '.join(rule.source.split())}")
 
 
 @topics.command("test")
@@ -47,23 +49,33 @@ def topics_test(rule: str, since: str, size: int) -> None:
     from workers.search.queries import recent_body
 
     known = {t.id: t for t in build_pipeline(load_settings().config_dir).topics}
-    rules = [(r.name, r.source) for r in known[rule].rules] if rule in known else [("rule", rule)]
+    rules = (
+        [(r.name, r.source, r.since, r.until) for r in known[rule].rules]
+        if rule in known
+        else [("rule", rule, None, None)]
+    )
     approximate = replace(compiler(load_settings()), approximate=True)
     seconds = duration(since)
     client = engine()
-    for name, source in rules:
+    for name, source, first, last in rules:
         try:
             query = approximate.compile(source)
             approximated = approximations(parse(source))
         except QueryError as exc:
             raise click.ClickException(f"{name}: {exc}") from exc
         body = recent_body(query, seconds=seconds, size=size)
+        if first or last:  # the days of publication the rule holds for
+            days = {"gte": first.isoformat()} if first else {}
+            days |= {"lte": last.isoformat()} if last else {}
+            body["query"]["bool"]["filter"].append({"range": {"published_at": days}})
         try:
             response = client.request("POST", f"/{client.index_name('articles')}/_search", body)
         except SearchError as exc:
             raise click.ClickException(f"the engine refused the query: {exc}") from exc
         total = response["hits"]["total"]["value"]
-        click.secho(f"{name}: {total} article(s) in the last {since}", bold=True)
+        click.secho(
+            f"{name}: {total} article(s) in the last {since}{_span(first, last, ', ')}", bold=True
+        )
         if approximated:
             click.echo(f"  (tried as {'; '.join(approximated)})")
         for hit in response["hits"]["hits"]:
@@ -72,3 +84,12 @@ def topics_test(rule: str, since: str, size: int) -> None:
             print_hit(src, hit.get("highlight", {}), [])
             if tagged is not None:
                 click.echo(f"  tagged {rule} now: {'yes' if tagged else 'no'}")
+
+
+def _span(since: date | None, until: date | None, sep: str = "; ") -> str:
+    """A rule's days of publication, as `topics list` and `topics test` print them."""
+    if since is None and until is None:
+        return ""
+    return sep + " ".join(
+        part for part in (since and f"since {since}", until and f"until {until}") if part
+    )

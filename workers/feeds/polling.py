@@ -56,11 +56,12 @@ FETCH_BATCH = 20  # pages a fetch task takes, fetched side by side
 # pages fetched close together go through the pipeline (and the engine) in one batch.
 DRAIN_GATHER = 0.1
 # Pages an I/O process has queued to fetch that no green thread has begun. While there
-# are more of them than green threads (every thread busy, and as many pages again
-# waiting), its polls wait BACKLOG_WAIT in Redis instead of queueing more pages: a
-# backlog without a bound fetches no more pages a second, it only makes each wait
-# longer (past its lease, so that it is fetched twice); the feeds wait in Redis
-# instead, as they do for their hosts. Pages in flight never count, however slow.
+# are more of them than a quarter of its green threads (every thread busy, and 50 pages
+# of 200 waiting), its polls wait BACKLOG_WAIT in Redis instead of queueing more pages:
+# a backlog fetches no more pages a second, it only makes each wait longer (without a
+# bound, past its lease, so that it is fetched twice); the feeds wait in Redis instead,
+# as they do for their hosts. Pages in flight never count, however slow.
+BACKLOG_SHARE = 0.25
 BACKLOG_WAIT = 1.0
 _unbegun: set[str] = set()
 # How long a queued item keeps the next polls from queueing it again: longer than any
@@ -150,7 +151,7 @@ def _poll(feed: FeedConfig, previous: dict[str, Any], slot_at: float | None) -> 
     if not feed.enabled:
         store().record(feed_id, {"status": "disabled"}, next_at=now + bounds().max_interval)
         return {"feed": feed_id, "status": "disabled"}
-    if len(_unbegun) > settings.io_concurrency:
+    if len(_unbegun) > settings.io_concurrency * BACKLOG_SHARE:
         # released with that time as its slot, it books none; the slot it takes still
         # keeps the host's spacing (workers/fetching/politeness.py)
         later().add(POLL, {feed_id: now + BACKLOG_WAIT})
