@@ -52,7 +52,8 @@ def count(root: Path, python_path: str, articles: int, variant: str) -> int:
     """Instructions valgrind counted for one run of ``child``."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "callgrind.out"
-        env = {**os.environ, "PYTHONPATH": python_path}
+        # one hash seed, so that sets and dicts are laid out alike from run to run
+        env = {**os.environ, "PYTHONPATH": python_path, "PYTHONHASHSEED": "0"}
         run = subprocess.run(
             ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
              sys.executable, __file__, "--child", str(root), str(articles), variant],
@@ -79,9 +80,17 @@ def checkout(commit: str, into: Path) -> str:
         check=True, capture_output=True,
     )  # fmt: skip
     wheels = into / "wheels"
+    # Its own cargo target folder: in a shared one, this checkout's library would take
+    # the place of the project's, and cargo, finding the project's build fresh, would
+    # not put it back.
+    env = {
+        **os.environ,
+        "MATURIN_PEP517_ARGS": "--locked",
+        "CARGO_TARGET_DIR": str(into / "target"),
+    }
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), "./native"],
-        cwd=into / "src", env={**os.environ, "MATURIN_PEP517_ARGS": "--locked"}, check=True,
+        cwd=into / "src", env=env, check=True,
     )  # fmt: skip
     (wheel,) = wheels.glob("*.whl")
     with zipfile.ZipFile(wheel) as archive:
