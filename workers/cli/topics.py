@@ -63,11 +63,7 @@ def topics_test(rule: str, since: str, size: int) -> None:
             approximated = approximations(parse(source))
         except QueryError as exc:
             raise click.ClickException(f"{name}: {exc}") from exc
-        body = recent_body(query, seconds=seconds, size=size)
-        if first or last:  # the days of publication the rule holds for
-            days = {"gte": first.isoformat()} if first else {}
-            days |= {"lte": last.isoformat()} if last else {}
-            body["query"]["bool"]["filter"].append({"range": {"published_at": days}})
+        body = recent_body(query, seconds=seconds, size=size, first=first, last=last)
         try:
             response = client.request("POST", f"/{client.index_name('articles')}/_search", body)
         except SearchError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 
@@ -27,16 +28,23 @@ def search_body(
     }
 
 
-def recent_body(query: dict[str, Any], *, seconds: int, size: int) -> dict[str, Any]:
+def recent_body(
+    query: dict[str, Any],
+    *,
+    seconds: int,
+    size: int,
+    first: date | None = None,
+    last: date | None = None,
+) -> dict[str, Any]:
     """The newest articles of the last ``seconds`` that match a compiled query, with
-    highlights (`alerts test`, `topics test`)."""
+    highlights (`alerts test`, `topics test`); published from day ``first`` to day
+    ``last`` too when given (a topic rule's span)."""
+    days = {"gte": first.isoformat()} if first else {}
+    days |= {"lte": last.isoformat()} if last else {}
+    filters = [{"range": {"published_at": {"gte": f"now-{ago(seconds)}"}}}]
+    filters += [{"range": {"published_at": days}}] if days else []
     return {
-        "query": {
-            "bool": {
-                "must": [query],
-                "filter": [{"range": {"published_at": {"gte": f"now-{ago(seconds)}"}}}],
-            }
-        },
+        "query": {"bool": {"must": [query], "filter": filters}},
         "size": size,
         "sort": [{"published_at": "desc"}],
         "_source": {"excludes": ["text_norm", "text_tokens"]},
