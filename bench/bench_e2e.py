@@ -351,6 +351,15 @@ def run_phase(args, latency, settings, state, client) -> str:  # type: ignore[no
         peak_feeds = max((q[1] for q in queues), default=0)
         peak_articles = max((q[2] for q in queues), default=0)
         print(f"queue peaks: feeds+fetch {peak_feeds}, articles+ready {peak_articles}")
+        counters = state.counters()
+        deferred = {
+            name.removeprefix("polls_deferred_"): counters[name]
+            for name in sorted(counters)
+            if name.startswith("polls_deferred_")
+        }
+        if deferred:
+            why = ", ".join(f"{count} while {name}" for name, count in deferred.items())
+            print(f"polls deferred by the I/O process: {why}")
         busiest = max(cpu_after, key=lambda n: cpu_after[n] - cpu_before.get(n, 0.0))
         total_cpu = sum(cpu_after[n] - cpu_before.get(n, 0.0) for n in cpu_after) / elapsed
         missed = (published - len(found)) / max(1, published)

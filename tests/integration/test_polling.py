@@ -30,9 +30,12 @@ def _feed(store, feed_id: str, url: str, **extra):  # type: ignore[no-untyped-de
 
 
 def _poll(store, feed_id: str, timeout: float = 30.0) -> dict:  # type: ignore[no-untyped-def]
-    """Queue one poll through the worker and wait for it to be recorded."""
-    from workers.feeds.polling import poll_feed
+    """Queue one poll through the worker and wait for it to be recorded (once the CPU
+    pool has drained what earlier polls fetched: a poll made while it is behind waits
+    for beat's release tick, which most of these tests do not run)."""
+    from workers.feeds.polling import poll_feed, ready
 
+    wait_until(lambda: ready().waiting() == 0, timeout)
     before = int(store.state(feed_id).get("polls", 0))
     poll_feed.delay(feed_id)
     wait_until(lambda: int(store.state(feed_id).get("polls", 0)) > before, timeout)
@@ -411,6 +414,53 @@ def test_requests_to_a_host_start_at_least_the_spacing_apart(redis_client) -> No
         assert a and b
 
 
+def test_requests_waiting_for_a_host_that_answers_are_a_backlog_and_for_one_that_hangs_are_not(
+    redis_client,
+) -> None:  # type: ignore[no-untyped-def]
+    """A request waiting for a slot of a host whose requests end is queued behind them
+    (counted by ``queued``, so the I/O process takes no more polls); one waiting for a
+    host whose every request hangs is not, and neither is counted once it has its slot."""
+    import threading
+
+    from workers import services
+    from workers.fetching import politeness
+    from workers.fetching.politeness import Politeness
+
+    state = services.state()
+    polite = Politeness(state.redis, state.prefix + "t-queue-", spacing=0, concurrency=1)
+    hold = threading.Event()
+    holding = threading.Semaphore(0)
+
+    def request(host: str, patience: float = 10.0) -> None:
+        with polite.slot(host, patience=patience) as got:
+            assert got
+            holding.release()
+            hold.wait(10)
+
+    with polite.slot("answers.example") as got:  # a request to it ends
+        assert got
+    threads = [
+        threading.Thread(target=request, args=(host,), daemon=True)
+        for host in ("answers.example", "hangs.example")
+    ]
+    for thread in threads:
+        thread.start()
+        assert holding.acquire(timeout=5)  # both hosts' only slot taken
+    waiting = [
+        threading.Thread(target=request, args=(host,), daemon=True)
+        for host in ("answers.example", "answers.example", "hangs.example")
+    ]
+    for thread in waiting:
+        thread.start()
+    wait_until(lambda: polite.queued() == 2, 5)  # the hanging host's waiter is not counted
+    time.sleep(politeness.MOVING)  # nothing has ended for a while: no queue that moves
+    assert polite.queued() == 0
+    hold.set()
+    for thread in threads + waiting:
+        thread.join(10)
+    assert polite.queued() == 0
+
+
 def test_requests_that_wait_for_their_host_wait_in_redis(redis_client) -> None:  # type: ignore[no-untyped-def]
     """Booking three requests to a host spaces them a second apart; what waits is held
     in Redis and handed out once, when due."""
@@ -460,3 +510,25 @@ def test_a_poll_waits_in_redis_while_its_process_has_a_backlog_of_pages(
     unbegun.clear()  # the pages begun: the poll goes ahead
     result = polling._poll(store.config(feed_id), store.state(feed_id), None)
     assert result["status"] != "deferred" and server.hits("/backlog.xml") == 1
+
+
+def test_a_poll_waits_in_redis_while_fetched_pages_wait_for_the_cpu_pool(
+    store, server: FeedServer, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """While more fetched pages wait in the ready list than the CPU pool's processes
+    take in two drains, no feed is requested: its items wait in the feed, unseen."""
+    from workers.feeds import polling
+
+    server.set("/behind.xml", server.fixture("rss-zh-hant.xml"))
+    feed_id = _feed(store, "t-behind", server.url("/behind.xml"))
+    polling.later().take(time.time() + 3600)
+    bound = polling.READY_DRAINS * polling.DRAIN_BATCH * polling.settings.cpu_workers
+    monkeypatch.setattr(polling.ready(), "waiting", lambda: bound + 1)
+    result = polling._poll(store.config(feed_id), store.state(feed_id), None)
+    assert result["status"] == "deferred" and result["why"] == "processing"
+    assert server.hits("/behind.xml") == 0
+    counters = polling.services.state().counters()
+    assert counters.get("polls_deferred_processing", 0) >= 1
+    monkeypatch.setattr(polling.ready(), "waiting", lambda: bound)
+    result = polling._poll(store.config(feed_id), store.state(feed_id), None)
+    assert result["status"] != "deferred" and server.hits("/behind.xml") == 1

@@ -55,14 +55,24 @@ FETCH_BATCH = 20  # pages a fetch task takes, fetched side by side
 # A drain of fetched items starts this long after the first of them is ready, so that
 # pages fetched close together go through the pipeline (and the engine) in one batch.
 DRAIN_GATHER = 0.1
-# Pages an I/O process has queued to fetch that no green thread has begun. While there
-# are more of them than a quarter of its green threads (every thread busy, and 50 pages
-# of 200 waiting), its polls wait BACKLOG_WAIT in Redis instead of queueing more pages:
-# a backlog fetches no more pages a second, it only makes each wait longer (without a
-# bound, past its lease, so that it is fetched twice); the feeds wait in Redis instead,
-# as they do for their hosts. Pages in flight never count, however slow.
+# Pages an I/O process has queued to fetch that no green thread has begun, and its
+# requests waiting for a slot of a host that is answering (Politeness.queued). While
+# there are more of them than a quarter of its green threads (50 of 200), its polls
+# wait BACKLOG_WAIT in Redis instead of queueing more pages: a backlog fetches no more
+# pages a second, it only makes each wait longer (without a bound, past its lease, so
+# that it is fetched twice); the feeds wait in Redis instead, as they do for their
+# hosts. Requests in flight never count, however slow, nor those waiting for a host
+# whose requests all hang.
 BACKLOG_SHARE = 0.25
 BACKLOG_WAIT = 1.0
+# Fetched pages waiting for the CPU pool (the ready list) past which no I/O process
+# takes polls, as drains' worth for each CPU process: past capacity the CPU pool sets
+# the pace, and the items wait unseen in their feeds rather than fetched in Redis.
+READY_DRAINS = 2
+# Items a drain takes at most: a page waits for its whole batch to be processed and
+# indexed, so smaller batches keep that wait short; the engine's cost per batch is
+# shared by this many.
+DRAIN_BATCH = 15
 _unbegun: set[str] = set()
 # How long a queued item keeps the next polls from queueing it again: longer than any
 # wait for its host and its fetch; an item whose fetch never ended comes back after it.
@@ -145,18 +155,29 @@ def poll_feed(self: Task, feed_id: str, slot_at: float | None = None) -> dict[st
         return _failed(feed, previous, "error", f"{type(exc).__name__}: {exc}"[:300])
 
 
+def _behind() -> str | None:
+    """Why this process should take no poll now: ``backlog`` while its pages wait for
+    green threads, ``processing`` while fetched pages wait for the CPU pool."""
+    if len(_unbegun) + services.politeness().queued() > settings.io_concurrency * BACKLOG_SHARE:
+        return "backlog"
+    if ready().waiting() > READY_DRAINS * DRAIN_BATCH * settings.cpu_workers:
+        return "processing"
+    return None
+
+
 def _poll(feed: FeedConfig, previous: dict[str, Any], slot_at: float | None) -> dict[str, Any]:
     feed_id = feed.id
     now = time.time()
     if not feed.enabled:
         store().record(feed_id, {"status": "disabled"}, next_at=now + bounds().max_interval)
         return {"feed": feed_id, "status": "disabled"}
-    if len(_unbegun) > settings.io_concurrency * BACKLOG_SHARE:
+    behind = _behind()
+    if behind:
         # released with that time as its slot, it books none; the slot it takes still
         # keeps the host's spacing (workers/fetching/politeness.py)
         later().add(POLL, {feed_id: now + BACKLOG_WAIT})
-        services.state().count(polls_deferred_backlog=1)
-        return {"feed": feed_id, "status": "deferred", "wait": BACKLOG_WAIT, "why": "backlog"}
+        services.state().count(**{f"polls_deferred_{behind}": 1})
+        return {"feed": feed_id, "status": "deferred", "wait": BACKLOG_WAIT, "why": behind}
     host = urlsplit(feed.url).hostname or ""
     wait = _polite_wait(host, slot_at)
     if wait > LONG_WAIT:  # beyond the claim's lease: beat claims it again then
@@ -495,10 +516,10 @@ def _side_by_side(work: Any, items: list[tuple[str, dict[str, Any]]]) -> list[An
 @app.task(name="mediamon.process_ready", **{**INDEXING_TASK, "ignore_result": True})
 def process_ready(self: Task) -> int:
     """On the CPU pool: drain fetched feed items (workers/feeds/ready.py) in batches of
-    ``bulk_size`` through the write path, and mark them as seen; another drain is queued
-    at once while more are waiting."""
+    ``DRAIN_BATCH`` (at most ``bulk_size``) through the write path, and mark them as
+    seen; another drain is queued at once while more are waiting."""
     drain_id = self.request.id or "local"
-    keys = ready().claim(drain_id, settings.bulk_size)
+    keys = ready().claim(drain_id, min(settings.bulk_size, DRAIN_BATCH))
     if ready().waiting():
         process_ready.delay()
     if not keys:

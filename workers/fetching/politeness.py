@@ -60,6 +60,9 @@ MIN_GAP = 0.9
 
 
 LOCAL_HOSTS = 10_000  # hosts with a semaphore in this process before idle ones are forgotten
+# A host one of whose requests ended this recently is answering: requests waiting for
+# its slots are a queue that moves (Politeness.queued).
+MOVING = 1.0
 
 
 class Politeness:
@@ -70,7 +73,8 @@ class Politeness:
         self.concurrency = concurrency
         self._reserve = client.register_script(_RESERVE)
         self._acquire = client.register_script(_ACQUIRE)
-        self._semaphores: dict[str, threading.BoundedSemaphore] = {}
+        self._gates: dict[str, _Gate] = {}
+        self._crowded: set[str] = set()  # hosts with requests waiting for a slot
         self._lock = threading.Lock()
 
     def reserve(self, host: str) -> float:
@@ -97,8 +101,8 @@ class Politeness:
         concurrency (waking as soon as one ends, without asking Redis); the lease in
         Redis then keeps the limit across processes."""
         deadline = time.monotonic() + patience
-        local = self._local(host)
-        if not local.acquire(timeout=patience):
+        gate = self._gate(host)
+        if not self._enter(host, gate, patience):
             yield False
             return
         try:
@@ -122,15 +126,55 @@ class Politeness:
                 if acquired:
                     self.redis.zrem(key, token)
         finally:
-            local.release()
+            gate.freed_at = time.monotonic()
+            gate.semaphore.release()
 
-    def _local(self, host: str) -> threading.BoundedSemaphore:
+    def queued(self) -> int:
+        """Requests of this process waiting for a slot of a host that is answering
+        (one of its requests ended in the last ``MOVING`` seconds): a queue that moves,
+        which more requests only lengthen. Those waiting for a host whose requests all
+        hang are not counted; they book a later slot when their patience ends."""
+        now = time.monotonic()
         with self._lock:
-            semaphore = self._semaphores.get(host)
-            if semaphore is None:
-                if len(self._semaphores) >= LOCAL_HOSTS:  # forget the hosts now idle
-                    self._semaphores = {
-                        h: s for h, s in self._semaphores.items() if s._value < self.concurrency
-                    }
-                semaphore = self._semaphores[host] = threading.BoundedSemaphore(self.concurrency)
-            return semaphore
+            gates = [self._gates[host] for host in self._crowded]
+        return sum(g.waiting for g in gates if now - g.freed_at < MOVING)
+
+    def _enter(self, host: str, gate: _Gate, patience: float) -> bool:
+        """Take one of ``gate``'s slots within ``patience`` seconds, counted as
+        waiting meanwhile."""
+        if gate.semaphore.acquire(blocking=False):
+            return True
+        with self._lock:
+            gate.waiting += 1
+            self._crowded.add(host)
+        try:
+            return gate.semaphore.acquire(timeout=patience)
+        finally:
+            with self._lock:
+                gate.waiting -= 1
+                if not gate.waiting:
+                    self._crowded.discard(host)
+
+    def _gate(self, host: str) -> _Gate:
+        with self._lock:
+            gate = self._gates.get(host)
+            if gate is None:
+                if len(self._gates) >= LOCAL_HOSTS:  # forget the hosts now idle
+                    self._gates = {h: g for h, g in self._gates.items() if g.busy(self.concurrency)}
+                gate = self._gates[host] = _Gate(self.concurrency)
+            return gate
+
+
+class _Gate:
+    """A host's requests in this process: a semaphore of its concurrency, how many
+    wait for it, and when one last ended."""
+
+    __slots__ = ("freed_at", "semaphore", "waiting")
+
+    def __init__(self, concurrency: int):
+        self.semaphore = threading.BoundedSemaphore(concurrency)
+        self.waiting = 0
+        self.freed_at = float("-inf")
+
+    def busy(self, concurrency: int) -> bool:
+        return self.waiting > 0 or self.semaphore._value < concurrency  # type: ignore[attr-defined]
