@@ -136,8 +136,8 @@ class Politeness:
         hang are not counted; they book a later slot when their patience ends."""
         now = time.monotonic()
         with self._lock:
-            gates = [self._gates[host] for host in self._crowded]
-        return sum(g.waiting for g in gates if now - g.freed_at < MOVING)
+            gates = [self._gates.get(host) for host in self._crowded]
+        return sum(g.waiting for g in gates if g is not None and now - g.freed_at < MOVING)
 
     def _enter(self, host: str, gate: _Gate, patience: float) -> bool:
         """Take one of ``gate``'s slots within ``patience`` seconds, counted as
