@@ -125,8 +125,8 @@ class Politeness:
             finally:
                 if acquired:
                     self.redis.zrem(key, token)
+                    gate.ended_at = time.monotonic()
         finally:
-            gate.freed_at = time.monotonic()
             gate.semaphore.release()
 
     def queued(self) -> int:
@@ -137,7 +137,7 @@ class Politeness:
         now = time.monotonic()
         with self._lock:
             gates = [self._gates.get(host) for host in self._crowded]
-        return sum(g.waiting for g in gates if g is not None and now - g.freed_at < MOVING)
+        return sum(g.waiting for g in gates if g is not None and now - g.ended_at < MOVING)
 
     def _enter(self, host: str, gate: _Gate, patience: float) -> bool:
         """Take one of ``gate``'s slots within ``patience`` seconds, counted as
@@ -169,12 +169,12 @@ class _Gate:
     """A host's requests in this process: a semaphore of its concurrency, how many
     wait for it, and when one last ended."""
 
-    __slots__ = ("freed_at", "semaphore", "waiting")
+    __slots__ = ("ended_at", "semaphore", "waiting")
 
     def __init__(self, concurrency: int):
         self.semaphore = threading.BoundedSemaphore(concurrency)
         self.waiting = 0
-        self.freed_at = float("-inf")
+        self.ended_at = float("-inf")  # when a request that went out last ended
 
     def busy(self, concurrency: int) -> bool:
         return self.waiting > 0 or self.semaphore._value < concurrency  # type: ignore[attr-defined]
