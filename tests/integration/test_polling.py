@@ -211,7 +211,7 @@ def test_robots_disallow_falls_back_to_feed_content(search, store, server: FeedS
 
 
 def test_a_page_whose_fetch_killed_two_processes_is_not_fetched_a_third_time(
-    search, server: FeedServer
+    search, server: FeedServer, worker
 ) -> None:  # type: ignore[no-untyped-def]
     from pipelines.article import RawArticle
     from workers.articles.staging import to_payload
@@ -231,6 +231,44 @@ def test_a_page_whose_fetch_killed_two_processes_is_not_fetched_a_third_time(
     assert "killed the worker 2 times" in rejection["detail"]
     assert server.hits(path) == hits
     assert not state().redis.exists(state().key("attempt", "fetch:t-deadly"))
+
+
+def test_a_page_booked_again_for_a_busy_host_ends_its_attempt_at_once(
+    server: FeedServer, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A page whose host has every request slot taken books a later slot, and its
+    attempt ends then, not when the rest of its batch ends: booked again while a slow
+    page holds its first batch open, and begun by other batches meanwhile, it is never
+    counted as a fetch that killed its process (three such counts used to quarantine
+    it, with no process lost)."""
+    from pipelines.article import RawArticle
+    from workers import services
+    from workers.articles.staging import to_payload
+    from workers.feeds import polling
+    from workers.fetching.politeness import Politeness
+
+    state = services.state()
+    polite = Politeness(state.redis, state.prefix + "t-busy-", spacing=0, concurrency=1)
+    monkeypatch.setattr(services, "politeness", lambda: polite)
+    monkeypatch.setattr(polling, "BUSY_PATIENCE", 0.1)
+    raw = RawArticle(
+        url=server.url("/articles/en-page.html") + "?busy", feed_id="t-busy", text_source="feed"
+    )
+    payload = {**to_payload(raw), "doc_id": "t-busy", "fingerprint": "f", "fetch_page": True}
+    [key] = state.stage([payload])
+    mark = state.key("attempt", "fetch:t-busy")
+    with polite.slot("127.0.0.1") as got:  # the host's only slot is taken
+        assert got
+        for _ in range(3):
+            assert state.begin(["fetch:t-busy"]) == [0]  # as its batch marks it
+            ended: set[str] = set()
+            assert polling._fetch_one(key, payload, 0, ended) is False
+            assert ended == {key} and not state.redis.exists(mark)
+    booked = polling.later()
+    assert state.redis.zscore(booked.key, f"fetch {key}") is not None  # waits in Redis
+    assert polling._fetch_batch([key]) == 1  # the slot is free: fetched
+    assert not state.redis.exists(mark)
+    assert state.staged([key])[0]["fetched"]
 
 
 def test_a_process_keeps_the_rules_of_a_robots_txt_for_a_while(server: FeedServer) -> None:

@@ -471,32 +471,39 @@ def _fetch_batch(keys: list[str]) -> int:
     # with its result, and every mark of the batch when it ends.
     names = {k: _attempt_name(p) for k, p in staged if not p.get("fetched")}
     died = dict(zip(names, state.begin(list(names.values())), strict=True))
+    ended: set[str] = set()
     try:
-        return sum(_side_by_side(lambda k, p: _fetch_one(k, p, died.get(k, 0)), staged))
-    finally:
-        state.end(list(names.values()))
+        return sum(_side_by_side(lambda k, p: _fetch_one(k, p, died.get(k, 0), ended), staged))
+    finally:  # the marks of pages whose fetch raised; the others ended on their own
+        state.end([name for key, name in names.items() if key not in ended])
 
 
 def _attempt_name(payload: dict[str, Any]) -> str:
     return f"fetch:{payload['doc_id']}"
 
 
-def _fetch_one(key: str, payload: dict[str, Any], died: int) -> bool:
+def _fetch_one(key: str, payload: dict[str, Any], died: int, ended: set[str]) -> bool:
     """Fetch one staged item's page (``died``: earlier fetches of it that killed their
     process), stage it again and hand it to the CPU pool at once (a slow page of the
-    batch holds up no other), in one round trip; False if it waits for its host."""
+    batch holds up no other), in one round trip; False if it waits for its host. Either
+    way its attempt ends here, and ``key`` is added to ``ended``: a page booked again
+    may be begun by another batch while this one still waits for a slow page, and an
+    attempt left open would count as a process it killed."""
     _unbegun.discard(key)
     pipe = services.state().redis.pipeline(transaction=False)
     if not payload.get("fetched"):
         try:
             payload = _fetched(payload, died)
         except _Busy as busy:
+            services.state().end([_attempt_name(payload)])
+            ended.add(key)
             _book_again(FETCH, key, busy.host)
             return False
         services.state().restage(key, payload, pipe)
         services.state().end([_attempt_name(payload)], pipe)
     later().done(FETCH, [key], pipe)
     _ready([key], pipe)
+    ended.add(key)
     return True
 
 
