@@ -323,9 +323,9 @@ def run_phase(args, latency, settings, state, client) -> str:  # type: ignore[no
                 searchable.setdefault(hit["_id"], time.time())
         found = [i for i in added if i in searchable]
         in_window = [i for i in found if searchable[i] <= ended]
-        requests: dict[int, list[float]] = {}
+        requests: dict[int, list[float]] = {}  # feed -> times of the polls it answered
         for _, asked, when in server.requests:
-            if asked.startswith("/dyn/f"):
+            if asked.startswith("/dyn/f") and (asked, when) not in server.unanswered:
                 requests.setdefault(int(asked[6:]), []).append(when)
         fetched_at: dict[str, float] = {}
         for _, asked, when in server.requests:
@@ -349,7 +349,8 @@ def run_phase(args, latency, settings, state, client) -> str:  # type: ignore[no
         )
         if published > len(found):
             # A feed lists only its newest items: one that scrolled off before any poll of
-            # its feed was never seen (polling fell behind); the rest were seen and lost.
+            # its feed was answered was never seen (polling fell behind, or the polls
+            # hung or were reset); the rest were seen and lost.
             times: dict[int, list[float]] = {}
             for feed, t_added in sorted(added.values(), key=lambda v: v[1]):
                 times.setdefault(feed, []).append(t_added)

@@ -79,6 +79,8 @@ class FeedServer(LocalServer):
     def __init__(self, port: int = 0, *, hosts: int = 0, latency: Latency | None = None) -> None:
         self.dynamic: dict[str, tuple[bytes, str]] = {}
         self.requests: list[tuple[str, str, float]] = []
+        # requests that got no answer (hung or reset by ``latency``), as (path, time)
+        self.unanswered: set[tuple[str, float]] = set()
         self.robots = ""
         self.generator: Callable[[str], bytes] | None = None  # serves /gen/... when set
         self.latency = latency
@@ -190,8 +192,10 @@ def _handler(server: FeedServer) -> type[http.server.BaseHTTPRequestHandler]:
             return True
 
         def do_GET(self) -> None:
-            server.requests.append(("GET", self.path, time.time()))
+            asked = time.time()
+            server.requests.append(("GET", self.path, asked))
             if not self._delay():
+                server.unanswered.add((self.path, asked))
                 return
             parts = urlsplit(self.path)
             path = parts.path
