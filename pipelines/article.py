@@ -38,6 +38,8 @@ class RawArticle:
     region: str | None = None
     lang: str | None = None
     text_source: str = "file"
+    # when the page was fetched (ISO 8601), if not now: an archive record's WARC-Date
+    fetched_at: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RawArticle:

@@ -45,6 +45,20 @@ _URL_DAY = re.compile(
 )
 
 
+def fetch_time(value: str | None) -> datetime | None:
+    """A raw article's ``fetched_at`` (ISO 8601; UTC when it names no zone), or None
+    when it has none. Raises RejectArticle (``bad_input``) for anything else."""
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise RejectArticle(
+            "bad_input", f"fetched_at {value[:40]!r} is not an ISO 8601 time", stage="load"
+        ) from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
 def url_date(url: str | None) -> str | None:
     """The day a page's address names (``2023-11-17``), if it names one."""
     if not url:

@@ -219,7 +219,7 @@ class Pipeline:
 
     def process(self, raw: RawArticle, *, now: datetime | None = None) -> dict[str, Any]:
         """RawArticle -> document. Raises RejectArticle with a reason and a stage."""
-        now = now or datetime.now(UTC)
+        now = dates.fetch_time(raw.fetched_at) or now or datetime.now(UTC)
         article = _stage("load", self.load, raw)
         article = _stage("clean", clean, article, rules=self.sources)
         if not article.body.strip():

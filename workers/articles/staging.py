@@ -30,6 +30,8 @@ EXTENSIONS = (
     ".txt", ".text", ".html", ".htm", ".xhtml", ".shtml", ".php", ".asp", ".aspx", ".jsp",
     ".json", ".jsonl", ".gz",
 )  # fmt: skip
+# Web archives in a folder are read record by record (workers/archives), not here.
+ARCHIVES = (".warc", ".warc.gz")
 MAX_FILE_BYTES = 50 * 1024 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -196,6 +198,7 @@ def read_inputs(paths: list[str]) -> Iterator[Item]:
                 for p in path.rglob("*")
                 if (p.suffix.lower() in EXTENSIONS or not p.suffix)
                 and not p.name.startswith(".")
+                and not p.name.lower().endswith(ARCHIVES)
                 and p.is_file()
             )
             if not files:

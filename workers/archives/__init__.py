@@ -1,0 +1,1 @@
+"""Web archives: WARC files read into articles for the write path."""
