@@ -17,7 +17,7 @@ used; if every hint is impossible the article is rejected with ``bad_date``.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
 from dateutil import parser as dateutil_parser
@@ -26,6 +26,9 @@ from pipelines.article import RejectArticle
 
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 FUTURE_SLACK = timedelta(days=2)
+# Days that systems write when they have no date (.NET's and SQL's minimum, the
+# spreadsheet and Unix epochs): such a date is no date, not an impossible one.
+PLACEHOLDERS = {date(1, 1, 1), date(1900, 1, 1), date(1970, 1, 1)}
 PRECEDENCE = ("feed", "meta", "json_ld", "time_tag", "text", "code", "visible", "url")
 UTC8 = timezone(timedelta(hours=8))
 REGION_TZ = {"TW": UTC8, "CN": UTC8, "HK": UTC8, "MO": UTC8, "SG": UTC8}
@@ -176,14 +179,19 @@ def resolve(
     parsed = {key: parse_date(hints[key], tz) for key in ordered}
     notes: list[str] = []
     full: dict[str, datetime] = {}
+    placeholders: list[str] = []
     for key in ordered:
         value = parsed[key]
         if isinstance(value, datetime):
+            if value.date() in PLACEHOLDERS:
+                placeholders.append(f"{key} date {value.date()} ignored: a stand-in for none")
+                continue
             problem = check(value, now=now)
             if problem:
                 notes.append(f"{key} date refused: {problem}")
             else:
                 full[key] = value
+    notes += placeholders
     reference = next(iter(full.values()), None)
     unused = ""
     for key in ordered:
@@ -197,6 +205,6 @@ def resolve(
             completed = value.complete(reference, tz)
             if completed is not None and not check(completed, now=now):
                 return completed, key, notes
-    if notes:
+    if len(notes) > len(placeholders):
         raise RejectArticle("bad_date", "; ".join(notes), stage="dates")
-    return None, None, [unused] if unused else []
+    return None, None, placeholders + ([unused] if unused else [])

@@ -156,6 +156,18 @@ def test_impossible_dates_are_refused_then_the_next_hint_is_used() -> None:
     assert info.value.reason == "bad_date" and "before 1990" in info.value.detail
 
 
+def test_a_placeholder_date_is_no_date_not_a_bad_one() -> None:
+    """0001-01-01 (a CMS's empty date in JSON-LD) and the epochs are ignored with a
+    note: the next hint is used, or the fetch time; an article is never rejected for
+    one."""
+    _, how, notes = resolve({"json_ld": "0001-01-01T00:00:00", "meta": "2023-05-01"}, now=NOW)
+    assert how == "meta" and "stand-in" in notes[0]
+    assert resolve({"json_ld": "0001-01-01T00:00:00"}, now=NOW)[:2] == (None, None)
+    assert resolve({"feed": "1970-01-01T00:00:00Z"}, now=NOW)[:2] == (None, None)
+    with pytest.raises(RejectArticle):  # an impossible date beside one still rejects
+        resolve({"json_ld": "0001-01-01", "feed": "1246-03-01"}, now=NOW)
+
+
 # ---------------------------------------------------------------- entities
 def test_catalogue_guards(pipe) -> None:  # type: ignore[no-untyped-def]
     def ids(text: str) -> list[str]:
