@@ -53,6 +53,16 @@ def test_a_warc_file_is_indexed_with_counts_for_every_skipped_record(
     assert again.exit_code == 0 and "already ingested" in again.stdout
 
 
+def test_a_warc_on_standard_input_is_read_as_one(search, worker) -> None:  # type: ignore[no-untyped-def]
+    from tests.warcs import write
+
+    data, _ = write([Entry(f"https://stdin.example.org/{n}", page(n)) for n in range(3)])
+    result = CliRunner().invoke(main, ["ingest", "-", "--source", "t-stdin"], input=data)
+    assert result.exit_code == 0, result.output
+    assert "-: 3 records, 3 pages: indexed 3" in result.stdout
+    assert len(_docs(search, source="t-stdin")) == 3
+
+
 def test_an_interrupted_ingest_resumes_where_it_stopped(search, worker, tmp_path) -> None:  # type: ignore[no-untyped-def]
     import re
 

@@ -27,6 +27,7 @@ from workers.articles.staging import ARCHIVES, to_payload
 from workers.state import State
 
 IDENTITY_BYTES = 1 << 16
+HEAD = 512  # bytes of stdin looked at: a gzip member's first ones may not inflate yet
 
 
 def is_archive(name: str) -> bool:
@@ -35,7 +36,15 @@ def is_archive(name: str) -> bool:
 
 def stdin_is_archive() -> bool:
     """Whether standard input starts like a WARC file (plain, or a gzip member)."""
-    head = sys.stdin.buffer.peek(64)[:64] if hasattr(sys.stdin.buffer, "peek") else b""
+    stream = sys.stdin.buffer
+    if hasattr(stream, "peek"):
+        head = stream.peek(HEAD)[:HEAD]
+    elif stream.seekable():
+        at = stream.tell()
+        head = stream.read(HEAD)
+        stream.seek(at)
+    else:
+        return False
     if head.startswith(b"WARC/1."):
         return True
     if head[:2] == b"\x1f\x8b":
