@@ -40,6 +40,8 @@ class RawArticle:
     text_source: str = "file"
     # when the page was fetched (ISO 8601), if not now: an archive record's WARC-Date
     fetched_at: str | None = None
+    # the date a sitemap lists for the page: its date only when the page gives none
+    sitemap_date: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RawArticle:

@@ -29,7 +29,9 @@ FUTURE_SLACK = timedelta(days=2)
 # Days that systems write when they have no date (.NET's and SQL's minimum, the
 # spreadsheet and Unix epochs): such a date is no date, not an impossible one.
 PLACEHOLDERS = {date(1, 1, 1), date(1900, 1, 1), date(1970, 1, 1)}
-PRECEDENCE = ("feed", "meta", "json_ld", "time_tag", "text", "code", "visible", "url")
+PRECEDENCE = (
+    "feed", "meta", "json_ld", "time_tag", "text", "code", "visible", "sitemap", "url",
+)  # fmt: skip
 UTC8 = timezone(timedelta(hours=8))
 REGION_TZ = {"TW": UTC8, "CN": UTC8, "HK": UTC8, "MO": UTC8, "SG": UTC8}
 

@@ -141,6 +141,8 @@ class Pipeline:
             raise RejectArticle("too_large", f"{len(body)} characters of text", stage="extract")
         if raw.published_at:
             hints = {"feed": raw.published_at, **hints}
+        if raw.sitemap_date:
+            hints.setdefault("sitemap", raw.sitemap_date)
         if day := dates.url_date(raw.url):
             hints.setdefault("url", day)
         return Article(

@@ -89,6 +89,11 @@ def feeds_list(as_json: bool) -> None:
 @click.option("--lang", help="zh-Hant, zh-Hans, en, …")
 @click.option("--region", help="TW, HK, CN, SG, GB, US, …")
 @click.option("--interval", type=float, help="Seconds to the first re-poll.")
+@click.option(
+    "--sitemap",
+    is_flag=True,
+    help="URL is a sitemap, a sitemap index, or a site whose robots.txt lists its sitemaps.",
+)
 def feeds_add(
     url: str,
     feed_id: str | None,
@@ -97,8 +102,9 @@ def feeds_add(
     lang: str | None,
     region: str | None,
     interval: float | None,
+    sitemap: bool,
 ) -> None:
-    """Register a feed; it is polled at the next scheduler tick."""
+    """Register a feed (or a sitemap); it is polled at the next scheduler tick."""
     import re as _re
 
     from pydantic import ValidationError
@@ -123,6 +129,7 @@ def feeds_add(
             lang=lang,
             region=region,
             interval=interval,
+            kind="sitemap" if sitemap else "feed",
         )
     except ValidationError as exc:
         raise click.ClickException(

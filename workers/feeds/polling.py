@@ -11,7 +11,7 @@ import random
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -19,12 +19,15 @@ from urllib.parse import urlsplit
 
 from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
+from pydantic import ValidationError
 from redis.client import Pipeline
 
 from pipelines import schedule
 from pipelines.article import RawArticle, RejectArticle
+from pipelines.dates import parse_date
 from pipelines.feeds import FeedItem, NotAFeed, parse_feed
 from pipelines.ids import BadURL, canonical_url, doc_id
+from pipelines.sitemaps import NotASitemap, parse_sitemap, sitemaps_in_robots
 from workers import limits, services
 from workers.app import app, settings
 from workers.articles.batch import QUARANTINE_AFTER
@@ -74,6 +77,10 @@ READY_DRAINS = 2
 # shared by this many.
 DRAIN_BATCH = 15
 _unbegun: set[str] = set()
+# Sitemaps an index (or a robots.txt) lists that are polled: the newest this many; and
+# how deep indexes of indexes are followed.
+SITEMAP_CHILDREN = 50
+SITEMAP_DEPTH = 3
 # How long a queued item keeps the next polls from queueing it again: longer than any
 # wait for its host and its fetch; an item whose fetch never ended comes back after it.
 PENDING_TTL = 6 * 3600
@@ -197,7 +204,10 @@ def _poll(feed: FeedConfig, previous: dict[str, Any], slot_at: float | None) -> 
                 wait = _book_again(POLL, feed_id, host)
                 return {"feed": feed_id, "status": "deferred", "wait": wait}
             response = services.fetcher().get(
-                feed.url, headers=headers, max_bytes=settings.max_feed_bytes, accept=FEED_ACCEPT
+                _target(feed),
+                headers=headers,
+                max_bytes=settings.max_feed_bytes,
+                accept=FEED_ACCEPT,
             )
     except FetchError as exc:
         return _failed(
@@ -225,6 +235,28 @@ def _poll(feed: FeedConfig, previous: dict[str, Any], slot_at: float | None) -> 
     if response.status == 304 or (body_hash and body_hash == previous.get("body_hash")):
         changes.update(status="unchanged", items_seen=0, items_new=0)
         services.state().count(**{"polls": 1, "polls_unchanged": 1})
+    elif feed.kind == "sitemap":
+        try:
+            listing = _sitemap_listing(feed, response)
+        except NotASitemap as exc:
+            return _failed(
+                feed, previous, "permanent", exc.detail, status=response.status, body_hash=body_hash
+            )
+        new, updated, unusable = _queue_items(feed, listing.pages)
+        added, notes = _register_sitemaps(feed, listing.sitemaps)
+        notes = ([listing.error] if listing.error else []) + notes
+        if unusable:
+            notes.append(f"{unusable} entries without a usable URL were skipped")
+        changes.update(
+            status="ok",
+            body_hash=body_hash,
+            items_seen=len(listing.pages) + len(listing.sitemaps),
+            items_new=new + updated + added,
+            items_total=int(previous.get("items_total", 0)) + new,
+            kind=listing.kind,
+            parse_error="; ".join(notes) or None,
+        )
+        services.state().count(polls=1, items_new=new, items_updated=updated)
     else:
         try:
             parsed = parse_feed(
@@ -339,13 +371,16 @@ def _queue_items(feed: FeedConfig, items: list[FeedItem]) -> tuple[int, int, int
         # Staged as what the pipeline takes (the item with the feed's own content), plus
         # what fetching its page needs; fetch_articles swaps in the page when it can.
         content = item.content_html or item.summary or ""
+        listed = item.published or item.updated
         raw = RawArticle(
             url=item.url,
             title=item.title or None,
             source=feed.source,
             source_name=feed.name,
             feed_id=feed.id,
-            published_at=item.published or item.updated,
+            # a sitemap's date is the page's only when the page gives none
+            published_at=listed if feed.kind != "sitemap" else None,
+            sitemap_date=listed if feed.kind == "sitemap" else None,
             region=feed.region,
             lang=feed.lang,
             html=f"<html><body><article>{content}</article></body></html>"
@@ -371,6 +406,118 @@ def _queue_items(feed: FeedConfig, items: list[FeedItem]) -> tuple[int, int, int
         _book_pages({k: p["url"] for k, p in zip(keys, payloads, strict=True) if p["fetch_page"]})
         _ready([k for k, p in zip(keys, payloads, strict=True) if not p["fetch_page"]])
     return new, updated, unusable
+
+
+@dataclass
+class _Listing:
+    """What a sitemap poll found: pages (newest first), sitemaps it lists, and why
+    part of it could not be read."""
+
+    kind: str
+    pages: list[FeedItem] = field(default_factory=list)
+    sitemaps: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+def _target(feed: FeedConfig) -> str:
+    """What a poll asks for: the feed's URL, or for a sitemap entry that names a site
+    (no path), the site's robots.txt, which lists its sitemaps."""
+    parts = urlsplit(feed.url)
+    if feed.kind == "sitemap" and parts.path in ("", "/") and not parts.query:
+        return f"{parts.scheme}://{parts.netloc}/robots.txt"
+    return feed.url
+
+
+def _sitemap_listing(feed: FeedConfig, response: Any) -> _Listing:
+    """A sitemap poll's answer, read: a robots.txt's sitemaps, an index's sitemaps
+    (newest first), or a sitemap's pages (at most a poll's items, newest first)."""
+    if _target(feed).endswith("/robots.txt") and _target(feed) != feed.url:
+        listed = sitemaps_in_robots(response.content.decode("utf-8", errors="replace"))
+        if not listed:
+            raise NotASitemap("not_a_sitemap", "the site's robots.txt lists no sitemap")
+        return _Listing("robots", sitemaps=listed)
+    parsed = parse_sitemap(response.content)
+    if parsed.kind == "index":
+        # an index lists sitemaps of its own host (the protocol's rule), no others
+        host = urlsplit(feed.url).hostname
+        ordered = sorted(parsed.entries, key=lambda e: _when(e.lastmod), reverse=True)
+        own = [e.url for e in ordered if _host(e.url) == host]
+        error = parsed.error
+        if len(own) < len(ordered):
+            note = f"{len(ordered) - len(own)} sitemaps on other hosts: not followed"
+            error = f"{error}; {note}" if error else note
+        return _Listing("index", sitemaps=own, error=error)
+    pages = [
+        FeedItem(url=e.url, guid=None, title=e.title, published=e.published or e.lastmod)
+        for e in parsed.entries
+    ]
+    pages.sort(key=lambda item: _when(item.published), reverse=True)
+    return _Listing(
+        f"sitemap-{parsed.kind}", pages[: settings.max_items_per_poll], [], parsed.error
+    )
+
+
+def _host(url: str) -> str | None:
+    try:
+        return urlsplit(url).hostname
+    except ValueError:  # a malformed address (an unclosed IPv6 bracket)
+        return None
+
+
+def _when(value: str | None) -> float:
+    """A sitemap date as seconds, for ordering (0 for none or one that cannot be read)."""
+    when = parse_date(value) if value else None
+    return when.timestamp() if isinstance(when, datetime) else 0.0
+
+
+def _register_sitemaps(feed: FeedConfig, urls: list[str]) -> tuple[int, list[str]]:
+    """Register the sitemaps a sitemap index or a robots.txt lists (the newest
+    SITEMAP_CHILDREN) as sitemap entries of their own, polled like feeds, each with its
+    own health and interval. One that lists itself or a sitemap above it, and those
+    nested deeper than SITEMAP_DEPTH, are not followed. Returns (added, notes)."""
+    if not urls:
+        return 0, []
+    if feed.depth >= SITEMAP_DEPTH:
+        return 0, [f"lists {len(urls)} sitemaps, nested deeper than {SITEMAP_DEPTH}: not followed"]
+    above, config = {feed.url}, feed
+    for _ in range(SITEMAP_DEPTH):
+        parent = store().config(config.parent) if config.parent else None
+        if parent is None:
+            break
+        above.add(parent.url)
+        config = parent
+    notes = []
+    looping = [url for url in urls if url in above]
+    if looping:
+        notes.append(f"lists itself or a sitemap above it ({looping[0]}): not followed")
+    wanted = [url for url in urls if url not in above]
+    if len(wanted) > SITEMAP_CHILDREN:
+        notes.append(f"{len(wanted)} sitemaps listed: the {SITEMAP_CHILDREN} newest are polled")
+    added = unusable = 0
+    for url in wanted[:SITEMAP_CHILDREN]:
+        digest = hashlib.blake2b(url.encode(), digest_size=6).hexdigest()
+        try:
+            child = FeedConfig(
+                id=f"{feed.id[:50]}-{digest}",
+                url=url,
+                kind="sitemap",
+                parent=feed.id,
+                depth=feed.depth + 1,
+                name=feed.name,
+                source=feed.source,
+                lang=feed.lang,
+                region=feed.region,
+                fetch_pages=feed.fetch_pages,
+            )
+        except ValidationError:  # not an absolute http(s) URL
+            unusable += 1
+            continue
+        if store().config(child.id) is None:
+            store().upsert(child)
+            added += 1
+    if unusable:
+        notes.append(f"{unusable} sitemaps without a usable URL were skipped")
+    return added, notes
 
 
 def _book_pages(urls: dict[str, str]) -> None:

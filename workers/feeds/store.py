@@ -12,7 +12,7 @@ import json
 import re
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import redis
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -46,6 +46,13 @@ class FeedConfig(BaseModel):
     fetch_pages: bool | None = None
     enabled: bool = True
     notes: str | None = None
+    kind: Literal["feed", "sitemap"] = Field(
+        "feed",
+        description="feed (RSS, Atom, JSON Feed) or sitemap (a sitemap, a sitemap index, "
+        "or a site's robots.txt that lists its sitemaps)",
+    )
+    parent: str | None = Field(None, description="The sitemap index this sitemap was found in.")
+    depth: int = Field(0, ge=0, description="Sitemap indexes above this one.")
 
     @field_validator("id")
     @classmethod
@@ -146,8 +153,13 @@ class FeedStore:
                 report["updated"].append(feed.id)
             else:
                 report["unchanged"].append(feed.id)
-        if prune:
+        if prune:  # the sitemaps an index lists stay while the index does
             wanted = {f.id for f in feeds}
+            grown = True
+            while grown:
+                found = {i for i, c in current.items() if c.parent in wanted} - wanted
+                wanted |= found
+                grown = bool(found)
             for feed_id in set(current) - wanted:
                 self.remove(feed_id)
                 report["pruned"].append(feed_id)

@@ -1,0 +1,201 @@
+"""Sitemaps polled like feeds, through the worker and the scripted server, against the
+real Redis and engine: a news sitemap's pages and dates, an index's sitemaps (not
+itself, not other hosts' and not deeper than three), a site's robots.txt, and one
+document for a story that arrives by feed, by sitemap and by archive."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from tests.feedserver import FeedServer
+from tests.integration.conftest import refresh, wait_until
+from tests.sitemaps import index, urlset
+from workers.cli import main
+
+pytestmark = pytest.mark.integration
+
+UNDATED = (
+    b"<html><head><title>%s</title></head><body><article><h1>%s</h1>"
+    + (b"<p>Officials met in the capital on Tuesday to talk about trade and the war.</p>" * 4)
+    + b"</article></body></html>"
+)
+
+
+@pytest.fixture(scope="module")
+def store(worker):  # type: ignore[no-untyped-def]
+    from workers.feeds.polling import store as make_store
+
+    return make_store()
+
+
+@pytest.fixture
+def pages(server: FeedServer):  # type: ignore[no-untyped-def]
+    """Pages at /gen/…: undated, or dated in their metadata when the path says so."""
+
+    def page(path: str) -> bytes:
+        name = path.rsplit("/", 1)[-1].encode()
+        body = UNDATED % (name, name)
+        if name.startswith(b"dated"):
+            meta = b'<meta property="article:published_time" content="2023-03-19T08:00:00Z">'
+            body = body.replace(b"<head>", b"<head>" + meta)
+        return body
+
+    server.generator = page
+    yield server
+    server.generator = None
+
+
+def _poll(store, feed_id: str) -> dict:  # type: ignore[no-untyped-def]
+    from workers.feeds.polling import poll_feed, ready
+
+    wait_until(lambda: ready().waiting() == 0, 30)
+    before = int(store.state(feed_id).get("polls", 0))
+    poll_feed.delay(feed_id)
+    wait_until(lambda: int(store.state(feed_id).get("polls", 0)) > before, 30)
+    return store.state(feed_id)
+
+
+def _docs(search, **terms) -> list[dict]:  # type: ignore[no-untyped-def]
+    refresh(search)
+    query = {"bool": {"filter": [{"term": {k: v}} for k, v in terms.items()]}}
+    body = {"query": query, "size": 100}
+    hits = search.request("POST", f"/{search.index_name('articles')}/_search", body)
+    return [h["_source"] for h in hits["hits"]["hits"]]
+
+
+def _sitemap(store, feed_id: str, url: str) -> str:  # type: ignore[no-untyped-def]
+    from workers.feeds.store import FeedConfig
+
+    store.upsert(FeedConfig(id=feed_id, url=url, kind="sitemap"))
+    return feed_id
+
+
+def test_a_news_sitemaps_pages_are_indexed_with_its_date_when_they_give_none(
+    search, store, pages: FeedServer
+) -> None:  # type: ignore[no-untyped-def]
+    entries = [
+        {
+            "loc": pages.url(f"/gen/news/{name}.html"),
+            "published": "2023-03-21T09:30:00+08:00",
+            "title": f"Story {name}",
+        }
+        for name in ("plain-1", "plain-2", "dated-3")
+    ]
+    pages.set("news-sitemap.xml", urlset(entries, news=True), "application/xml")
+    feed_id = _sitemap(store, "t-sm-news", pages.url("/dyn/news-sitemap.xml"))
+    state = _poll(store, feed_id)
+    assert (state["status"], state["kind"], state["items_new"]) == ("ok", "sitemap-urlset", 3)
+
+    def three() -> list[dict]:
+        found = _docs(search, feed_id=feed_id)
+        return found if len(found) == 3 else []
+
+    docs = {d["url"].rsplit("/", 1)[1]: d for d in wait_until(three, 60)}
+    assert {d["text_source"] for d in docs.values()} == {"page"}
+    undated = docs["plain-1.html"]
+    assert (undated["published_at"], undated["published_at_source"]) == (
+        "2023-03-21T01:30:00Z",
+        "sitemap",
+    )
+    assert docs["dated-3.html"]["published_at"] == "2023-03-19T08:00:00Z"  # the page's own
+    again = _poll(store, feed_id)
+    assert again["status"] == "unchanged"
+
+
+def test_an_index_registers_its_sitemaps_but_not_itself_other_hosts_or_deeper_than_three(
+    search, store, pages: FeedServer
+) -> None:  # type: ignore[no-untyped-def]
+    own = pages.url("/dyn/sm-index.xml")
+    child = pages.url("/dyn/sm-child.xml")
+    pages.set(
+        "sm-index.xml",
+        index(
+            [
+                (own, "2023-03-22"),
+                (child, "2023-03-21"),
+                ("https://elsewhere.example/sitemap.xml", "2023-03-21"),
+                (pages.url("/dyn/sm-deep0.xml"), "2023-01-01"),
+            ]
+        ),
+        "application/xml",
+    )
+    pages.set(
+        "sm-child.xml",
+        urlset([{"loc": pages.url(f"/gen/child/{n}.html")} for n in range(2)]),
+        "application/xml",
+    )
+    for n in range(10):  # indexes of indexes, ten deep
+        listed = [(pages.url(f"/dyn/sm-deep{n + 1}.xml"), "2023-01-01")]
+        pages.set(f"sm-deep{n}.xml", index(listed), "application/xml")
+    feed_id = _sitemap(store, "t-sm-index", own)
+    state = _poll(store, feed_id)
+    assert (state["status"], state["kind"], state["items_new"]) == ("ok", "index", 2)
+    assert "lists itself" in state["parse_error"] and "other hosts" in state["parse_error"]
+
+    def below(parent: str) -> dict[str, object]:
+        return {c.url: c for c in store.configs().values() if c.parent == parent}
+
+    children = below(feed_id)
+    assert set(children) == {child, pages.url("/dyn/sm-deep0.xml")}
+    _poll(store, children[child].id)
+    assert (
+        len(wait_until(lambda: len(d := _docs(search, feed_id=children[child].id)) == 2 and d, 60))
+        == 2
+    )
+    chain, parent = [], children[pages.url("/dyn/sm-deep0.xml")]
+    while parent is not None:
+        chain.append(parent.url)
+        state = _poll(store, parent.id)
+        parent = next(iter(below(parent.id).values()), None)
+    assert chain == [pages.url(f"/dyn/sm-deep{n}.xml") for n in range(3)]
+    assert "nested deeper than 3" in state["parse_error"]
+
+
+def test_a_site_whose_robots_txt_lists_its_sitemaps(search, store, pages: FeedServer) -> None:  # type: ignore[no-untyped-def]
+    listed = pages.url("/dyn/sm-robots-child.xml")
+    pages.set(
+        "sm-robots-child.xml",
+        urlset([{"loc": pages.url("/gen/robots/1.html")}]),
+        "application/xml",
+    )
+    pages.robots = f"User-agent: *\nDisallow: /private\nSitemap: {listed}\n"
+    try:
+        feed_id = _sitemap(store, "t-sm-site", pages.url("/"))
+        state = _poll(store, feed_id)
+        assert (state["status"], state["kind"], state["items_new"]) == ("ok", "robots", 1)
+        [child] = [c for c in store.configs().values() if c.parent == feed_id]
+        assert child.url == listed
+    finally:
+        pages.robots = ""
+
+
+def test_the_same_story_by_feed_sitemap_and_archive_is_one_document(
+    search, store, pages: FeedServer, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    import httpx
+
+    from tests.warcs import Entry, write_file
+    from workers.feeds.store import FeedConfig
+
+    url = pages.url("/gen/same/story.html")
+    pages.set(
+        "same-feed",
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        f"<item><title>Story</title><link>{url}?utm_source=rss</link></item></channel></rss>",
+    )
+    store.upsert(FeedConfig(id="t-same-feed", url=pages.url("/dyn/same-feed")))
+    _poll(store, "t-same-feed")
+    [first] = wait_until(lambda: _docs(search, feed_id="t-same-feed"), 60)
+    pages.set(
+        "same-sitemap.xml",
+        urlset([{"loc": url, "lastmod": "2023-03-21"}]),
+        "application/xml",
+    )
+    _poll(store, _sitemap(store, "t-same-sitemap", pages.url("/dyn/same-sitemap.xml")))
+    wait_until(lambda: _docs(search, feed_id="t-same-sitemap"), 60)  # written again
+    path = tmp_path / "same.warc.gz"
+    write_file(path, [Entry(url + "?utm_medium=warc", httpx.get(url).content)])
+    result = CliRunner().invoke(main, ["ingest", str(path)])
+    assert "indexed 0, already indexed 1" in result.stdout, result.output
+    assert len(_docs(search, canonical_url=first["canonical_url"])) == 1
