@@ -691,6 +691,116 @@ TIME_LIMITS = {
 }
 
 
+# ------------------------------------------------------------------ sitemaps, archives
+def _sitemap_of(n: int, tail: bytes = b"") -> bytes:
+    entries = "".join(f"<url><loc>http://x.example/{i}</loc></url>" for i in range(n))
+    return (
+        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}'.encode()
+        + tail
+        + b"</urlset>"
+    )
+
+
+def _gzip_bomb(head: bytes, mebibytes: int, tail: bytes = b"") -> bytes:
+    """``head``, then ``mebibytes`` MiB of spaces, then ``tail``, gzipped (built a MiB
+    at a time: the test holds no more than that)."""
+    import zlib
+
+    packer = zlib.compressobj(1, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    parts = [packer.compress(head)]
+    spaces = b" " * 2**20
+    parts += [packer.compress(spaces) for _ in range(mebibytes)]
+    return b"".join([*parts, packer.compress(tail), packer.flush()])
+
+
+@case
+def case_sitemap_gzip_bomb(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    from pipelines.sitemaps import parse_sitemap
+
+    parsed = parse_sitemap(_gzip_bomb(_sitemap_of(10)[:-9], 120, b"</urlset>"))
+    assert len(parsed.entries) == 10 and "inflates past" in (parsed.error or "")
+
+
+@case
+def case_sitemap_with_a_tag_open_for_50_mib(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    from pipelines.sitemaps import parse_sitemap
+
+    started = time.monotonic()
+    parsed = parse_sitemap(_gzip_bomb(_sitemap_of(10)[:-10], 120, b"</urlset>"))
+    assert time.monotonic() - started < 20  # expat rescans an open token at each block
+    assert len(parsed.entries) == 9 and "unclosed token" in (parsed.error or "")
+
+
+@case
+def case_sitemap_with_50001_urls(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    from pipelines.sitemaps import parse_sitemap
+
+    parsed = parse_sitemap(_sitemap_of(50_001))
+    assert len(parsed.entries) == 50_000 and parsed.total == 50_001 and parsed.error
+
+
+@case
+def case_sitemap_entity_expansion(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    from pipelines.sitemaps import NotASitemap, parse_sitemap
+
+    lol = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
+    data = f'<?xml version="1.0"?><!DOCTYPE urlset [<!ENTITY l0 "lol">{lol}]>'.encode()
+    with pytest.raises(NotASitemap):
+        parse_sitemap(data + _sitemap_of(1, b"<url><loc>&l9;</loc></url>"))
+
+
+@case
+def case_sitemap_that_is_a_page(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    from pipelines.sitemaps import NotASitemap, parse_sitemap
+
+    with pytest.raises(NotASitemap):
+        parse_sitemap(b"<!DOCTYPE html><html><body><p>Not found</p></body></html>")
+
+
+def _warc(bodies: list[tuple[bytes, list[tuple[str, str]]]]) -> tuple[bytes, list[int]]:
+    from tests.warcs import Entry, write
+
+    return write([Entry(f"http://x.example/{n}", b, headers=h) for n, (b, h) in enumerate(bodies)])
+
+
+@case
+def case_warc_corrupt_and_cut_short(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from workers.archives.warc import Counts, records
+
+    data, offsets = _warc([(b"<html><p>page</p></html>", [])] * 5)
+    broken = bytearray(data)
+    broken[offsets[1] + 40 : offsets[1] + 60] = b"\xff" * 20
+    counts = Counts()
+    kept = list(records(io.BytesIO(bytes(broken[: offsets[4] + 30])), counts))
+    assert [r.offset for r in kept] == [offsets[0], offsets[2], offsets[3]]
+    assert counts.skipped == {"corrupt": 2}
+
+
+@case
+def case_warc_body_gzip_bomb(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from workers.archives.warc import Counts, records
+
+    counts = Counts()
+    data, _ = _warc([(_gzip_bomb(b"<html>", 200), [("Content-Encoding", "gzip")])])
+    assert list(records(io.BytesIO(data), counts)) == []
+    assert counts.skipped == {"undecodable": 1}
+
+
+@case
+def case_warc_that_is_no_archive(pipe, server, fetcher) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from workers.archives.warc import Counts, records
+
+    counts = Counts()
+    assert list(records(io.BytesIO(os.urandom(100_000)), counts)) == []
+    assert counts.skipped == {"corrupt": 1}
+
+
 @pytest.mark.parametrize(
     "name",
     [

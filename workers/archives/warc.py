@@ -92,6 +92,8 @@ def records(
                 if kept is not None:
                     counts.articles += 1
                     yield Record(last, kept)
+            if seekable and _left_over(stream, last if last is not None else position, last):
+                counts.skipped["corrupt"] += 1  # a last record cut in its gzip header
             return
         except OSError:  # fastwarc's error for a corrupt member or a broken header
             counts.skipped["corrupt"] += 1
@@ -121,6 +123,28 @@ def _next_start(stream: BinaryIO, after: int) -> int | None:
         offset += len(chunk)
         stream.seek(offset)
     return None
+
+
+def _left_over(stream: BinaryIO, at: int, last: int | None) -> bool:
+    """Whether bytes that are not zero padding follow the gzip member at ``at`` (the
+    last record read, or where reading began when ``last`` is None): a record whose
+    start was read as the end of the file."""
+    stream.seek(at)
+    if last is None:
+        return bool(stream.read(4096).strip(b"\0"))
+    if stream.read(2) != b"\x1f\x8b":
+        return False  # a plain WARC: a record cut short has no whole HTTP head
+    stream.seek(at)
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        while not inflater.eof and (chunk := stream.read(SCAN_CHUNK)):
+            inflater.decompress(chunk, 1)
+            while inflater.unconsumed_tail and not inflater.eof:
+                inflater.decompress(inflater.unconsumed_tail, SCAN_CHUNK)
+    except zlib.error:
+        return True
+    rest = inflater.unused_data + stream.read(4096)
+    return bool(rest[:4096].strip(b"\0"))
 
 
 def _readable(stream: BinaryIO, at: int) -> bool:
