@@ -152,6 +152,16 @@ def test_an_index_registers_its_sitemaps_but_not_itself_other_hosts_or_deeper_th
     assert "nested deeper than 3" in state["parse_error"]
 
 
+def test_feeds_add_registers_a_sitemap(store) -> None:  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(
+        main, ["feeds", "add", "https://news.example.org/", "--sitemap", "--id", "t-sm-cli"]
+    )
+    assert result.exit_code == 0, result.output
+    config = store.config("t-sm-cli")
+    assert (config.kind, config.url) == ("sitemap", "https://news.example.org/")
+    store.remove("t-sm-cli")
+
+
 def test_a_site_whose_robots_txt_lists_its_sitemaps(search, store, pages: FeedServer) -> None:  # type: ignore[no-untyped-def]
     listed = pages.url("/dyn/sm-robots-child.xml")
     pages.set(
