@@ -162,6 +162,19 @@ def test_feeds_add_registers_a_sitemap(store) -> None:  # type: ignore[no-untype
     store.remove("t-sm-cli")
 
 
+def test_feeds_check_reads_a_sitemap(store, pages: FeedServer) -> None:  # type: ignore[no-untyped-def]
+    pages.set(
+        "check-sitemap.xml",
+        urlset([{"loc": pages.url(f"/gen/check/{n}.html")} for n in range(3)]),
+        "application/xml",
+    )
+    _sitemap(store, "t-sm-check", pages.url("/dyn/check-sitemap.xml"))
+    result = CliRunner().invoke(main, ["feeds", "check", "--id", "t-sm-check"])
+    assert result.exit_code == 0, result.output
+    assert "sitemap-urlset 3" in result.stdout
+    store.remove("t-sm-check")
+
+
 def test_a_site_whose_robots_txt_lists_its_sitemaps(search, store, pages: FeedServer) -> None:  # type: ignore[no-untyped-def]
     listed = pages.url("/dyn/sm-robots-child.xml")
     pages.set(

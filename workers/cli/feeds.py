@@ -215,8 +215,9 @@ def feeds_check(only: tuple[str, ...], path: Path | None, workers: int) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     from pipelines.feeds import NotAFeed, parse_feed
+    from pipelines.sitemaps import NotASitemap
     from workers.config import ConfigError
-    from workers.feeds.polling import FEED_ACCEPT
+    from workers.feeds.polling import FEED_ACCEPT, poll_target, sitemap_listing
     from workers.feeds.store import load_feeds_file
     from workers.fetching.http import Fetcher, FetchError
 
@@ -234,8 +235,16 @@ def feeds_check(only: tuple[str, ...], path: Path | None, workers: int) -> None:
     def check(feed):  # type: ignore[no-untyped-def]
         started = time.monotonic()
         try:
-            response = fetcher.get(feed.url, max_bytes=settings.max_feed_bytes, accept=FEED_ACCEPT)
-            parsed = parse_feed(response.content, response.headers, max_items=10_000)
+            response = fetcher.get(
+                poll_target(feed), max_bytes=settings.max_feed_bytes, accept=FEED_ACCEPT
+            )
+            if feed.kind == "sitemap":
+                listing = sitemap_listing(feed, response)
+                kind = f"{listing.kind} {len(listing.pages) + len(listing.sitemaps)}"
+                error = listing.error
+            else:
+                parsed = parse_feed(response.content, response.headers, max_items=10_000)
+                kind, error = f"{parsed.kind} {parsed.total_items}", parsed.error
         except FetchError as exc:
             return [
                 feed.id,
@@ -245,7 +254,7 @@ def feeds_check(only: tuple[str, ...], path: Path | None, workers: int) -> None:
                 f"{time.monotonic() - started:.1f}s",
                 exc.reason[:70],
             ]
-        except NotAFeed as exc:
+        except (NotAFeed, NotASitemap) as exc:
             return [
                 feed.id,
                 "FAIL",
@@ -254,16 +263,12 @@ def feeds_check(only: tuple[str, ...], path: Path | None, workers: int) -> None:
                 f"{time.monotonic() - started:.1f}s",
                 exc.detail[:70],
             ]
-        note = (
-            parsed.error[:50]
-            if parsed.error
-            else (f"-> {response.url}" if response.redirects else "")
-        )
+        note = error[:50] if error else (f"-> {response.url}" if response.redirects else "")
         return [
             feed.id,
             "ok",
             str(response.status),
-            f"{parsed.kind} {parsed.total_items}",
+            kind,
             f"{time.monotonic() - started:.1f}s",
             note,
         ]
@@ -273,7 +278,7 @@ def feeds_check(only: tuple[str, ...], path: Path | None, workers: int) -> None:
     fetcher.close()
     table(rows, ["feed", "result", "http", "format items", "time", "note"])
     failed = sum(1 for r in rows if r[1] != "ok")
-    click.echo(f"{len(rows) - failed} of {len(rows)} feed(s) answered with a feed")
+    click.echo(f"{len(rows) - failed} of {len(rows)} feed(s) answered with a feed or sitemap")
     if failed:
         sys.exit(EXIT_PARTIAL)
 

@@ -204,7 +204,7 @@ def _poll(feed: FeedConfig, previous: dict[str, Any], slot_at: float | None) -> 
                 wait = _book_again(POLL, feed_id, host)
                 return {"feed": feed_id, "status": "deferred", "wait": wait}
             response = services.fetcher().get(
-                _target(feed),
+                poll_target(feed),
                 headers=headers,
                 max_bytes=settings.max_feed_bytes,
                 accept=FEED_ACCEPT,
@@ -237,7 +237,7 @@ def _poll(feed: FeedConfig, previous: dict[str, Any], slot_at: float | None) -> 
         services.state().count(**{"polls": 1, "polls_unchanged": 1})
     elif feed.kind == "sitemap":
         try:
-            listing = _sitemap_listing(feed, response)
+            listing = sitemap_listing(feed, response)
         except NotASitemap as exc:
             return _failed(
                 feed, previous, "permanent", exc.detail, status=response.status, body_hash=body_hash
@@ -419,7 +419,7 @@ class _Listing:
     error: str | None = None
 
 
-def _target(feed: FeedConfig) -> str:
+def poll_target(feed: FeedConfig) -> str:
     """What a poll asks for: the feed's URL, or for a sitemap entry that names a site
     (no path), the site's robots.txt, which lists its sitemaps."""
     parts = urlsplit(feed.url)
@@ -428,10 +428,10 @@ def _target(feed: FeedConfig) -> str:
     return feed.url
 
 
-def _sitemap_listing(feed: FeedConfig, response: Any) -> _Listing:
+def sitemap_listing(feed: FeedConfig, response: Any) -> _Listing:
     """A sitemap poll's answer, read: a robots.txt's sitemaps, an index's sitemaps
     (newest first), or a sitemap's pages (at most a poll's items, newest first)."""
-    if _target(feed).endswith("/robots.txt") and _target(feed) != feed.url:
+    if poll_target(feed).endswith("/robots.txt") and poll_target(feed) != feed.url:
         listed = sitemaps_in_robots(response.content.decode("utf-8", errors="replace"))
         if not listed:
             raise NotASitemap("not_a_sitemap", "the site's robots.txt lists no sitemap")
