@@ -222,3 +222,50 @@ def test_the_same_story_by_feed_sitemap_and_archive_is_one_document(
     result = CliRunner().invoke(main, ["ingest", str(path)])
     assert "indexed 0, already indexed 1" in result.stdout, result.output
     assert len(_docs(search, canonical_url=first["canonical_url"])) == 1
+
+
+def test_backfill_walks_a_sites_sitemaps_for_a_date_range_and_resumes(
+    search, store, pages: FeedServer
+) -> None:  # type: ignore[no-untyped-def]
+    site = pages.url("/")
+    pages.set(
+        "bf-index.xml",
+        index(
+            [
+                (pages.url("/dyn/bf-2022.xml"), "2022-12-31"),  # older than the range
+                (pages.url("/dyn/bf-2023.xml"), "2023-07-01"),
+            ]
+        ),
+        "application/xml",
+    )
+    entries = [
+        {"loc": pages.url(f"/gen/bf/{n}.html"), "lastmod": f"2023-03-0{n}"} for n in (1, 2, 3)
+    ]
+    entries += [
+        {"loc": pages.url("/gen/bf/late.html"), "lastmod": "2023-08-01"},
+        {"loc": pages.url("/gen/bf/undated.html")},
+    ]
+    pages.set("bf-2023.xml", urlset(entries), "application/xml")
+    pages.set("bf-2022.xml", urlset([{"loc": pages.url("/gen/bf/old.html")}]), "application/xml")
+    pages.robots = f"Sitemap: {pages.url('/dyn/bf-index.xml')}\n"
+    try:
+        command = ["backfill", site, "--since", "2023-01-01", "--until", "2023-06-30"]
+        dry = CliRunner().invoke(main, [*command, "--dry-run"])
+        assert dry.exit_code == 0, dry.output
+        assert "3 sitemaps read, 1 older than the range" in dry.stdout
+        assert "pages: 3 in the range, 1 outside it, 1 undated" in dry.stdout
+        assert "queued" not in dry.stdout
+        assert pages.hits("/dyn/bf-2022.xml") == 0
+        run = CliRunner().invoke(main, [*command, "--timeout", "90"])
+        assert run.exit_code == 0, run.output
+        assert "queued 3" in run.stdout and "indexed 3, rejected 0 of 3 queued" in run.stdout
+        from workers.feeds.backfill import backfill_id
+
+        docs = _docs(search, feed_id=backfill_id(site))
+        assert sorted(d["url"].rsplit("/", 1)[1] for d in docs) == ["1.html", "2.html", "3.html"]
+        assert {d["published_at_source"] for d in docs} == {"sitemap"}
+        again = CliRunner().invoke(main, command)
+        assert "2 sitemaps read (1 walked before)" in again.stdout  # robots.txt, the index
+        assert "queued 0" in again.stdout
+    finally:
+        pages.robots = ""

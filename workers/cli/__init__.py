@@ -1,5 +1,5 @@
 """The `mediamon` command: one module per command group (process, config, ingest,
-search, feeds, alerts, topics, dashboards, coverage and report, status/worker/beat)."""
+backfill, search, feeds, alerts, topics, dashboards, coverage and report, status/worker/beat)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import click
 
 from workers.cli import (
     alerts,
+    backfill,
     config,
     coverage,
     dashboards,
@@ -34,6 +35,7 @@ for command in (
     process.process,
     config.config,
     ingest.ingest,
+    backfill.backfill,
     search.search,
     feeds.feeds,
     alerts.alerts,

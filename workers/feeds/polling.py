@@ -242,7 +242,7 @@ def _poll(feed: FeedConfig, previous: dict[str, Any], slot_at: float | None) -> 
             return _failed(
                 feed, previous, "permanent", exc.detail, status=response.status, body_hash=body_hash
             )
-        new, updated, unusable = _queue_items(feed, listing.pages)
+        new, updated, unusable = queue_items(feed, listing.pages)
         added, notes = _register_sitemaps(feed, listing.sitemaps)
         notes = ([listing.error] if listing.error else []) + notes
         if unusable:
@@ -267,7 +267,7 @@ def _poll(feed: FeedConfig, previous: dict[str, Any], slot_at: float | None) -> 
                 feed, previous, "permanent", exc.detail, status=response.status, body_hash=body_hash
             )
         feed_hint = parsed.refresh_seconds
-        new, updated, unusable = _queue_items(feed, parsed.items)
+        new, updated, unusable = queue_items(feed, parsed.items)
         notes = [parsed.error] if parsed.error else []
         if unusable:
             notes.append(f"{unusable} items without a usable link were skipped")
@@ -338,7 +338,7 @@ def _failed(
     return {"feed": feed.id, "status": "failing", "kind": kind, "reason": reason}
 
 
-def _queue_items(feed: FeedConfig, items: list[FeedItem]) -> tuple[int, int, int]:
+def queue_items(feed: FeedConfig, items: list[FeedItem]) -> tuple[int, int, int]:
     """Compare items with the seen-set; stage new and changed ones for fetch_articles.
     Returns (new, updated, items whose link is not a usable URL)."""
     candidates = []
