@@ -22,7 +22,14 @@ from pipelines.dates import parse_date
 from pipelines.feeds import FeedItem
 from pipelines.sitemaps import NotASitemap, parse_sitemap, sitemaps_in_robots
 from workers import services
-from workers.feeds.polling import FEED_ACCEPT, SITEMAP_DEPTH, poll_target, queue_items, settings
+from workers.feeds.polling import (
+    FEED_ACCEPT,
+    SITEMAP_DEPTH,
+    host_of,
+    poll_target,
+    queue_items,
+    settings,
+)
 from workers.feeds.store import FeedConfig
 from workers.fetching.http import FetchError
 
@@ -97,12 +104,12 @@ def walk(
                 continue
             if parsed.kind == "index":
                 if depth < SITEMAP_DEPTH:
-                    host = urlsplit(target).hostname
+                    host = host_of(target)
                     for entry in parsed.entries:
                         when = _when(entry.lastmod)
                         if when is not None and when < since:
                             result.older += 1
-                        elif urlsplit(entry.url).hostname == host:
+                        elif host_of(entry.url) == host:
                             todo.append((entry.url, depth + 1))
             else:
                 for entry in parsed.entries:
@@ -137,7 +144,7 @@ def walk(
 
 def _fetch(url: str, result: Walk) -> bytes | None:
     """A sitemap's bytes, fetched in its host's booked slot; None (noted) on failure."""
-    host = urlsplit(url).hostname or ""
+    host = host_of(url) or ""
     polite = services.politeness()
     for _ in range(10):
         time.sleep(polite.reserve(host))

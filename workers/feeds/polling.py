@@ -441,7 +441,7 @@ def sitemap_listing(feed: FeedConfig, response: Any) -> _Listing:
         # an index lists sitemaps of its own host (the protocol's rule), no others
         host = urlsplit(feed.url).hostname
         ordered = sorted(parsed.entries, key=lambda e: _when(e.lastmod), reverse=True)
-        own = [e.url for e in ordered if _host(e.url) == host]
+        own = [e.url for e in ordered if host_of(e.url) == host]
         error = parsed.error
         if len(own) < len(ordered):
             note = f"{len(ordered) - len(own)} sitemaps on other hosts: not followed"
@@ -457,7 +457,7 @@ def sitemap_listing(feed: FeedConfig, response: Any) -> _Listing:
     )
 
 
-def _host(url: str) -> str | None:
+def host_of(url: str) -> str | None:
     try:
         return urlsplit(url).hostname
     except ValueError:  # a malformed address (an unclosed IPv6 bracket)
