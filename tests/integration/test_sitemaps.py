@@ -269,3 +269,32 @@ def test_backfill_walks_a_sites_sitemaps_for_a_date_range_and_resumes(
         assert "queued 0" in again.stdout
     finally:
         pages.robots = ""
+
+
+def test_a_backfill_stopped_in_its_walk_goes_on_with_the_sitemaps_it_had_not_walked(
+    search, store, pages: FeedServer
+) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from workers.feeds.backfill import Walk, backfill_id, walk
+
+    leaves = [pages.url(f"/dyn/bfi-{n}.xml") for n in (1, 2)]
+    pages.set("bfi-index.xml", index([(leaf, "2023-05-01") for leaf in leaves]), "application/xml")
+    for n in (1, 2):
+        dated = [
+            {"loc": pages.url(f"/gen/bfi/{n}-{k}.html"), "lastmod": f"2023-04-0{k}"} for k in (1, 2)
+        ]
+        pages.set(f"bfi-{n}.xml", urlset(dated), "application/xml")
+    start = pages.url("/dyn/bfi-index.xml")
+    since, until = datetime(2023, 1, 1, tzinfo=UTC), datetime(2023, 12, 31, tzinfo=UTC)
+
+    def stop_after_one_sitemap(found: Walk) -> None:
+        if found.queued:
+            raise KeyboardInterrupt  # Ctrl-C once the first sitemap's pages are queued
+
+    with pytest.raises(KeyboardInterrupt):
+        walk(start, since, until, progress=stop_after_one_sitemap)
+    result = walk(start, since, until)
+    assert (result.resumed, result.found, result.queued) == (1, 2, 2)
+    docs = wait_until(lambda: len(d := _docs(search, feed_id=backfill_id(start))) == 4 and d, 60)
+    assert len({d["url"] for d in docs}) == 4
