@@ -89,3 +89,19 @@ def services():  # type: ignore[no-untyped-def]
     state.redis.flushdb()
     templates.apply(client)
     return settings, state, client
+
+
+def service_processes(settings):  # type: ignore[no-untyped-def]
+    """The local Redis and OpenSearch processes (by their pid files), for the benches
+    that count their CPU and memory; a service without a pid file is left out."""
+    import psutil
+
+    found = {}
+    for name, pidfile in (
+        ("redis", "redis/redis.pid"),
+        ("opensearch", "opensearch/opensearch.pid"),
+    ):
+        path = settings.state_dir / pidfile
+        if path.exists():
+            found[name] = [psutil.Process(int(path.read_text()))]
+    return found

@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 ROOT = Path(__file__).resolve().parent.parent
-from bench._common import DEFAULT_DATA, require, services, stack_env  # noqa: E402
+from bench._common import DEFAULT_DATA, require, service_processes, services, stack_env  # noqa: E402
 
 
 def arguments() -> argparse.Namespace:
@@ -144,13 +144,7 @@ def components(settings, worker) -> dict[str, list[psutil.Process]]:  # type: ig
     worker's, the engine and Redis."""
     found = {"reading": [psutil.Process()], "worker": [psutil.Process(worker.pid)]}
     found["worker"] += found["worker"][0].children(recursive=True)
-    for name, pidfile in (
-        ("opensearch", "opensearch/opensearch.pid"),
-        ("redis", "redis/redis.pid"),
-    ):
-        path = settings.state_dir / pidfile
-        if path.exists():
-            found[name] = [psutil.Process(int(path.read_text()))]
+    found.update(service_processes(settings))
     return found
 
 

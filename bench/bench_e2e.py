@@ -41,7 +41,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 ROOT = Path(__file__).resolve().parent.parent
-from bench._common import services, stack_env  # noqa: E402
+from bench._common import service_processes, services, stack_env  # noqa: E402
 
 
 def arguments() -> argparse.Namespace:
@@ -251,13 +251,7 @@ def run_phase(args, latency, settings, state, client) -> str:  # type: ignore[no
         worker = start_pools(f"bench-{RUN}", ROOT / ".state" / "bench-e2e-worker.log", mode="wb")
         bench = psutil.Process()
         groups: dict[str, list[psutil.Process]] = {"bench+feed server": [bench]}
-        for name, pidfile in (
-            ("redis", "redis/redis.pid"),
-            ("opensearch", "opensearch/opensearch.pid"),
-        ):
-            path = settings.state_dir / pidfile
-            if path.exists():
-                groups[name] = [psutil.Process(int(path.read_text()))]
+        groups.update(service_processes(settings))
 
         def pools() -> dict[str, list[psutil.Process]]:
             """The worker's processes by pool: the gevent one and its kin, the rest."""

@@ -121,3 +121,34 @@ def worker(search) -> Iterator[subprocess.Popen[bytes]]:  # type: ignore[no-unty
 def refresh(search) -> None:  # type: ignore[no-untyped-def]
     search.request("POST", f"/{search.index_name('articles')}/_refresh")
     search.request("POST", f"/{search.index_name('rejected')}/_refresh")
+
+
+@pytest.fixture(scope="module")
+def store(worker):  # type: ignore[no-untyped-def]
+    """The feed registry, with the worker running to poll what is in it."""
+    from workers.feeds.polling import store as make_store
+
+    return make_store()
+
+
+def poll(store, feed_id: str, timeout: float = 30.0) -> dict:  # type: ignore[no-untyped-def]
+    """Queue one poll through the worker and wait for it to be recorded (once the CPU
+    pool has drained what earlier polls fetched: a poll made while it is behind waits
+    for beat's release tick, which most of these tests do not run)."""
+    from workers.feeds.polling import poll_feed, ready
+
+    wait_until(lambda: ready().waiting() == 0, timeout)
+    before = int(store.state(feed_id).get("polls", 0))
+    poll_feed.delay(feed_id)
+    wait_until(lambda: int(store.state(feed_id).get("polls", 0)) > before, timeout)
+    return store.state(feed_id)
+
+
+def indexed(search, **terms) -> list[dict]:  # type: ignore[no-untyped-def]
+    """The articles whose fields equal ``terms`` (after a refresh), up to 200."""
+    refresh(search)
+    query = {"bool": {"filter": [{"term": {k: v}} for k, v in terms.items()]}}
+    hits = search.request(
+        "POST", f"/{search.index_name('articles')}/_search", {"query": query, "size": 200}
+    )
+    return [h["_source"] for h in hits["hits"]["hits"]]

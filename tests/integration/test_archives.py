@@ -8,20 +8,11 @@ import pytest
 from click.testing import CliRunner
 
 from tests.feedserver import FeedServer
-from tests.integration.conftest import refresh, wait_until
+from tests.integration.conftest import indexed, refresh, wait_until
 from tests.warcs import Entry, page, real_pages, write_file
 from workers.cli import main
 
 pytestmark = pytest.mark.integration
-
-
-def _docs(search, **terms) -> list[dict]:  # type: ignore[no-untyped-def]
-    refresh(search)
-    query = {"bool": {"filter": [{"term": {k: v}} for k, v in terms.items()]}}
-    hits = search.request(
-        "POST", f"/{search.index_name('articles')}/_search", {"query": query, "size": 200}
-    )
-    return [h["_source"] for h in hits["hits"]["hits"]]
 
 
 def test_a_warc_file_is_indexed_with_counts_for_every_skipped_record(
@@ -41,7 +32,7 @@ def test_a_warc_file_is_indexed_with_counts_for_every_skipped_record(
     assert "9 records, 5 pages" in result.stdout
     assert "indexed 5, already indexed 0, rejected 0, failed 0" in result.stdout
     assert "other records 1; skipped: not_200 1, not_html 1, revisit 1" in result.stdout
-    docs = _docs(search, source="t-archive")
+    docs = indexed(search, source="t-archive")
     assert len(docs) == 5
     assert {d["text_source"] for d in docs} == {"archive"}
     # the WARC-Date is the fetch time, and the date of a page that gives none
@@ -60,7 +51,7 @@ def test_a_warc_on_standard_input_is_read_as_one(search, worker) -> None:  # typ
     result = CliRunner().invoke(main, ["ingest", "-", "--source", "t-stdin"], input=data)
     assert result.exit_code == 0, result.output
     assert "-: 3 records, 3 pages: indexed 3" in result.stdout
-    assert len(_docs(search, source="t-stdin")) == 3
+    assert len(indexed(search, source="t-stdin")) == 3
 
 
 def test_an_interrupted_ingest_resumes_where_it_stopped(search, worker, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -102,7 +93,7 @@ def test_an_interrupted_ingest_resumes_where_it_stopped(search, worker, tmp_path
     assert sorted(h["_source"]["url"] for h in hits["hits"]["hits"]) == sorted(
         f"https://resume.example.org/{n}" for n in range(12)
     )
-    assert len(_docs(search, source="t-resume")) == 9
+    assert len(indexed(search, source="t-resume")) == 9
     assert "12 records" in CliRunner().invoke(main, ["ingest", str(path), "--restart"]).stdout
 
 
@@ -124,13 +115,13 @@ def test_the_same_story_by_feed_and_by_archive_is_one_document(
     store.upsert(FeedConfig(id="t-archive-feed", url=server.url("/dyn/archive-feed")))
     wait_until(lambda: ready().waiting() == 0, 30)
     poll_feed.delay("t-archive-feed")
-    [by_feed] = wait_until(lambda: _docs(search, feed_id="t-archive-feed"), 60)
+    [by_feed] = wait_until(lambda: indexed(search, feed_id="t-archive-feed"), 60)
     assert by_feed["text_source"] == "page"
     path = server_page_archive(server, url + "&utm_medium=archive")
     result = CliRunner().invoke(main, ["ingest", str(path)])
     assert result.exit_code == 0, result.output
     assert "indexed 0, already indexed 1" in result.stdout
-    assert len(_docs(search, canonical_url=by_feed["canonical_url"])) == 1
+    assert len(indexed(search, canonical_url=by_feed["canonical_url"])) == 1
 
 
 def server_page_archive(server: FeedServer, url: str):  # type: ignore[no-untyped-def]
@@ -154,6 +145,6 @@ def test_real_pages_from_an_archive_are_indexed(search, worker, tmp_path) -> Non
     write_file(path, [Entry(url, body, content_type="text/html") for url, body in pages])
     result = CliRunner().invoke(main, ["ingest", str(path), "--source", "t-real-archive"])
     assert "20 records, 20 pages" in result.stdout, result.output
-    docs = _docs(search, source="t-real-archive")
+    docs = indexed(search, source="t-real-archive")
     assert len(docs) >= 18  # a page may be rejected (with its reason) and counted
     assert sum(1 for d in docs if d["lang"].startswith("zh")) >= 9

@@ -9,17 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from tests.feedserver import FeedServer
-from tests.integration.conftest import refresh, start_beat, stop_worker, wait_until
+from tests.integration.conftest import indexed, poll, refresh, start_beat, stop_worker, wait_until
 from workers.cli import main
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def store(worker):  # type: ignore[no-untyped-def]
-    from workers.feeds.polling import store as make_store
-
-    return make_store()
 
 
 def _feed(store, feed_id: str, url: str, **extra):  # type: ignore[no-untyped-def]
@@ -27,28 +20,6 @@ def _feed(store, feed_id: str, url: str, **extra):  # type: ignore[no-untyped-de
 
     store.upsert(FeedConfig(id=feed_id, url=url, **extra))
     return feed_id
-
-
-def _poll(store, feed_id: str, timeout: float = 30.0) -> dict:  # type: ignore[no-untyped-def]
-    """Queue one poll through the worker and wait for it to be recorded (once the CPU
-    pool has drained what earlier polls fetched: a poll made while it is behind waits
-    for beat's release tick, which most of these tests do not run)."""
-    from workers.feeds.polling import poll_feed, ready
-
-    wait_until(lambda: ready().waiting() == 0, timeout)
-    before = int(store.state(feed_id).get("polls", 0))
-    poll_feed.delay(feed_id)
-    wait_until(lambda: int(store.state(feed_id).get("polls", 0)) > before, timeout)
-    return store.state(feed_id)
-
-
-def _docs(search, **terms) -> list[dict]:  # type: ignore[no-untyped-def]
-    refresh(search)
-    query = {"bool": {"filter": [{"term": {k: v}} for k, v in terms.items()]}}
-    hits = search.request(
-        "POST", f"/{search.index_name('articles')}/_search", {"query": query, "size": 100}
-    )
-    return [h["_source"] for h in hits["hits"]["hits"]]
 
 
 def _rejection(search, feed_id: str) -> dict | None:  # type: ignore[no-untyped-def]
@@ -60,7 +31,7 @@ def _rejection(search, feed_id: str) -> dict | None:  # type: ignore[no-untyped-
 
 
 def _wait_docs(search, count: int, timeout: float = 30.0, **terms) -> list[dict]:  # type: ignore[no-untyped-def]
-    return wait_until(lambda: (d := _docs(search, **terms)) and len(d) >= count and d, timeout)
+    return wait_until(lambda: (d := indexed(search, **terms)) and len(d) >= count and d, timeout)
 
 
 def test_new_items_are_indexed_once_and_a_304_creates_nothing(
@@ -74,7 +45,7 @@ def test_new_items_are_indexed_once_and_a_304_creates_nothing(
         lang="zh-Hant",
         region="TW",
     )
-    state = _poll(store, feed_id)
+    state = poll(store, feed_id)
     assert state["status"] == "ok" and state["items_seen"] == 2 and state["items_new"] == 2
     docs = _wait_docs(search, 2, feed_id=feed_id)
     assert {d["text_source"] for d in docs} == {"page"}
@@ -83,10 +54,10 @@ def test_new_items_are_indexed_once_and_a_304_creates_nothing(
     assert summit["canonical_url"].endswith("/articles/zh-hant-summit.html")  # utm_source gone
     assert {"putin", "xi_jinping"} <= {e["id"] for e in summit["entities"]}
     page_hits = server.hits("/articles/zh-hant-summit.html")
-    state = _poll(store, feed_id)
+    state = poll(store, feed_id)
     assert state["status"] == "unchanged" and state["last_status"] == 304
     time.sleep(1.0)
-    assert len(_docs(search, feed_id=feed_id)) == 2
+    assert len(indexed(search, feed_id=feed_id)) == 2
     assert server.hits("/articles/zh-hant-summit.html") == page_hits  # nothing fetched again
 
 
@@ -97,7 +68,7 @@ def test_all_formats_and_charsets_are_indexed(search, store, server: FeedServer)
             "t-" + name.split(".")[0],
             server.url(f"/gzip/{name}" if name.endswith("xml") else f"/feeds/{name}"),
         )
-        state = _poll(store, feed_id)
+        state = poll(store, feed_id)
         assert state["status"] == "ok", (name, state)
         assert state["items_new"] >= 1
     _wait_docs(search, 1, feed_id="t-rss-big5")
@@ -116,17 +87,19 @@ def test_an_updated_item_updates_its_document_and_a_new_guid_alone_does_nothing(
         item.format(title="Kyiv talks", guid="g1", text="Talks on Ukraine began in Kyiv."),
     )
     feed_id = _feed(store, "t-updates", server.url("/dyn/updates"))
-    _poll(store, feed_id)
+    poll(store, feed_id)
     first = _wait_docs(search, 1, feed_id=feed_id)[0]
     assert first["text_source"] == "feed"  # the page answered 404: the feed's text was used
     server.set(
         "updates",
         item.format(title="Kyiv talks resume", guid="g1", text="Talks on Ukraine resumed in Kyiv."),
     )
-    state = _poll(store, feed_id)
+    state = poll(store, feed_id)
     assert state["items_new"] == 1
     updated = wait_until(
-        lambda: (d := _docs(search, feed_id=feed_id)) and d[0]["title"] == "Kyiv talks resume" and d
+        lambda: (
+            (d := indexed(search, feed_id=feed_id)) and d[0]["title"] == "Kyiv talks resume" and d
+        )
     )
     assert len(updated) == 1 and updated[0]["id"] == first["id"]
     server.set(
@@ -135,9 +108,9 @@ def test_an_updated_item_updates_its_document_and_a_new_guid_alone_does_nothing(
             title="Kyiv talks resume", guid="g2-new", text="Talks on Ukraine resumed in Kyiv."
         ),
     )
-    state = _poll(store, feed_id)
+    state = poll(store, feed_id)
     assert state["status"] == "ok" and state["items_new"] == 0
-    assert len(_docs(search, feed_id=feed_id)) == 1
+    assert len(indexed(search, feed_id=feed_id)) == 1
 
 
 def test_failures_are_recorded_and_backed_off(search, store, server: FeedServer) -> None:  # type: ignore[no-untyped-def]
@@ -151,7 +124,7 @@ def test_failures_are_recorded_and_backed_off(search, store, server: FeedServer)
     }
     for feed_id, (path, kind, weight) in cases.items():
         _feed(store, feed_id, server.url(path))
-        state = _poll(store, feed_id)
+        state = poll(store, feed_id)
         assert (state["status"], state["last_error_kind"], state["failures"]) == (
             "failing",
             kind,
@@ -170,12 +143,12 @@ def test_failures_are_recorded_and_backed_off(search, store, server: FeedServer)
 def test_ssrf_attempts_are_refused_and_recorded(search, store, server: FeedServer) -> None:  # type: ignore[no-untyped-def]
     port = server.base.rsplit(":", 1)[1]
     feed_id = _feed(store, "t-ssrf-feed", f"http://127.0.0.2:{port}/feeds/rss-zh-hant.xml")
-    state = _poll(store, feed_id)
+    state = poll(store, feed_id)
     assert state["last_error_kind"] == "refused" and "not a public address" in state["last_error"]
     redirect = _feed(
         store, "t-ssrf-redirect", server.url("/to?url=http://169.254.169.254/latest/meta-data/")
     )
-    assert _poll(store, redirect)["last_error_kind"] == "refused"
+    assert poll(store, redirect)["last_error_kind"] == "refused"
     server.set(
         "ssrf-items",
         '<rss version="2.0"><channel><title>x</title><item><title>metadata</title>'
@@ -183,11 +156,11 @@ def test_ssrf_attempts_are_refused_and_recorded(search, store, server: FeedServe
         "</channel></rss>",
     )
     items = _feed(store, "t-ssrf-items", server.url("/dyn/ssrf-items"))
-    _poll(store, items)
+    poll(store, items)
 
     rejection = wait_until(lambda: _rejection(search, items))
     assert rejection["reason"] == "refused_url" and rejection["stage"] == "fetch"
-    assert not _docs(search, feed_id=items)
+    assert not indexed(search, feed_id=items)
 
 
 def test_robots_disallow_falls_back_to_feed_content(search, store, server: FeedServer) -> None:  # type: ignore[no-untyped-def]
@@ -202,7 +175,7 @@ def test_robots_disallow_falls_back_to_feed_content(search, store, server: FeedS
 
     for path in ("/articles/en-front.html", "/articles/en-page.html"):
         store.redis.delete(store._k("seen", doc_id(server.url(path))))
-    _poll(store, feed_id)
+    poll(store, feed_id)
     docs = _wait_docs(search, 2, feed_id=feed_id)
     by_url = {d["url"].rsplit("/", 1)[1]: d["text_source"] for d in docs}
     assert by_url == {"en-front.html": "feed", "en-page.html": "page"}
@@ -362,7 +335,7 @@ def test_real_feeds_as_served(search, store, server: FeedServer) -> None:  # typ
         pytest.skip(f"shared feed data not found at {SHARED_FEEDS}")
     for feed_id, path in REAL_FEEDS.items():
         _feed(store, feed_id, server.url(f"/shared/{path}"), fetch_pages=False)
-        state = _poll(store, feed_id)
+        state = poll(store, feed_id)
         assert state["status"] == "ok" and state["items_new"] > 0, (feed_id, state)
     assert store.state("t-real-oschina")["parse_error"]  # malformed, yet its items were kept
     zaobao = _wait_docs(search, 50, feed_id="t-real-zaobao", timeout=60)
@@ -389,7 +362,7 @@ def test_one_bad_item_costs_one_item(search, store, server: FeedServer) -> None:
         + "</channel></rss>",
     )
     feed_id = _feed(store, "t-bad-items", server.url("/dyn/bad-items"))
-    state = _poll(store, feed_id)
+    state = poll(store, feed_id)
     assert state["status"] == "ok", state
     assert "1 items without a usable link were skipped" in state["parse_error"]
     docs = _wait_docs(search, 2, feed_id=feed_id)

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.feedserver import FeedServer
-from tests.integration.conftest import refresh, wait_until
+from tests.integration.conftest import indexed, poll, wait_until
 from tests.sitemaps import index, urlset
 from workers.cli import main
 
@@ -20,13 +20,6 @@ UNDATED = (
     + (b"<p>Officials met in the capital on Tuesday to talk about trade and the war.</p>" * 4)
     + b"</article></body></html>"
 )
-
-
-@pytest.fixture(scope="module")
-def store(worker):  # type: ignore[no-untyped-def]
-    from workers.feeds.polling import store as make_store
-
-    return make_store()
 
 
 @pytest.fixture
@@ -44,24 +37,6 @@ def pages(server: FeedServer):  # type: ignore[no-untyped-def]
     server.generator = page
     yield server
     server.generator = None
-
-
-def _poll(store, feed_id: str) -> dict:  # type: ignore[no-untyped-def]
-    from workers.feeds.polling import poll_feed, ready
-
-    wait_until(lambda: ready().waiting() == 0, 30)
-    before = int(store.state(feed_id).get("polls", 0))
-    poll_feed.delay(feed_id)
-    wait_until(lambda: int(store.state(feed_id).get("polls", 0)) > before, 30)
-    return store.state(feed_id)
-
-
-def _docs(search, **terms) -> list[dict]:  # type: ignore[no-untyped-def]
-    refresh(search)
-    query = {"bool": {"filter": [{"term": {k: v}} for k, v in terms.items()]}}
-    body = {"query": query, "size": 100}
-    hits = search.request("POST", f"/{search.index_name('articles')}/_search", body)
-    return [h["_source"] for h in hits["hits"]["hits"]]
 
 
 def _sitemap(store, feed_id: str, url: str) -> str:  # type: ignore[no-untyped-def]
@@ -84,11 +59,11 @@ def test_a_news_sitemaps_pages_are_indexed_with_its_date_when_they_give_none(
     ]
     pages.set("news-sitemap.xml", urlset(entries, news=True), "application/xml")
     feed_id = _sitemap(store, "t-sm-news", pages.url("/dyn/news-sitemap.xml"))
-    state = _poll(store, feed_id)
+    state = poll(store, feed_id)
     assert (state["status"], state["kind"], state["items_new"]) == ("ok", "sitemap-urlset", 3)
 
     def three() -> list[dict]:
-        found = _docs(search, feed_id=feed_id)
+        found = indexed(search, feed_id=feed_id)
         return found if len(found) == 3 else []
 
     docs = {d["url"].rsplit("/", 1)[1]: d for d in wait_until(three, 60)}
@@ -99,7 +74,7 @@ def test_a_news_sitemaps_pages_are_indexed_with_its_date_when_they_give_none(
         "sitemap",
     )
     assert docs["dated-3.html"]["published_at"] == "2023-03-19T08:00:00Z"  # the page's own
-    again = _poll(store, feed_id)
+    again = poll(store, feed_id)
     assert again["status"] == "unchanged"
 
 
@@ -129,7 +104,7 @@ def test_an_index_registers_its_sitemaps_but_not_itself_other_hosts_or_deeper_th
         listed = [(pages.url(f"/dyn/sm-deep{n + 1}.xml"), "2023-01-01")]
         pages.set(f"sm-deep{n}.xml", index(listed), "application/xml")
     feed_id = _sitemap(store, "t-sm-index", own)
-    state = _poll(store, feed_id)
+    state = poll(store, feed_id)
     assert (state["status"], state["kind"], state["items_new"]) == ("ok", "index", 2)
     assert "lists itself" in state["parse_error"] and "other hosts" in state["parse_error"]
 
@@ -138,15 +113,17 @@ def test_an_index_registers_its_sitemaps_but_not_itself_other_hosts_or_deeper_th
 
     children = below(feed_id)
     assert set(children) == {child, pages.url("/dyn/sm-deep0.xml")}
-    _poll(store, children[child].id)
+    poll(store, children[child].id)
     assert (
-        len(wait_until(lambda: len(d := _docs(search, feed_id=children[child].id)) == 2 and d, 60))
+        len(
+            wait_until(lambda: len(d := indexed(search, feed_id=children[child].id)) == 2 and d, 60)
+        )
         == 2
     )
     chain, parent = [], children[pages.url("/dyn/sm-deep0.xml")]
     while parent is not None:
         chain.append(parent.url)
-        state = _poll(store, parent.id)
+        state = poll(store, parent.id)
         parent = next(iter(below(parent.id).values()), None)
     assert chain == [pages.url(f"/dyn/sm-deep{n}.xml") for n in range(3)]
     assert "nested deeper than 3" in state["parse_error"]
@@ -185,7 +162,7 @@ def test_a_site_whose_robots_txt_lists_its_sitemaps(search, store, pages: FeedSe
     pages.robots = f"User-agent: *\nDisallow: /private\nSitemap: {listed}\n"
     try:
         feed_id = _sitemap(store, "t-sm-site", pages.url("/"))
-        state = _poll(store, feed_id)
+        state = poll(store, feed_id)
         assert (state["status"], state["kind"], state["items_new"]) == ("ok", "robots", 1)
         [child] = [c for c in store.configs().values() if c.parent == feed_id]
         assert child.url == listed
@@ -208,20 +185,20 @@ def test_the_same_story_by_feed_sitemap_and_archive_is_one_document(
         f"<item><title>Story</title><link>{url}?utm_source=rss</link></item></channel></rss>",
     )
     store.upsert(FeedConfig(id="t-same-feed", url=pages.url("/dyn/same-feed")))
-    _poll(store, "t-same-feed")
-    [first] = wait_until(lambda: _docs(search, feed_id="t-same-feed"), 60)
+    poll(store, "t-same-feed")
+    [first] = wait_until(lambda: indexed(search, feed_id="t-same-feed"), 60)
     pages.set(
         "same-sitemap.xml",
         urlset([{"loc": url, "lastmod": "2023-03-21"}]),
         "application/xml",
     )
-    _poll(store, _sitemap(store, "t-same-sitemap", pages.url("/dyn/same-sitemap.xml")))
-    wait_until(lambda: _docs(search, feed_id="t-same-sitemap"), 60)  # written again
+    poll(store, _sitemap(store, "t-same-sitemap", pages.url("/dyn/same-sitemap.xml")))
+    wait_until(lambda: indexed(search, feed_id="t-same-sitemap"), 60)  # written again
     path = tmp_path / "same.warc.gz"
     write_file(path, [Entry(url + "?utm_medium=warc", httpx.get(url).content)])
     result = CliRunner().invoke(main, ["ingest", str(path)])
     assert "indexed 0, already indexed 1" in result.stdout, result.output
-    assert len(_docs(search, canonical_url=first["canonical_url"])) == 1
+    assert len(indexed(search, canonical_url=first["canonical_url"])) == 1
 
 
 def test_backfill_walks_a_sites_sitemaps_for_a_date_range_and_resumes(
@@ -261,7 +238,7 @@ def test_backfill_walks_a_sites_sitemaps_for_a_date_range_and_resumes(
         assert "queued 3" in run.stdout and "indexed 3, rejected 0 of 3 queued" in run.stdout
         from workers.feeds.backfill import backfill_id
 
-        docs = _docs(search, feed_id=backfill_id(site))
+        docs = indexed(search, feed_id=backfill_id(site))
         assert sorted(d["url"].rsplit("/", 1)[1] for d in docs) == ["1.html", "2.html", "3.html"]
         assert {d["published_at_source"] for d in docs} == {"sitemap"}
         again = CliRunner().invoke(main, command)
@@ -296,5 +273,5 @@ def test_a_backfill_stopped_in_its_walk_goes_on_with_the_sitemaps_it_had_not_wal
         walk(start, since, until, progress=stop_after_one_sitemap)
     result = walk(start, since, until)
     assert (result.resumed, result.found, result.queued) == (1, 2, 2)
-    docs = wait_until(lambda: len(d := _docs(search, feed_id=backfill_id(start))) == 4 and d, 60)
+    docs = wait_until(lambda: len(d := indexed(search, feed_id=backfill_id(start))) == 4 and d, 60)
     assert len({d["url"] for d in docs}) == 4

@@ -63,9 +63,10 @@ def archives_in(paths: list[str]) -> tuple[list[str], list[str]]:
     for name in paths:
         path = Path(name)
         if name != "-" and path.is_dir():
-            inside = sorted(str(p) for p in path.rglob("*") if p.is_file() and is_archive(p.name))
+            files = [p for p in path.rglob("*") if p.is_file()]
+            inside = sorted(str(p) for p in files if is_archive(p.name))
             found += inside
-            if inside and not any(p.is_file() and not is_archive(p.name) for p in path.rglob("*")):
+            if inside and all(is_archive(p.name) for p in files):
                 continue
         elif is_archive(name):
             found.append(name)
@@ -98,7 +99,6 @@ class ArchiveResult:
     rejected: list[dict[str, Any]] = field(default_factory=list)
     failed: int = 0
     resumed_at: int = 0
-    finished: bool = False
     already: bool = False  # an earlier run read it to the end
 
 
@@ -162,7 +162,7 @@ def ingest_archive(
     start, counts, finished = resume.load() if resume else (0, Counts(), False)
     result = ArchiveResult(counts, resumed_at=start)
     if finished:
-        result.finished = result.already = True
+        result.already = True
         return result
     following = Following()
     batches: deque[_Batch] = deque()
@@ -219,7 +219,6 @@ def ingest_archive(
     settle()
     if resume is not None:
         resume.save(-1, counts.as_dict(), finished=True)
-    result.finished = True
     return result
 
 

@@ -21,6 +21,7 @@ from typing import BinaryIO
 from fastwarc.warc import ArchiveIterator, WarcRecord, WarcRecordType
 
 from pipelines.article import RawArticle
+from workers.fetching.http import FetchError, inflater
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 # Bytes that start a record: a gzip member, or a plain WARC header.
@@ -135,15 +136,15 @@ def _left_over(stream: BinaryIO, at: int, last: int | None) -> bool:
     if stream.read(2) != b"\x1f\x8b":
         return False  # a plain WARC: a record cut short has no whole HTTP head
     stream.seek(at)
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    member = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
-        while not inflater.eof and (chunk := stream.read(SCAN_CHUNK)):
-            inflater.decompress(chunk, 1)
-            while inflater.unconsumed_tail and not inflater.eof:
-                inflater.decompress(inflater.unconsumed_tail, SCAN_CHUNK)
+        while not member.eof and (chunk := stream.read(SCAN_CHUNK)):
+            member.decompress(chunk, 1)
+            while member.unconsumed_tail and not member.eof:
+                member.decompress(member.unconsumed_tail, SCAN_CHUNK)
     except zlib.error:
         return True
-    rest = inflater.unused_data + stream.read(4096)
+    rest = member.unused_data + stream.read(4096)
     return bool(rest[:4096].strip(b"\0"))
 
 
@@ -207,24 +208,24 @@ def _looks_like_html(body: bytes) -> bool:
 
 
 def _decoded(body: bytes, headers: dict[str, str], max_bytes: int) -> bytes:
-    """The body as the server meant it: chunks joined, one content coding undone, never
-    more than ``max_bytes``. Raises ValueError when it cannot be."""
+    """The body as the server meant it: chunks joined, one content coding undone (as
+    the fetcher undoes it), never more than ``max_bytes``. Raises ValueError when it
+    cannot be."""
     if "chunked" in headers.get("transfer-encoding", "").lower():
         body = _unchunked(body)
-    coding = headers.get("content-encoding", "").strip().lower()
-    if coding in ("", "identity"):
-        return body
-    if coding not in ("gzip", "x-gzip", "deflate"):
-        raise ValueError(coding)
-    wbits = 16 + zlib.MAX_WBITS if coding != "deflate" else zlib.MAX_WBITS
     try:
-        inflater = zlib.decompressobj(wbits)
-        out = inflater.decompress(body, max_bytes + 1)
-    except zlib.error as exc:
-        raise ValueError(str(exc)) from exc
-    if len(out) > max_bytes:
-        raise ValueError("larger than the cap")
-    return out
+        inflate = inflater(headers.get("content-encoding", ""), "")
+        if inflate is None:
+            return body
+        pieces, size = [], 0
+        for piece in inflate(body):
+            size += len(piece)
+            if size > max_bytes:
+                raise ValueError("larger than the cap")
+            pieces.append(piece)
+    except FetchError as exc:
+        raise ValueError(exc.reason) from exc
+    return b"".join(pieces)
 
 
 def _unchunked(body: bytes) -> bytes:

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from pipelines.dates import parse_date
 from pipelines.feeds import FeedItem
 from pipelines.sitemaps import NotASitemap, parse_sitemap, sitemaps_in_robots
 from workers import services
@@ -29,6 +28,7 @@ from workers.feeds.polling import (
     poll_target,
     queue_items,
     settings,
+    sitemap_time,
 )
 from workers.feeds.store import FeedConfig
 from workers.fetching.http import FetchError
@@ -106,14 +106,14 @@ def walk(
                 if depth < SITEMAP_DEPTH:
                     host = host_of(target)
                     for entry in parsed.entries:
-                        when = _when(entry.lastmod)
+                        when = sitemap_time(entry.lastmod)
                         if when is not None and when < since:
                             result.older += 1
                         elif host_of(entry.url) == host:
                             todo.append((entry.url, depth + 1))
             else:
                 for entry in parsed.entries:
-                    when = _when(entry.published or entry.lastmod)
+                    when = sitemap_time(entry.published or entry.lastmod)
                     if when is None:
                         result.undated += 1
                     elif not since <= when <= until:
@@ -166,8 +166,3 @@ def _fetch(url: str, result: Walk) -> bytes | None:
 
 def _text(body: bytes) -> str:
     return body.decode("utf-8", errors="replace")
-
-
-def _when(value: str | None) -> datetime | None:
-    when = parse_date(value) if value else None
-    return when if isinstance(when, datetime) else None

@@ -440,7 +440,7 @@ def sitemap_listing(feed: FeedConfig, response: Any) -> _Listing:
     if parsed.kind == "index":
         # an index lists sitemaps of its own host (the protocol's rule), no others
         host = urlsplit(feed.url).hostname
-        ordered = sorted(parsed.entries, key=lambda e: _when(e.lastmod), reverse=True)
+        ordered = sorted(parsed.entries, key=lambda e: _newest_first(e.lastmod), reverse=True)
         own = [e.url for e in ordered if host_of(e.url) == host]
         error = parsed.error
         if len(own) < len(ordered):
@@ -451,7 +451,7 @@ def sitemap_listing(feed: FeedConfig, response: Any) -> _Listing:
         FeedItem(url=e.url, guid=None, title=e.title, published=e.published or e.lastmod)
         for e in parsed.entries
     ]
-    pages.sort(key=lambda item: _when(item.published), reverse=True)
+    pages.sort(key=lambda item: _newest_first(item.published), reverse=True)
     return _Listing(
         f"sitemap-{parsed.kind}", pages[: settings.max_items_per_poll], [], parsed.error
     )
@@ -464,10 +464,16 @@ def host_of(url: str) -> str | None:
         return None
 
 
-def _when(value: str | None) -> float:
-    """A sitemap date as seconds, for ordering (0 for none or one that cannot be read)."""
+def sitemap_time(value: str | None) -> datetime | None:
+    """A date a sitemap gives (lastmod, news:publication_date), or None when it has
+    none that can be read as a whole date."""
     when = parse_date(value) if value else None
-    return when.timestamp() if isinstance(when, datetime) else 0.0
+    return when if isinstance(when, datetime) else None
+
+
+def _newest_first(value: str | None) -> float:
+    when = sitemap_time(value)
+    return when.timestamp() if when else 0.0
 
 
 def _register_sitemaps(feed: FeedConfig, urls: list[str]) -> tuple[int, list[str]]:

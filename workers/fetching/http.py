@@ -457,7 +457,7 @@ def _decoded(
     """The body, decoded here from the raw stream: at most one content coding, never
     more than ``cap`` decoded bytes held (nor ``cap`` raw ones). Past the cap: FetchError,
     or the first ``cap`` bytes with ``truncate``."""
-    inflate = _inflater(resp.headers.get("content-encoding", ""), url)
+    inflate = inflater(resp.headers.get("content-encoding", ""), url)
     size = raw_size = 0
     for raw in resp.iter_raw():
         raw_size += len(raw)
@@ -474,7 +474,7 @@ def _decoded(
             yield piece
 
 
-def _inflater(header: str, url: str) -> Any:
+def inflater(header: str, url: str) -> Any:
     """A function from raw chunks to decoded pieces for the response's content coding
     (None for identity). Each piece is at most 1 MiB, so a bomb is noticed at the cap."""
     codings = [c.strip().lower() for c in header.split(",") if c.strip()]
