@@ -497,6 +497,33 @@ def test_requests_that_wait_for_their_host_wait_in_redis(redis_client) -> None: 
     assert later.waiting() == 1
 
 
+def test_a_poll_goes_before_the_pages_booked_with_its_host(redis_client) -> None:  # type: ignore[no-untyped-def]
+    """Polls book in a lane of their own: 500 pages booked with a host do not hold its
+    next poll back. A poll whose turn has come waits out the spacing after a page's
+    request instead of booking again, and the page whose slot it took is refused as
+    too soon, so the host never gets two requests closer than the spacing."""
+    from workers import services
+    from workers.fetching.politeness import Politeness
+
+    state = services.state()
+    polite = Politeness(state.redis, state.prefix + "t-first-", spacing=1.0, concurrency=2)
+    pages = polite.book("example.org", 500)
+    assert pages[-1] == pytest.approx(499, abs=0.05)
+    assert polite.reserve("example.org", first=True) == pytest.approx(0, abs=0.05)
+    assert polite.reserve("example.org", first=True) == pytest.approx(1, abs=0.05)  # polls spaced
+    assert polite.reserve("example.org") == pytest.approx(500, abs=0.05)  # pages untouched
+
+    with polite.slot("example.org", patience=0.1) as page:  # the first page goes
+        assert page
+    started = time.monotonic()
+    with polite.slot("example.org", patience=5, first=True) as poll:
+        assert poll  # the poll waited for the spacing, and went
+        waited = time.monotonic() - started
+    assert 0.85 <= waited < 2
+    with polite.slot("example.org", patience=5) as page:
+        assert not page  # the next page, too soon after the poll: it books again
+
+
 def test_a_poll_waits_in_redis_while_its_process_has_a_backlog_of_pages(
     store, server: FeedServer, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]

@@ -143,12 +143,13 @@ def walk(
 
 
 def _fetch(url: str, result: Walk) -> bytes | None:
-    """A sitemap's bytes, fetched in its host's booked slot; None (noted) on failure."""
+    """A sitemap's bytes, fetched in its host's booked slot (in the polls' lane: the
+    pages the walk queued do not hold it back); None (noted) on failure."""
     host = host_of(url) or ""
     polite = services.politeness()
     for _ in range(10):
-        time.sleep(polite.reserve(host))
-        with polite.slot(host, patience=30) as got:
+        time.sleep(polite.reserve(host, first=True))
+        with polite.slot(host, patience=30, first=True) as got:
             if not got:
                 continue
             try:

@@ -95,11 +95,12 @@ def fetch_lease() -> float:
 
 
 def _polite_wait(host: str, slot_at: float | None) -> float:
-    """Seconds until this request to ``host`` may go: 0 when the task comes back for a
-    slot it booked, else the wait for a newly booked one."""
+    """Seconds until this poll of ``host`` may go: 0 when the task comes back for a
+    slot it booked, else the wait for a newly booked one (in the polls' lane, ahead of
+    the host's booked pages)."""
     if slot_at is not None and time.time() >= slot_at - SLOT_EARLY:
         return 0.0
-    return services.politeness().reserve(host)
+    return services.politeness().reserve(host, first=True)
 
 
 @lru_cache(maxsize=1)
@@ -199,9 +200,9 @@ def _poll(feed: FeedConfig, previous: dict[str, Any], slot_at: float | None) -> 
     if previous.get("last_modified"):
         headers["If-Modified-Since"] = previous["last_modified"]
     try:
-        with services.politeness().slot(host, patience=BUSY_PATIENCE) as got:
+        with services.politeness().slot(host, patience=BUSY_PATIENCE, first=True) as got:
             if not got:  # every request slot of the host is taken: book the next one
-                wait = _book_again(POLL, feed_id, host)
+                wait = _book_again(POLL, feed_id, host, first=True)
                 return {"feed": feed_id, "status": "deferred", "wait": wait}
             response = services.fetcher().get(
                 poll_target(feed),
@@ -581,10 +582,10 @@ def _fetch_leased(keys: list[str]) -> None:
         _unbegun.difference_update(keys)
 
 
-def _book_again(kind: str, name: str, host: str) -> float:
-    """A request whose host was too busy books the host's next slot and waits for it
-    in Redis; returns the wait."""
-    wait = services.politeness().reserve(host)
+def _book_again(kind: str, name: str, host: str, *, first: bool = False) -> float:
+    """A request whose host was too busy books the host's next slot (a poll's: in the
+    polls' lane) and waits for it in Redis; returns the wait."""
+    wait = services.politeness().reserve(host, first=first)
     later().add(kind, {name: time.time() + wait})
     return wait
 

@@ -6,6 +6,13 @@ holds one of ``host_max_concurrency`` leases while a request is in flight, and r
 a request that would start within 0.9 × the spacing of the host's last one (a slot handed
 out late must not bring the next one close). A caller that must wait books a slot and
 waits for it in Redis (workers/feeds/later.py), not in a thread.
+
+Polls (of feeds and sitemaps) go before page fetches: they book in a lane of their own,
+spaced among themselves but not behind the pages already booked (a sitemap poll that
+queues 500 pages would otherwise hold the host's next poll back by 500 slots), and a
+poll whose turn has come waits out the spacing after the last request instead of
+booking again. The page whose slot it took is refused as too soon and books again:
+each poll costs the pages one slot, and the host still gets one request per spacing.
 """
 
 from __future__ import annotations
@@ -77,25 +84,30 @@ class Politeness:
         self._crowded: set[str] = set()  # hosts with requests waiting for a slot
         self._lock = threading.Lock()
 
-    def reserve(self, host: str) -> float:
-        """Seconds to wait before this request to ``host`` may start."""
-        return self.book(host, 1)[0]
+    def reserve(self, host: str, *, first: bool = False) -> float:
+        """Seconds to wait before this request to ``host`` may start; ``first`` books
+        in the polls' lane, ahead of the pages already booked."""
+        return self.book(host, 1, first=first)[0]
 
-    def book(self, host: str, count: int) -> list[float]:
+    def book(self, host: str, count: int, *, first: bool = False) -> list[float]:
         """Book ``count`` requests to ``host``, one after the other: the seconds to wait
         before each may start."""
         if self.spacing <= 0 or count <= 0:
             return [0.0] * max(count, 0)
+        lane = "polls" if first else "next"
         waits = self._reserve(
-            keys=[f"{self.prefix}host:{host}:next"],
+            keys=[f"{self.prefix}host:{host}:{lane}"],
             args=[time.time() * 1000, self.spacing * 1000, count],
         )
         return [float(wait) / 1000 for wait in waits]
 
     @contextmanager
-    def slot(self, host: str, *, lease: float = 60.0, patience: float = 30.0) -> Iterator[bool]:
+    def slot(
+        self, host: str, *, lease: float = 60.0, patience: float = 30.0, first: bool = False
+    ) -> Iterator[bool]:
         """Hold one of the host's concurrency slots; yields False if none freed in time,
-        or at once when the host's last request started less than the spacing ago.
+        or at once when the host's last request started less than the spacing ago
+        (``first``, a poll's request: when it has not passed in time either).
 
         Requests of this process wait their turn here, on a semaphore of the host's
         concurrency (waking as soon as one ends, without asking Redis); the lease in
@@ -117,7 +129,7 @@ class Politeness:
                     )
                 )
                 acquired = answer == 1
-                if acquired or answer < 0 or time.monotonic() > deadline:
+                if acquired or (answer < 0 and not first) or time.monotonic() > deadline:
                     break
                 time.sleep(0.05)
             try:
