@@ -219,17 +219,16 @@ def _authors(value: object) -> list[str]:
     return []
 
 
-def _is_chrome(node: LexborNode) -> bool:
-    attrs = node.attributes
+def _is_chrome(attrs: dict[str, str | None]) -> bool:
+    """Navigation, ads, share bars and the like, by an element's class, id and role."""
     marker = f"{attrs.get('class') or ''} {attrs.get('id') or ''} {attrs.get('role') or ''}"
     if attrs.get("itemprop") == "articleBody" or CONTENT.search(marker):
         return False
     return bool(marker.strip()) and bool(CHROME.search(marker))
 
 
-def _is_comments(node: LexborNode) -> bool:
+def _is_comments(attrs: dict[str, str | None]) -> bool:
     """A readers' comment section, by the names blog and comment software give it."""
-    attrs = node.attributes
     names = f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower().split()
     return not COMMENTS.isdisjoint(names)
 
@@ -308,8 +307,10 @@ def extract(html: str) -> Extracted:
         # A wrapper whose class merely mentions "ads" or "sidebar" may hold the whole
         # page: chrome is small, so a block with a large share of the text stays. A
         # comment section goes whatever its size (readers may paste whole articles).
-        if _is_comments(node) or (
-            _is_chrome(node) and len(node.text(deep=True) or "") < 0.25 * total
+        attrs = node.attributes  # built anew on each access: read once
+        if attrs and (
+            _is_comments(attrs)
+            or (_is_chrome(attrs) and len(node.text(deep=True) or "") < 0.25 * total)
         ):
             node.decompose()
     out.body = _best_body(body)

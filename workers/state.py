@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -22,11 +21,18 @@ from workers.settings import Settings
 ATTEMPT_TTL = 7 * 86_400  # a mark outlives any redelivery of its task
 
 
+# A staged payload's page bytes are kept beside it, under its key and this suffix, as
+# they are: a 150 KB page cost about 3 ms of CPU to stage and read back as base64 in
+# JSON. The payload then says so under BESIDE.
+CONTENT = ":content"
+BESIDE = "content_beside"
+
+
 @lru_cache(maxsize=4)
-def _client(url: str) -> redis.Redis:
+def _client(url: str, decode: bool = True) -> redis.Redis:
     # The I/O pool runs hundreds of tasks at once, each may hold a connection
     return redis.Redis.from_url(
-        url, decode_responses=True, health_check_interval=30, max_connections=2048
+        url, decode_responses=decode, health_check_interval=30, max_connections=2048
     )
 
 
@@ -45,49 +51,67 @@ class State:
         pipe = self.redis.pipeline(transaction=False)
         for payload in payloads:
             key = self.key("staged", uuid.uuid4().hex)
-            pipe.set(key, json.dumps(payload, ensure_ascii=False), ex=self.settings.staging_ttl)
+            self._put(pipe, key, payload)
             keys.append(key)
         pipe.execute()
         return keys
 
     def staged(self, keys: list[str]) -> list[dict[str, Any] | None]:
+        """The payloads under ``keys`` (None where there is none), each with its page
+        bytes as ``content``."""
         if not keys:
             return []
-        return [json.loads(raw) if raw else None for raw in self.redis.mget(keys)]
+        payloads = [json.loads(raw) if raw else None for raw in self.redis.mget(keys)]
+        beside = [n for n, p in enumerate(payloads) if p is not None and p.pop(BESIDE, False)]
+        if beside:
+            raw = _client(self.settings.redis_dsn, decode=False)
+            for n, content in zip(
+                beside, raw.mget([keys[n] + CONTENT for n in beside]), strict=True
+            ):
+                if content is None:  # expired between the two reads: as if both had
+                    payloads[n] = None
+                else:
+                    payloads[n]["content"] = content  # type: ignore[index]
+        return payloads
 
     def restage(self, key: str, payload: dict[str, Any], pipe: Pipeline | None = None) -> None:
         """Replace a staged payload (a feed item with its fetched page); on ``pipe``, sent
         when the caller executes it."""
-        (pipe or self.redis).set(
-            key, json.dumps(payload, ensure_ascii=False), ex=self.settings.staging_ttl
-        )
+        target = pipe if pipe is not None else self.redis.pipeline(transaction=False)
+        if not isinstance(payload.get("content"), bytes):
+            target.delete(key + CONTENT)
+        self._put(target, key, payload)
+        if pipe is None:
+            target.execute()
 
     def unstage(self, keys: list[str]) -> None:
         if keys:
-            self.redis.delete(*keys)
+            self.redis.delete(*keys, *(key + CONTENT for key in keys))
+
+    def _put(self, pipe: Pipeline, key: str, payload: dict[str, Any]) -> None:
+        ttl = self.settings.staging_ttl
+        content = payload.get("content")
+        if isinstance(content, bytes):
+            pipe.set(key + CONTENT, content, ex=ttl)
+            payload = {k: v for k, v in payload.items() if k != "content"}
+            payload[BESIDE] = True
+        pipe.set(key, json.dumps(payload, ensure_ascii=False), ex=ttl)
 
     # -- attempts: work on one article that a dead process never finished
-    @contextmanager
-    def attempt(self, name: str) -> Iterator[int]:
-        """Mark work on ``name`` as begun for the block; yields how many earlier
-        attempts began and never ended (their process died: killed for memory or by
-        the hard time limit). Work that ends, by an exception too, clears the mark."""
-        died = self.begin([name])[0]
-        try:
-            yield died
-        finally:
-            self.end([name])
-
-    def begin(self, names: list[str]) -> list[int]:
-        """Mark work on each of ``names`` as begun, in one round trip; for each, how many
-        earlier attempts began and never ended. ``end`` clears the marks."""
+    def begin(self, names: list[str], *, ending: list[str] | None = None) -> list[int]:
+        """Mark work on each of ``names`` as begun (and clear the marks of ``ending``),
+        in one round trip; for each, how many earlier attempts began and never ended.
+        ``end`` clears the marks."""
         if not names:
+            self.end(ending or [])
             return []
         pipe = self.redis.pipeline(transaction=False)
+        self.end(ending or [], pipe)
         for name in names:
             pipe.incr(self.key("attempt", name))
             pipe.expire(self.key("attempt", name), ATTEMPT_TTL)
-        return [int(begun) - 1 for begun in pipe.execute()[::2]]
+        answers = pipe.execute()[1 if ending else 0 :]
+        return [int(begun) - 1 for begun in answers[::2]]
 
     def end(self, names: list[str], pipe: Pipeline | None = None) -> None:
         """Clear the marks of work that ended (on ``pipe``: when the caller executes it)."""

@@ -479,3 +479,44 @@ def test_hostile_titles_and_channel_credentials(
 
     assert "no signing secret" in wait_until(webhook_failed, 20)["last_error"]
     assert len(receiver.on("/ok/hook-b")) == 1  # nothing unsigned went out
+
+
+def test_batches_are_percolated_only_while_a_rule_is_enabled(search) -> None:  # type: ignore[no-untyped-def]
+    """The number of enabled rules is kept in Redis, so a batch costs the engine no
+    percolation when there is none; saving, disabling or deleting a rule makes the
+    next batch count again, and a rule written to the index by other means is seen
+    once the kept number expires."""
+    import uuid
+
+    from workers.alerts.rules import AlertRule, Rules, enabled_rules
+    from workers.search import templates
+    from workers.search.client import connect
+    from workers.settings import Settings
+    from workers.state import State
+
+    settings = Settings(index_prefix=f"t-enabled-{uuid.uuid4().hex[:6]}-")
+    client, state = connect(settings), State(settings)
+    templates.apply(client)
+    kept = state.key("alert-rules", "enabled")
+    try:
+        rules = Rules(client, state)
+        assert enabled_rules(client, state) == 0
+        assert state.redis.get(kept) == "0" and 0 < state.redis.ttl(kept) <= 60
+        rules.save(AlertRule(id="r1", name="r1", query="普京"), new=True)
+        assert enabled_rules(client, state) == 1
+        rules.save(AlertRule(id="r1", name="r1", query="普京", enabled=False), new=False)
+        assert enabled_rules(client, state) == 0
+        rules.save(AlertRule(id="r2", name="r2", query="習近平"), new=True)
+        rules.delete("r2")
+        assert enabled_rules(client, state) == 0
+        index = client.index_name("alert-rules")
+        stored = client.request("GET", f"/{index}/_doc/r1")["_source"]
+        client.request(  # enabled behind the rules' back
+            "PUT", f"/{index}/_doc/r1", {**stored, "enabled": True}, params={"refresh": "true"}
+        )
+        assert enabled_rules(client, state) == 0  # until the kept number expires
+        state.redis.delete(kept)
+        assert enabled_rules(client, state) == 1
+    finally:
+        templates.drop(client)
+        state.redis.delete(kept, state.key("alert-secrets"), state.key("alert-channels"))

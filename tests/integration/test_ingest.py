@@ -224,3 +224,34 @@ def test_a_batch_past_its_soft_time_limit_is_split_and_every_article_lands(searc
         )
 
     assert wait_until(lambda: landed() == 80, 90)
+
+
+def test_a_pages_bytes_are_staged_beside_its_payload_as_they_are(redis_client) -> None:  # type: ignore[no-untyped-def]
+    """A page's bytes go to Redis as they are, beside the payload's JSON (no base64);
+    they come back with it, go when it is restaged without a page or unstaged, and a
+    payload staged by an earlier version (base64 in the JSON) still reads."""
+    import base64
+
+    from pipelines.article import RawArticle
+    from workers.articles.staging import raw_from_payload, to_payload
+    from workers.settings import get_settings
+    from workers.state import CONTENT, State
+
+    state = State(get_settings())
+    page = "<html><body><p>蒲亭與習近平會談</p></body></html>".encode("big5") + bytes(range(256))
+    [key] = state.stage([to_payload(RawArticle(url="https://bytes.example/1", content=page))])
+    assert state.redis.get(key) is not None and "content" not in json.loads(state.redis.get(key))
+    [payload] = state.staged([key])
+    assert payload is not None and raw_from_payload(payload).content == page
+    state.restage(key, {**payload, "content": page[::-1]})
+    assert raw_from_payload(state.staged([key])[0]).content == page[::-1]  # type: ignore[arg-type]
+    state.restage(key, {"url": "https://bytes.example/1", "text": "只有文字"})
+    assert state.staged([key]) == [{"url": "https://bytes.example/1", "text": "只有文字"}]
+    assert not state.redis.exists(key + CONTENT)
+    [key] = state.stage([to_payload(RawArticle(url="https://bytes.example/2", content=page))])
+    state.unstage([key])
+    assert not state.redis.exists(key, key + CONTENT) and state.staged([key]) == [None]
+    earlier = {"url": "https://bytes.example/3", "content": base64.b64encode(page).decode()}
+    [key] = state.stage([earlier])
+    assert raw_from_payload(state.staged([key])[0]).content == page  # type: ignore[arg-type]
+    state.unstage([key])

@@ -26,6 +26,10 @@ from workers.state import State
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
 CHANNEL_URLS = ("webhook", "slack")
+# How long the number of enabled rules, kept in Redis, is trusted before the engine is
+# asked again. A rule saved or deleted through Rules resets it at once; one written to
+# the index by other means is seen within this time.
+ENABLED_TTL = 60
 
 
 class RuleError(ValueError):
@@ -150,6 +154,7 @@ class Rules:
         self.client.request(
             "PUT", f"/{self.index}/_doc/{rule.id}", doc, params={"refresh": "wait_for"}
         )
+        forget_enabled(self.state)
         previous_webhook = self.channel_url(rule.id, "webhook")
         self._store_urls(rule.id, urls)
         secret = None
@@ -202,6 +207,7 @@ class Rules:
         found = self.client.request(
             "DELETE", f"/{self.index}/_doc/{rule_id}", params={"refresh": "wait_for"}, ignore=(404,)
         )
+        forget_enabled(self.state)
         self.state.redis.hdel(self.state.key("alert-secrets"), rule_id)
         self._store_urls(rule_id, dict.fromkeys(CHANNEL_URLS))
         return found.get("result") == "deleted"
@@ -209,6 +215,26 @@ class Rules:
     def secret(self, rule_id: str) -> str | None:
         value = self.state.redis.hget(self.state.key("alert-secrets"), rule_id)
         return str(value) if value else None
+
+
+def enabled_rules(client: SearchClient, state: State) -> int:
+    """How many rules are enabled: kept in Redis for ENABLED_TTL seconds, else counted
+    by the engine. A batch is matched only when there is one: percolating costs the
+    engine about as much as indexing the batch, with or without rules."""
+    key = state.key("alert-rules", "enabled")
+    known = state.redis.get(key)
+    if known is not None:
+        return int(str(known))
+    index = client.index_name("alert-rules")
+    body = {"query": {"term": {"enabled": True}}}
+    count = int(client.request("POST", f"/{index}/_count", body, ignore=(404,)).get("count", 0))
+    state.redis.set(key, count, ex=ENABLED_TTL)
+    return count
+
+
+def forget_enabled(state: State) -> None:
+    """Have the next batch count the enabled rules again (a rule changed)."""
+    state.redis.delete(state.key("alert-rules", "enabled"))
 
 
 def mask_url(url: str | None) -> str | None:

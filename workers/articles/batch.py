@@ -5,7 +5,8 @@ articles alike:
       -> pipeline: one document each, or a rejection
       -> stories: story_id from the SimHash bands in Redis
       -> bulk index: one request
-      -> percolate: one request; new alert events written create-only, pending
+      -> percolate: one request, when a rule is enabled; new alert events written
+         create-only, pending
       -> route the new events to their channels (the outbox sweeper routes any that a
          crash left between these two steps)
       -> rejections to the ``rejected`` index
@@ -30,6 +31,7 @@ from pipelines.article import RawArticle, RejectArticle
 from pipelines.process import Pipeline
 from workers import faults, limits, services
 from workers.alerts import matching, outbox
+from workers.alerts.rules import enabled_rules
 from workers.articles import stories
 from workers.articles.indexing import Rejection, index_documents, record_rejections
 from workers.search.client import SearchError
@@ -64,35 +66,44 @@ def write_batch(
     retry with backoff."""
     docs: list[dict[str, Any]] = []
     rejected: list[Rejection] = []
-    for item, name in zip(inputs, names or [None] * len(inputs), strict=True):
-        if isinstance(item, Rejection):
-            rejected.append(item)
-            continue
-        outcome = process_one(item, name)
-        if isinstance(outcome, Rejection):
-            rejected.append(outcome)
-        else:
-            docs.append(outcome)
+    state = services.state()
+    warm_pipeline()  # loading it is no article's time
+    begun: list[str] = []  # the article in the pipeline: its mark is cleared with the next one's
+    try:
+        for item, name in zip(inputs, names or [None] * len(inputs), strict=True):
+            if isinstance(item, Rejection):
+                rejected.append(item)
+                continue
+            mark = f"process:{name or item.url or id(item)}"
+            [died] = state.begin([mark], ending=begun)  # one round trip
+            begun = [mark]
+            outcome = process_one(item, died)
+            if isinstance(outcome, Rejection):
+                rejected.append(outcome)
+            else:
+                docs.append(outcome)
+    finally:  # by an exception too: only a process that dies leaves its mark
+        state.end(begun)
     return index_batch(docs, rejected)
 
 
-def process_one(item: RawArticle, name: str | None) -> dict[str, Any] | Rejection:
-    """One article through the pipeline within its time budget; any failure is its
-    own rejection, never the batch's."""
-    settings, state = services.settings(), services.state()
-    pipeline = warm_pipeline()  # loading it is no article's time
+def process_one(item: RawArticle, died: int = 0) -> dict[str, Any] | Rejection:
+    """One article through the pipeline within its time budget (``died``: earlier
+    attempts at it that killed their process); any failure is its own rejection,
+    never the batch's."""
+    settings = services.settings()
+    pipeline = warm_pipeline()
     try:
-        with state.attempt(f"process:{name or item.url or id(item)}") as died:
-            if died >= QUARANTINE_AFTER:
-                raise RejectArticle(
-                    "quarantined",
-                    f"its processing killed the worker {died} times (memory or hard "
-                    "time limit); not tried again",
-                    stage="process",
-                )
-            faults.die_while("poison_article", POISON in (item.text or ""))
-            with limits.item_budget(settings.item_time_limit):
-                return pipeline.process(item)
+        if died >= QUARANTINE_AFTER:
+            raise RejectArticle(
+                "quarantined",
+                f"its processing killed the worker {died} times (memory or hard "
+                "time limit); not tried again",
+                stage="process",
+            )
+        faults.die_while("poison_article", POISON in (item.text or ""))
+        with limits.item_budget(settings.item_time_limit):
+            return pipeline.process(item)
     except RejectArticle as exc:
         if isinstance(exc.__cause__, SoftTimeLimitExceeded):  # a stage caught the task's limit
             raise exc.__cause__ from None
@@ -149,6 +160,8 @@ def _match(client: Any, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The batch's new alert events; a rule the engine cannot run is logged and counted
     (the articles are indexed all the same), a transient error retries the batch."""
     try:
+        if not docs or not enabled_rules(client, services.state()):
+            return []
         events = matching.match(client, docs)
     except SearchError as exc:
         if exc.transient:

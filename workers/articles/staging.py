@@ -46,10 +46,9 @@ class Item:
 
 
 def to_payload(raw: RawArticle) -> dict[str, Any]:
-    data = {k: v for k, v in asdict(raw).items() if v not in (None, {}, "")}
-    if raw.content is not None:
-        data["content"] = base64.b64encode(raw.content).decode("ascii")
-    return data
+    """A RawArticle as a payload to stage (workers/state.py keeps ``content``, the page
+    bytes, beside the rest)."""
+    return {k: v for k, v in asdict(raw).items() if v not in (None, {}, "")}
 
 
 def raw_from_payload(payload: dict[str, Any]) -> RawArticle:
@@ -62,8 +61,8 @@ def raw_from_payload(payload: dict[str, Any]) -> RawArticle:
     headers = data.pop("headers", None) or {}
     raw = RawArticle(**{k: v for k, v in data.items() if k in RawArticle.__dataclass_fields__})
     raw.headers = headers
-    if content is not None:
-        raw.content = base64.b64decode(content)
+    if content is not None:  # base64 text in a payload staged by an earlier version
+        raw.content = content if isinstance(content, bytes) else base64.b64decode(content)
     return raw
 
 
