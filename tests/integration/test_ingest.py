@@ -127,6 +127,44 @@ def test_bad_article_is_rejected_and_the_rest_lands(search, worker, tmp_path) ->
     assert reasons["https://news.example.org/future"] == "bad_date"
 
 
+def test_a_search_sees_what_was_written_while_nobody_searched(search) -> None:  # type: ignore[no-untyped-def]
+    """The articles index leaves its refresh interval to the engine: no refreshes while
+    nobody searches (bulk writes cost about half), and the first search after that
+    waits for the refresh, so it still finds every document. An index made with an
+    explicit interval (as before) loses it when the templates are applied."""
+    import time
+
+    from workers.articles.indexing import index_documents
+    from workers.search import templates
+
+    physical = f"{search.index_name('articles')}-v1"
+
+    def refreshes() -> int:
+        stats = search.request("GET", f"/{physical}/_stats/refresh")
+        return int(stats["indices"][physical]["primaries"]["refresh"]["total"])
+
+    search.request("PUT", f"/{physical}/_settings", {"index": {"refresh_interval": "1s"}})
+    templates.apply(search)
+    own = search.request("GET", f"/{physical}/_settings")[physical]["settings"]["index"]
+    assert "refresh_interval" not in own
+    # idle after one second instead of thirty, for the test
+    search.request("PUT", f"/{physical}/_settings", {"index": {"search.idle.after": "1s"}})
+    try:
+        search.request("POST", f"/{physical}/_search", {"size": 0})
+        time.sleep(2.5)  # no search since: the shard is idle
+        before = refreshes()
+        assert index_documents(search, [{"id": "idle-1", "body": "idle", "lang": "en"}]).created
+        time.sleep(2.5)
+        assert refreshes() == before  # a refresh every second would have made two
+        found = search.request(
+            "POST", f"/{physical}/_search", {"query": {"ids": {"values": ["idle-1"]}}}
+        )
+        assert found["hits"]["total"]["value"] == 1
+    finally:
+        search.request("PUT", f"/{physical}/_settings", {"index": {"search.idle.after": None}})
+        search.request("DELETE", f"/{physical}/_doc/idle-1", params={"refresh": "true"})
+
+
 def test_engine_rejects_a_field_outside_the_mapping(search, redis_client) -> None:  # type: ignore[no-untyped-def]
     from workers.articles.indexing import index_documents, record_rejections
     from workers.state import State

@@ -18,6 +18,14 @@ from workers.search.client import SearchClient
 
 TEMPLATE_DIR = Path(str(files("workers.search") / "templates"))
 NAMES = ("articles", "rejected", "feeds", "alert-rules", "alert-events")
+# Index settings that can change on a live index: ``apply`` sets them on an existing
+# physical index to the template's value, and resets the ones the template leaves out
+# to the engine's default. ``refresh_interval`` is left out on purpose: unset, a shard
+# refreshes every second while it is being searched, and not at all once no search has
+# come for 30 s (``index.search.idle.after``); the first search after that waits for
+# the refresh, so it still sees every document written. Bulk writes with nobody
+# searching (an archive, a backfill) then cost the engine about half the CPU.
+LIVE_SETTINGS = ("refresh_interval",)
 
 
 @dataclass(frozen=True)
@@ -108,6 +116,11 @@ def apply(client: SearchClient, names: tuple[str, ...] = NAMES) -> list[str]:
             # New fields reach an existing index too (adding fields is always allowed; a
             # changed field is an error here and needs a new version and a reindex).
             client.request("PUT", f"/{physical}/_mapping", template.mappings)
+            client.request(
+                "PUT",
+                f"/{physical}/_settings",
+                {"index": {key: template.settings.get(key) for key in LIVE_SETTINGS}},
+            )
             client.request(
                 "POST",
                 "/_aliases",
