@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from mediamon_native import cap_depth
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -37,12 +38,14 @@ DROP_TAGS = (
     "figure figcaption",
     "header",
 )
-CHROME = re.compile(
-    r"(^|[\s_-])(nav|menu|footer|sidebar|side-bar|breadcrumb|share|social|comment|related|"
-    r"recommend|promo|advert|ads?|banner|subscribe|newsletter|copyright|tags?|toolbar|"
-    r"popup|modal|cookie|consent|privacy|gdpr|login|pagination|more-news|hot-news|rank|"
-    r"caption|gallery|slideshow|carousel)([\s_-]|$)",
-    re.IGNORECASE,
+_DROP = ", ".join(DROP_TAGS)
+# Words of a class, id or role that name chrome, matched whole (between spaces, "_" and
+# "-", in any case): "nav", "top-nav", "share_bar", "right-side-bar"; not "navigation".
+CHROME = frozenset(
+    "nav menu footer sidebar side-bar breadcrumb share social comment related recommend "
+    "promo advert ad ads banner subscribe newsletter copyright tag tags toolbar popup modal "
+    "cookie consent privacy gdpr login pagination more-news hot-news rank caption gallery "
+    "slideshow carousel".split()
 )
 # Class or id names (whole) of readers' comment sections: WordPress, Disqus and the like.
 COMMENTS = frozenset(
@@ -81,8 +84,10 @@ TITLE_MAX_CHARS = 500
 _TIGHT_SEPARATORS = "|｜_"
 _SPACED_SEPARATORS = "-–—:·•"
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
-_SPACE = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
-_ANY_SPACE = re.compile(r"[\s\u00a0\u3000]+")
+# Runs of spaces other than line breaks; a lone ASCII space, which stays as it is, is
+# left out of the matches (most of them: replacing each with itself is most of the time).
+_SPACE = re.compile(r"[\t\r\f\v\u00a0\u3000][ \t\r\f\v\u00a0\u3000]*| [ \t\r\f\v\u00a0\u3000]+")
+_ANY_SPACE = re.compile(r"[^\S ]\s*| \s+")  # any run of white space but a lone space
 # A source line break between two Chinese characters is no space (CSS's segment-break
 # rule for East Asian text): "北\n京" is 北京.
 _CJK_BREAK = re.compile(
@@ -221,10 +226,24 @@ def _authors(value: object) -> list[str]:
 
 def _is_chrome(attrs: dict[str, str | None]) -> bool:
     """Navigation, ads, share bars and the like, by an element's class, id and role."""
-    marker = f"{attrs.get('class') or ''} {attrs.get('id') or ''} {attrs.get('role') or ''}"
-    if attrs.get("itemprop") == "articleBody" or CONTENT.search(marker):
+    if attrs.get("itemprop") == "articleBody":
         return False
-    return bool(marker.strip()) and bool(CHROME.search(marker))
+    marker = f"{attrs.get('class') or ''} {attrs.get('id') or ''} {attrs.get('role') or ''}"
+    folded = marker.casefold()
+    if any(word in folded for word in _CONTENT_WORDS) and CONTENT.search(marker):
+        return False
+    for name in folded.replace("_", " ").split():
+        parts = name.split("-")
+        if not CHROME.isdisjoint(parts):
+            return True
+        # the names with a hyphen of their own: side-bar, more-news
+        if any(f"{a}-{b}" in CHROME for a, b in pairwise(parts)):
+            return True
+    return False
+
+
+# A class or id that CONTENT matches holds one of these (it is checked first: cheaper).
+_CONTENT_WORDS = ("article", "story", "post", "entry")
 
 
 def _is_comments(attrs: dict[str, str | None]) -> bool:
@@ -292,9 +311,10 @@ def extract(html: str) -> Extracted:
     if body is None:
         out.byline = authors or meta_authors
         return out
-    for selector in DROP_TAGS:
-        for node in body.css(selector):
-            node.decompose()
+    # One query for all of them; the last first, so that an element inside another
+    # (a <script> in a <nav>) goes before the one that holds it, never after it.
+    for node in reversed(body.css(_DROP)):
+        node.decompose()
     # What the page prints for its readers: its date line and its credits.
     printed = body.text(deep=True, separator="\n")
     total = len(body.text(deep=True) or "")

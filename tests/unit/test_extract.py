@@ -281,3 +281,38 @@ def test_a_page_drawn_by_scripts_takes_its_story_from_json_ld() -> None:
     printed = "<p>" + "</p><p>".join(f"Sentence {n} of a story printed in full on the page." for n in range(10)) + "</p>"  # fmt: skip
     page = f'<html><head><script type="application/ld+json">{summary}</script></head><body><article>{printed}</article></body></html>'  # fmt: skip
     assert extract(page).body.startswith("Sentence 0")
+
+
+def test_elements_dropped_inside_other_dropped_elements_go_with_them() -> None:
+    # scripts inside a nav inside a footer, an svg's style, a caption in a figure
+    chrome = (
+        "<footer><nav><script>var a = 1;</script><a href='/'>Home</a>"
+        "<svg><style>.x{}</style></svg></nav><script>var b = 2;</script></footer>"
+    )
+    html = page(
+        f"<header><nav><script>track()</script></nav></header><article>{PARAGRAPHS}"
+        "<figure><img src='a.jpg'><figcaption>The bridge at dawn, closed.</figcaption></figure>"
+        f"</article>{chrome}"
+    )
+    assert_story(html)
+
+
+@pytest.mark.parametrize(
+    "css_class",
+    ["right-side-bar", "more-news", "share_bar", "top-NAV", "ad", "hot-news list"],
+)
+def test_a_chrome_word_is_matched_whole_in_a_class(css_class: str) -> None:
+    # the same block under a class with no chrome word in it is part of the story
+    aside = "Readers also liked a long piece about the weather in the hills and the valleys."
+    html = page(f"<div class='story'>{PARAGRAPHS}</div><div class='{css_class}'>{aside}</div>")
+    assert_story(html)
+    assert aside in extract(html.replace(f"class='{css_class}'", "class='plain'")).body
+
+
+def test_a_word_that_only_contains_a_chrome_word_is_not_chrome() -> None:
+    from pipelines.extract import _is_chrome
+
+    for name in ("navigation", "download", "headline", "sidebarred", "side-barn", "adsense"):
+        assert not _is_chrome({"class": name}), name
+    assert _is_chrome({"id": "x_side-bar"})
+    assert not _is_chrome({"class": "related article-body"})  # the story's own text
