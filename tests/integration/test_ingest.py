@@ -293,3 +293,31 @@ def test_a_pages_bytes_are_staged_beside_its_payload_as_they_are(redis_client) -
     [key] = state.stage([earlier])
     assert raw_from_payload(state.staged([key])[0]).content == page  # type: ignore[arg-type]
     state.unstage([key])
+
+
+def test_a_batch_is_written_in_chunks_in_order_and_all_of_it_lands(search, redis_client) -> None:  # type: ignore[no-untyped-def]
+    """write_batch indexes every CHUNK articles in a thread while the pipeline goes on:
+    a batch of several chunks and a rejection lands whole, with its ids in order."""
+    from pipelines.article import RawArticle
+    from workers.articles.batch import CHUNK, write_batch
+
+    story = (
+        "Officials in Moscow and Beijing met on day {n} to discuss trade, energy and the "
+        "war in Ukraine, and agreed to meet again before the end of the year. "
+    )
+    inputs = [
+        RawArticle(text=story.format(n=n) * 3, url=f"https://chunks.example/{n}", lang="en")
+        for n in range(2 * CHUNK + 5)
+    ]
+    inputs.insert(CHUNK + 2, RawArticle(text=" ", url="https://chunks.example/empty"))
+    result = write_batch(inputs)
+    assert [r.url for r in result.rejected] == ["https://chunks.example/empty"]
+    assert len(result.created) == 2 * CHUNK + 5
+    refresh(search)
+    found = search.request(
+        "POST",
+        f"/{search.index_name('articles')}/_search",
+        {"query": {"ids": {"values": result.created}}, "size": 100, "_source": ["url"]},
+    )
+    urls = {hit["_id"]: hit["_source"]["url"] for hit in found["hits"]["hits"]}
+    assert [urls[i] for i in result.created] == [r.url for r in inputs if (r.text or "").strip()]

@@ -3,6 +3,9 @@ articles alike:
 
     inputs: RawArticles, or rejections from fetching
       -> pipeline: one document each, or a rejection
+    then, for every CHUNK articles, in a thread of the task's own while the pipeline
+    goes on with the next ones (so a process does not sit idle while the engine
+    indexes; the chunks are written in order, one at a time):
       -> stories: story_id from the SimHash bands in Redis
       -> bulk index: one request
       -> percolate: one request, when a rule is enabled; new alert events written
@@ -20,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -41,6 +45,9 @@ log = logging.getLogger(__name__)
 QUARANTINE_AFTER = 2  # processes an article may kill before it is rejected
 POISON = "mediamon-fault-poison"  # text that kills the process under the poison fault point
 WARM_UP = "習近平與普京在北京會談，討論烏克蘭局勢。Xi Jinping met Vladimir Putin in Beijing."
+# Articles indexed together while the pipeline processes the next ones: the wait for
+# the engine left at the end of a batch is that of the last chunk only.
+CHUNK = 10
 
 
 class TransientSearchError(Exception):
@@ -69,22 +76,61 @@ def write_batch(
     state = services.state()
     warm_pipeline()  # loading it is no article's time
     begun: list[str] = []  # the article in the pipeline: its mark is cleared with the next one's
-    try:
-        for item, name in zip(inputs, names or [None] * len(inputs), strict=True):
-            if isinstance(item, Rejection):
-                rejected.append(item)
-                continue
-            mark = f"process:{name or item.url or id(item)}"
-            [died] = state.begin([mark], ending=begun)  # one round trip
-            begun = [mark]
-            outcome = process_one(item, died)
-            if isinstance(outcome, Rejection):
-                rejected.append(outcome)
-            else:
-                docs.append(outcome)
-    finally:  # by an exception too: only a process that dies leaves its mark
-        state.end(begun)
-    return index_batch(docs, rejected)
+    with _Writer() as writer:
+        try:
+            for item, name in zip(inputs, names or [None] * len(inputs), strict=True):
+                if isinstance(item, Rejection):
+                    rejected.append(item)
+                    continue
+                mark = f"process:{name or item.url or id(item)}"
+                [died] = state.begin([mark], ending=begun)  # one round trip
+                begun = [mark]
+                outcome = process_one(item, died)
+                if isinstance(outcome, Rejection):
+                    rejected.append(outcome)
+                else:
+                    docs.append(outcome)
+                if len(docs) >= CHUNK:
+                    writer.send(docs, rejected)
+                    docs, rejected = [], []
+        finally:  # by an exception too: only a process that dies leaves its mark
+            state.end(begun)
+        writer.send(docs, rejected)
+        return writer.result()
+
+
+class _Writer:
+    """index_batch on chunks of a batch, in one thread beside the pipeline: one chunk
+    written at a time, in order. An error of a chunk (the engine down) is raised by
+    the next ``send`` or by ``result``; leaving the block waits for the chunk being
+    written, so nothing is still writing when the task ends or retries."""
+
+    def __init__(self) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="index")
+        self.writing: Future[BatchResult] | None = None
+        self.done = BatchResult()
+
+    def send(self, docs: list[dict[str, Any]], rejected: list[Rejection]) -> None:
+        self._collect()
+        if docs or rejected:
+            self.writing = self.pool.submit(index_batch, docs, rejected)
+
+    def result(self) -> BatchResult:
+        self._collect()
+        return self.done
+
+    def _collect(self) -> None:
+        if self.writing is not None:
+            written, self.writing = self.writing.result(), None
+            self.done.created += written.created
+            self.done.updated += written.updated
+            self.done.rejected += written.rejected
+
+    def __enter__(self) -> _Writer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.pool.shutdown(wait=True)
 
 
 def process_one(item: RawArticle, died: int = 0) -> dict[str, Any] | Rejection:
