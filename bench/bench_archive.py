@@ -195,6 +195,7 @@ def main() -> int:
         peak.start()
         groups = components(settings, worker)
         before = {name: cpu(procs) for name, procs in groups.items()}
+        machine = psutil.cpu_times()
         started = time.perf_counter()
         with open(path, "rb") as stream:
             result = ingest_archive(
@@ -208,6 +209,7 @@ def main() -> int:
         elapsed = time.perf_counter() - started
         peak.stop.set()
         shares = {name: (cpu(procs) - before[name]) / elapsed for name, procs in groups.items()}
+        idle = (psutil.cpu_times().idle - machine.idle) / elapsed
     except BaseException:
         path.unlink()
         folder.rmdir()
@@ -238,6 +240,11 @@ def main() -> int:
         "  CPU (of one core): "
         + ", ".join(f"{name} {share:.0%}" for name, share in shares.items())
         + f"; {sum(shares.values()) * 1000 / max(rate, 1e-9):.0f} ms of CPU a page in all"
+    )
+    cores = psutil.cpu_count() or 1
+    print(
+        f"  the machine's {cores} cores: {cores - idle:.0%} of {cores:.0%} busy "
+        f"({cores - idle - sum(shares.values()):.0%} of it outside these processes)"
     )
     reasons: dict[str, int] = {}
     for rejection in result.rejected:
