@@ -73,7 +73,12 @@ class Settings(BaseSettings):
         description="Local state: dev-stack data, logs, pid files (default: "
         "$XDG_STATE_HOME/mediamon or ~/.local/state/mediamon).",
     )
-    bulk_size: int = Field(200, ge=1, le=5000, description="Articles per bulk request.")
+    bulk_size: int = Field(
+        200,
+        ge=1,
+        le=5000,
+        description="Articles per batch of the write path (indexed in chunks of 10).",
+    )
     staging_ttl: int = Field(
         7 * 24 * 3600, description="Seconds an ingested payload waits in Redis for a worker."
     )
