@@ -172,61 +172,57 @@ def main() -> int:
 
     settings, state, client = services()
     bodies = pages(ARGS.data)
-    folder = Path(tempfile.mkdtemp(prefix="bench-archive-"))
-    path = folder / "news.warc.gz"
-    build(path, bodies, ARGS.records)
-    size = path.stat().st_size
-    print(
-        f"archive: {ARGS.records} records of {len(bodies)} real pages, "
-        f"{size / 2**20:.0f} MiB gzipped"
-    )
-    fast, slow = read_rates(path)
-    print(f"reading alone: fastwarc {fast:.0f} records/s, warcio {slow:.0f} records/s")
-    # trafilatura is timed before and after the archive path and the two are averaged:
-    # this shared machine's speed moves by a third within minutes, and a sample taken
-    # on one side of a long run alone can put the ratio anywhere from 3 to 4.
-    first = trafilatura_rate(path, min(ARGS.extract_records, ARGS.records))
-    print(f"trafilatura alone, before: {first:.1f} pages/s (extraction only, one process)")
+    with tempfile.TemporaryDirectory(prefix="bench-archive-") as folder:
+        path = Path(folder) / "news.warc.gz"
+        build(path, bodies, ARGS.records)
+        size = path.stat().st_size
+        print(
+            f"archive: {ARGS.records} records of {len(bodies)} real pages, "
+            f"{size / 2**20:.0f} MiB gzipped"
+        )
+        fast, slow = read_rates(path)
+        print(f"reading alone: fastwarc {fast:.0f} records/s, warcio {slow:.0f} records/s")
+        # trafilatura is timed before and after the archive path and the two are averaged:
+        # this shared machine's speed moves by a third within minutes, and a sample taken
+        # on one side of a long run alone can put the ratio anywhere from 3 to 4.
+        first = trafilatura_rate(path, min(ARGS.extract_records, ARGS.records))
+        print(f"trafilatura alone, before: {first:.1f} pages/s (extraction only, one process)")
 
-    worker = start_pools(f"bench-{RUN}", ROOT / ".state" / "bench-archive-worker.log", mode="wb")
-    try:
-        deadline = time.monotonic() + 60
-        while len(app.control.ping(timeout=0.5)) < 2 and time.monotonic() < deadline:
-            pass
-        peak = Peak(psutil.Process(worker.pid))
-        peak.start()
-        groups = components(settings, worker)
-        before = {name: cpu(procs) for name, procs in groups.items()}
-        machine = psutil.cpu_times()
-        started = time.perf_counter()
-        with open(path, "rb") as stream:
-            result = ingest_archive(
-                stream,
-                state,
-                lambda keys: process_articles.delay(keys),
-                batch_size=50,
-                in_flight=2 * max(1, settings.cpu_workers) + 1,
-                max_bytes=settings.max_page_bytes,
-            )
-        elapsed = time.perf_counter() - started
-        peak.stop.set()
-        shares = {name: (cpu(procs) - before[name]) / elapsed for name, procs in groups.items()}
-        idle = (psutil.cpu_times().idle - machine.idle) / elapsed
-    except BaseException:
-        path.unlink()
-        folder.rmdir()
-        raise
-    finally:
-        worker.terminate()
-        worker.wait(30)
-    last = trafilatura_rate(path, min(ARGS.extract_records, ARGS.records))
-    extract = (first + last) / 2
-    print(
-        f"trafilatura alone: {extract:.1f} pages/s (before {first:.1f}, after {last:.1f}; "
-        "extraction only, one process)"
-    )
-    path.unlink()
-    folder.rmdir()
+        worker = start_pools(
+            f"bench-{RUN}", ROOT / ".state" / "bench-archive-worker.log", mode="wb"
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while len(app.control.ping(timeout=0.5)) < 2 and time.monotonic() < deadline:
+                pass
+            peak = Peak(psutil.Process(worker.pid))
+            peak.start()
+            groups = components(settings, worker)
+            before = {name: cpu(procs) for name, procs in groups.items()}
+            machine = psutil.cpu_times()
+            started = time.perf_counter()
+            with open(path, "rb") as stream:
+                result = ingest_archive(
+                    stream,
+                    state,
+                    lambda keys: process_articles.delay(keys),
+                    batch_size=50,
+                    in_flight=2 * max(1, settings.cpu_workers) + 1,
+                    max_bytes=settings.max_page_bytes,
+                )
+            elapsed = time.perf_counter() - started
+            peak.stop.set()
+            shares = {name: (cpu(procs) - before[name]) / elapsed for name, procs in groups.items()}
+            idle = (psutil.cpu_times().idle - machine.idle) / elapsed
+        finally:
+            worker.terminate()
+            worker.wait(30)
+        last = trafilatura_rate(path, min(ARGS.extract_records, ARGS.records))
+        extract = (first + last) / 2
+        print(
+            f"trafilatura alone: {extract:.1f} pages/s (before {first:.1f}, after {last:.1f}; "
+            "extraction only, one process)"
+        )
     written = result.indexed + result.duplicate
     rate = written / elapsed
     print(

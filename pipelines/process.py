@@ -44,18 +44,16 @@ MAX_HTML_CHARS = 5_000_000
 # tag characters); and bidi overrides and isolates, which can make a title display
 # differently from what it says. ZWJ/ZWNJ go only beside Han and Latin letters, which
 # never need them (other scripts and emoji do).
-_UNWANTED = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u00ad\u034f\u180e\u200b\u2060-\u2064\ufeff"
-    "\u202a-\u202e\u2066-\u2069\ufe00-\ufe0f\U000e0000-\U000e007f\U000e0100-\U000e01ef]"
-    "|(?<=[A-Za-z\u3400-\u9fff\uf900-\ufaff])[\u200c\u200d]+"
-    "|[\u200c\u200d]+(?=[A-Za-z\u3400-\u9fff\uf900-\ufaff])"
+_INVISIBLE = (
+    "\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u00ad\u034f\u180e\u200b\u2060-\u2064\ufeff"
+    "\u202a-\u202e\u2066-\u2069\ufe00-\ufe0f\U000e0000-\U000e007f\U000e0100-\U000e01ef"
 )
+_JOINERS = "\u200c\u200d"
+_JOINED = "A-Za-z\u3400-\u9fff\uf900-\ufaff"
+_UNWANTED = re.compile(f"[{_INVISIBLE}]|(?<=[{_JOINED}])[{_JOINERS}]+|[{_JOINERS}]+(?=[{_JOINED}])")
 # Any character _UNWANTED could remove: one scan for it first is much cheaper than
 # _UNWANTED's (whose lookbehind is tried at every character), and most texts have none.
-_SUSPECT = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u00ad\u034f\u180e\u200b-\u200d\u2060-\u2064\ufeff"
-    "\u202a-\u202e\u2066-\u2069\ufe00-\ufe0f\U000e0000-\U000e007f\U000e0100-\U000e01ef]"
-)
+_SUSPECT = re.compile(f"[{_INVISIBLE}{_JOINERS}]")
 
 
 def _without_unwanted(text: str) -> str:

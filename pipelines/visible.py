@@ -106,15 +106,18 @@ def visible_byline(text: str, body: str = "") -> list[str]:
     """The authors a page prints (作者, 记者, or the names in brackets that end the story,
     as Chinese papers sign: （常书香 马丹阳）), else its editors; at most four names."""
     for pattern, words in _CREDITS:
-        # a pattern can only match a text that holds one of its words (far cheaper to find)
-        if any(word in text for word in words) and (names := _names_of(pattern, text)):
+        if names := _credited(pattern, words, text):
             return names
     for pattern in _SIGNED:
         if names := _names_of(pattern, body.rstrip()[-40:]):
             return names
-    if "编辑" in text or "編輯" in text:
-        return _names_of(_EDITOR, text)
-    return []
+    return _credited(_EDITOR, ("编辑", "編輯"), text)
+
+
+def _credited(pattern: re.Pattern[str], words: tuple[str, ...], text: str) -> list[str]:
+    """``_names_of``, only on a text that holds one of the words every match of
+    ``pattern`` holds (finding a word is far cheaper than trying the pattern)."""
+    return _names_of(pattern, text) if any(word in text for word in words) else []
 
 
 # Names in brackets at the very end of the story, or a last line 来源：NAME that names
