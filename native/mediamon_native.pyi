@@ -1,11 +1,16 @@
 """Native core of the mediamon pipeline: jieba-rs segmentation, kept in Rust, the HTML
-nesting cap applied before parsing, and the scan for one-character abbreviations."""
+nesting cap and the emptying of scripts and styles applied before parsing, and the scan
+for one-character abbreviations."""
 
 from typing import final
 
 def cap_depth(html: bytes, limit: int) -> bytes:
     """UTF-8 ``html`` without the tags nested deeper than ``limit`` (their text stays); the
     same object when nothing is nested that deep."""
+
+def trim_markup(html: bytes, limit: int) -> bytes:
+    """``cap_depth``, and the content of every script (but JSON-LD) and style element
+    removed, its tags kept; the same object when there is nothing to cut."""
 
 @final
 class Segmentation:

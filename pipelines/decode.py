@@ -46,6 +46,9 @@ class Decoded:
     text: str
     charset: str
     how: str  # "bom", "header", "meta", "xml", "detected", "replaced"
+    # The content itself when it is ``text`` in UTF-8, byte for byte (strictly decoded,
+    # no byte-order mark): the HTML parser reads it without encoding the text again.
+    utf8: bytes | None = None
 
 
 # Codecs Python has that no web page may pick: they turn plain ASCII into markup or
@@ -98,11 +101,12 @@ def decode(content: bytes, headers: dict[str, str] | None = None) -> Decoded:
         if codec in PERMISSIVE and _looks_multibyte(content):
             continue
         try:
-            return Decoded(content.decode(codec), codec, how)
+            text = content.decode(codec)
         except UnicodeDecodeError:
             continue
+        return Decoded(text, codec, how, content if codec == "utf-8" else None)
     try:
-        return Decoded(content.decode("utf-8"), "utf-8", "detected")
+        return Decoded(content.decode("utf-8"), "utf-8", "detected", content)
     except UnicodeDecodeError:
         pass
     if b"\x00" in content[:2048] and content[:2048].count(b"\x00") > 64:

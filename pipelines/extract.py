@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from mediamon_native import cap_depth
+from mediamon_native import trim_markup
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from pipelines.visible import is_outlet, visible_byline, visible_date
@@ -108,7 +108,8 @@ def _flow(text: str) -> str:
 # stack of open elements for many tags, so its time grows with the square of the depth
 # (100,000 nested <div>s took 37 s); news pages nest a few dozen deep. Tags deeper than
 # this are dropped before parsing, in native code (native/src/markup.rs: one pass over
-# the bytes), and their text stays with the element at the limit.
+# the bytes, which also empties scripts and styles), and their text stays with the
+# element at the limit.
 MAX_DEPTH = 256
 
 
@@ -123,6 +124,8 @@ class Extracted:
 
 def _weight(text: str) -> int:
     """Characters that carry content: a CJK character counts as much as ~3 Latin ones."""
+    if text.isascii():  # a flag of the string: no scan
+        return len(text)
     return len(text) + 2 * sum(map(len, _CJK_RUN.findall(text)))
 
 
@@ -259,11 +262,14 @@ def _link_density(node: LexborNode, text_len: int) -> float:
     return linked / text_len
 
 
-def extract(html: str) -> Extracted:
-    """HTML -> Extracted. Never raises on malformed HTML; an empty body means nothing found."""
+def extract(html: str, utf8: bytes | None = None) -> Extracted:
+    """HTML -> Extracted. Never raises on malformed HTML; an empty body means nothing found.
+    ``utf8``: the same HTML as UTF-8 bytes, when the caller has them."""
     # Encoded once, for the depth cap and the parser alike ("ignore" drops a lone
-    # surrogate, as the parser does with a str).
-    tree = LexborHTMLParser(cap_depth(html.encode("utf-8", "ignore"), MAX_DEPTH))
+    # surrogate, as the parser does with a str). Scripts and styles reach the parser
+    # empty (JSON-LD but): their text is never the story's, and it is half a page's bytes.
+    markup = utf8 if utf8 is not None else html.encode("utf-8", "ignore")
+    tree = LexborHTMLParser(trim_markup(markup, MAX_DEPTH))
     metas = _metas(tree)
     out = Extracted()
     ld = _json_ld(tree)
@@ -357,6 +363,7 @@ def _best_body(body: LexborNode) -> str:
     direct: dict[int, float] = {}  # the part of a score from the node's own paragraphs
     nodes: dict[int, LexborNode] = {}
     own_lines: dict[int, list[str]] = {}  # each text container's lines, read once
+    read: dict[int, tuple[str, float | None]] = {}  # each <p>'s text and link density
     blocks = body.css("p, " + ", ".join(TEXT_CONTAINERS))
     for block in blocks:
         if block.tag == "p":
@@ -365,7 +372,10 @@ def _best_body(body: LexborNode) -> str:
             own_lines[block.mem_id] = lines = _own_paragraphs(block)
             text = " ".join(lines)
         weight = _weight(text)
-        if weight < 20 or _link_density(block, len(text)) > 0.5:
+        density = None if weight < 20 else _link_density(block, len(text))
+        if block.tag == "p":
+            read[block.mem_id] = text, density
+        if density is None or density > 0.5:
             continue
         grandparent = block.parent.parent if block.parent is not None else None
         for parent, share in ((block.parent, 1.0), (grandparent, 0.5)):
@@ -420,11 +430,16 @@ def _best_body(body: LexborNode) -> str:
                         seen.add(text)
                         paragraphs.append(text)
                 continue
-            text = _clean_space(node.text(deep=True) or "")
+            if node.mem_id in read:  # a <p> the scoring has read
+                text, density = read[node.mem_id]
+            else:
+                text, density = _clean_space(node.text(deep=True) or ""), None
+            if density is None:
+                density = _link_density(node, len(text))
             # A list item that is mostly a link is a list of stories; a paragraph that is
             # mostly links is one too (on quirks-mode pages an unclosed <p> holds the
             # related-stories table after it).
-            if _link_density(node, len(text)) > (0.3 if node.tag == "li" else 0.5):
+            if density > (0.3 if node.tag == "li" else 0.5):
                 continue
             if text and text not in seen:
                 seen.add(text)

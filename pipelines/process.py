@@ -128,16 +128,17 @@ class Pipeline:
         byline: list[str] = []
         html = raw.html
         text = raw.text
+        utf8 = None  # the HTML as UTF-8 bytes, when the page came so
         if raw.content is not None:
             decoded = _stage("decode", decode, raw.content, raw.headers)
             if decoded.text.lstrip()[:1] == "<":  # decode has dropped any byte-order mark
-                html = decoded.text
+                html, utf8 = decoded.text, decoded.utf8
             else:
                 text = decoded.text
         if html is not None:
             if len(html) > MAX_HTML_CHARS:
                 raise RejectArticle("too_large", f"{len(html)} characters of HTML", stage="extract")
-            found = _stage("extract", extract, html)
+            found = _stage("extract", extract, html, utf8)
             title = title or found.title
             body = found.body
             byline = found.byline

@@ -6,8 +6,9 @@
 //! `pipelines/segment.py` wraps it; `tests/unit/test_native.py` checks every answer
 //! against a plain computation over `Segmenter.tag`.
 //!
-//! Beside it, `cap_depth` (markup.rs): the HTML nesting cap that `pipelines/extract.py`
-//! applies before parsing, a scan over every tag of every page; and `Shapes`
+//! Beside it, `trim_markup` (markup.rs): the HTML nesting cap, and the emptying of
+//! scripts and styles, that `pipelines/extract.py` applies before parsing, a scan over
+//! every tag of every page (`cap_depth`: the cap alone); and `Shapes`
 //! (shapes.rs): the scan for one-character abbreviations of `pipelines/abbreviations.py`.
 
 mod markup;
@@ -353,16 +354,29 @@ impl Segmenter {
 
 /// UTF-8 `html` without the start and end tags nested deeper than `limit` (their text
 /// stays): the same bytes object when nothing is nested that deep. Linear in the length.
-#[pyfunction]
-fn cap_depth<'py>(html: Bound<'py, PyBytes>, limit: usize) -> PyResult<Bound<'py, PyBytes>> {
+fn trimmed<'py>(
+    html: Bound<'py, PyBytes>,
+    limit: usize,
+    empty_code: bool,
+) -> PyResult<Bound<'py, PyBytes>> {
     let py = html.py();
-    let capped = guarded_as("the markup scan", || {
-        markup::cap_depth(html.as_bytes(), limit)
+    let trimmed = guarded_as("the markup scan", || {
+        markup::trim(html.as_bytes(), limit, empty_code)
     })?;
-    Ok(match capped {
+    Ok(match trimmed {
         Some(out) => PyBytes::new(py, &out),
         None => html,
     })
+}
+
+#[pyfunction]
+fn cap_depth<'py>(html: Bound<'py, PyBytes>, limit: usize) -> PyResult<Bound<'py, PyBytes>> {
+    trimmed(html, limit, false)
+}
+
+#[pyfunction]
+fn trim_markup<'py>(html: Bound<'py, PyBytes>, limit: usize) -> PyResult<Bound<'py, PyBytes>> {
+    trimmed(html, limit, true)
 }
 
 #[pymodule]
@@ -370,5 +384,5 @@ mod mediamon_native {
     #[pymodule_export]
     use super::shapes::Shapes;
     #[pymodule_export]
-    use super::{cap_depth, Segmentation, Segmenter};
+    use super::{cap_depth, trim_markup, Segmentation, Segmenter};
 }

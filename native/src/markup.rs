@@ -6,8 +6,11 @@
 //! one pass over the bytes; the text between the tags stays. Depth is counted as the tree
 //! builder would for well-formed markup: comments and raw text (script, style, …) are
 //! skipped, void and optional-end elements are not counted, and `/>` closes an element
-//! only inside SVG and MathML. `tests/unit/test_native.py` checks it against a plain
-//! Python computation of the same rule.
+//! only inside SVG and MathML. `trim_markup` also empties every `<script>` and `<style>`
+//! element in the same pass (JSON-LD scripts are kept: the extractor reads them): on news
+//! pages they are half the bytes, which the parser would otherwise read into text nodes
+//! the extractor drops. `tests/unit/test_native.py` checks both against a plain Python
+//! computation of the same rules.
 
 #[derive(PartialEq)]
 enum Kind {
@@ -73,8 +76,15 @@ fn find_end_tag(html: &[u8], name: &[u8], from: usize) -> Option<usize> {
     None
 }
 
-/// (start, end) byte offsets of each tag nested deeper than `limit`.
-pub fn deep_tags(html: &[u8], limit: usize) -> Vec<(usize, usize)> {
+/// A start tag that declares JSON-LD (`type="application/ld+json"`, in any case).
+fn is_json_ld(tag: &[u8]) -> bool {
+    tag.windows(7).any(|w| w.eq_ignore_ascii_case(b"ld+json"))
+}
+
+/// (start, end) byte offsets of each tag nested deeper than `limit`, and with
+/// `empty_code` of the content of each script (but JSON-LD) and style element; in order,
+/// none overlapping.
+pub fn cuts(html: &[u8], limit: usize, empty_code: bool) -> Vec<(usize, usize)> {
     let mut cuts = Vec::new();
     let (mut depth, mut foreign, mut position) = (0usize, 0usize, 0usize);
     let mut lowered = [0u8; NAME_MAX];
@@ -145,7 +155,14 @@ pub fn deep_tags(html: &[u8], limit: usize) -> Vec<(usize, usize)> {
             foreign += 1;
         } else if kind == Kind::RawText {
             match find_end_tag(html, name, end) {
-                Some(close) => position = close,
+                Some(close) => {
+                    let code =
+                        name == b"style" || (name == b"script" && !is_json_ld(&html[lt..end]));
+                    if empty_code && code && close > end {
+                        cuts.push((end, close));
+                    }
+                    position = close;
+                }
                 None => break,
             }
         }
@@ -153,10 +170,12 @@ pub fn deep_tags(html: &[u8], limit: usize) -> Vec<(usize, usize)> {
     cuts
 }
 
-/// `html` without the tags nested deeper than `limit`; `None` when there are none.
-/// Tags are ASCII from '<' to '>', so the cuts keep UTF-8 intact.
-pub fn cap_depth(html: &[u8], limit: usize) -> Option<Vec<u8>> {
-    let cuts = deep_tags(html, limit);
+/// `html` without the tags nested deeper than `limit` and, with `empty_code`, without
+/// the content of script and style elements; `None` when there is nothing to cut. Tags
+/// are ASCII from '<' to '>' and raw text ends at an ASCII end tag, so the cuts keep
+/// UTF-8 intact.
+pub fn trim(html: &[u8], limit: usize, empty_code: bool) -> Option<Vec<u8>> {
+    let cuts = cuts(html, limit, empty_code);
     if cuts.is_empty() {
         return None;
     }

@@ -169,10 +169,11 @@ RAW_TEXT_TAGS = frozenset(
 FOREIGN_TAGS = frozenset({"svg", "math"})
 
 
-def plain_cap_depth(html: str, limit: int) -> str:
+def plain_cap_depth(html: str, limit: int, *, empty_code: bool = False) -> str:
     """``html`` with every start and end tag nested deeper than ``limit`` removed (their
-    text stays). Linear in the length; a page that nests no deeper comes back as it was."""
-    cuts = _deep_tags(html, limit)
+    text stays), and with ``empty_code`` the content of each script (but JSON-LD) and
+    style element. Linear in the length; a page with nothing to cut comes back as it was."""
+    cuts = _cuts(html, limit, empty_code)
     if not cuts:
         return html
     parts, last = [], 0
@@ -183,10 +184,11 @@ def plain_cap_depth(html: str, limit: int) -> str:
     return "".join(parts)
 
 
-def _deep_tags(html: str, limit: int) -> list[tuple[int, int]]:
+def _cuts(html: str, limit: int, empty_code: bool) -> list[tuple[int, int]]:
     """(start, end) of each tag past ``limit``, counting nesting as the tree builder
     would for well-formed markup: comments and raw text (script, style, …) skipped, void
-    and optional-end elements not counted, ``/>`` closing only inside SVG and MathML."""
+    and optional-end elements not counted, ``/>`` closing only inside SVG and MathML;
+    with ``empty_code``, also the content of each script (but JSON-LD) and style."""
     cuts: list[tuple[int, int]] = []
     depth = foreign = position = 0
     while (match := _MARKUP.search(html, position)) is not None:
@@ -220,6 +222,11 @@ def _deep_tags(html: str, limit: int) -> list[tuple[int, int]]:
             close = re.compile(rf"</{name}(?![A-Za-z0-9:-])", re.IGNORECASE).search(html, end)
             if close is None:
                 break
+            code = name == "style" or (
+                name == "script" and "ld+json" not in html[match.start() : end].lower()
+            )
+            if empty_code and code and close.start() > end:
+                cuts.append((end, close.start()))
             position = close.start()
     return cuts
 
@@ -249,6 +256,10 @@ MARKUP_PIECES = [
     "</script>",
     "<script>if (a<b) { x = '<div>' }</script>",
     "<style>p{}</style>",
+    '<script type=\'application/ld+json\'>{"a": "<p>"}</script>',
+    "<Script TYPE=APPLICATION/LD+JSON>",
+    "<STYLE media=x>",
+    "</STYLE>",
     "<!-- <div> -->",
     "<!--",
     "-->",
@@ -291,6 +302,34 @@ def test_cap_depth_cuts_what_the_plain_rule_cuts(limit: int) -> None:
 
     for html in markup_texts():
         assert cap_depth(html.encode(), limit).decode() == plain_cap_depth(html, limit), html
+
+
+@pytest.mark.parametrize("limit", [0, 2, 256])
+def test_trim_markup_also_empties_what_the_plain_rule_empties(limit: int) -> None:
+    from mediamon_native import trim_markup
+
+    for html in markup_texts():
+        trimmed = trim_markup(html.encode(), limit).decode()
+        assert trimmed == plain_cap_depth(html, limit, empty_code=True), html
+
+
+def test_trim_markup_keeps_json_ld_titles_and_text_and_empties_code() -> None:
+    from mediamon_native import trim_markup
+
+    page = (
+        "<html><head><title>普丁 <b></title><style>p { color: red }</style>"
+        '<script type="application/ld+json">{"headline": "習近平"}</script>'
+        "<script>var a = '</div>'; if (a<b) {}</script></head>"
+        "<body><p>基輔會談。</p><SCRIPT src=x.js></SCRIPT><textarea>留言</textarea></body></html>"
+    ).encode()
+    assert trim_markup(page, 256).decode() == (
+        "<html><head><title>普丁 <b></title><style></style>"
+        '<script type="application/ld+json">{"headline": "習近平"}</script>'
+        "<script></script></head>"
+        "<body><p>基輔會談。</p><SCRIPT src=x.js></SCRIPT><textarea>留言</textarea></body></html>"
+    )
+    plain = b"<html><body><p>no code</p></body></html>"
+    assert trim_markup(plain, 256) is plain
 
 
 def test_cap_depth_hands_back_an_untouched_page_as_is_and_is_linear() -> None:
