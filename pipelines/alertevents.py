@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
 CHANNELS = ("webhook", "slack", "email")
@@ -36,6 +37,21 @@ def entity_terms(query: Any) -> set[str]:
         for item in query:
             found |= entity_terms(item)
     return found
+
+
+def news(docs: list[dict[str, Any]], max_age_days: float, now: datetime) -> list[dict[str, Any]]:
+    """The documents an alert may announce: those published at most ``max_age_days``
+    before ``now`` (0: of any age). A backfill, an archive or a new feed's first poll
+    brings old stories into the index; they are found by search and counted on the
+    dashboards, not announced as news. A document of unknown date counts as new."""
+    if not max_age_days:
+        return docs
+    oldest = now - timedelta(days=max_age_days)
+    return [
+        doc
+        for doc in docs
+        if not doc.get("published_at") or datetime.fromisoformat(doc["published_at"]) >= oldest
+    ]
 
 
 def routing(rule: dict[str, Any]) -> dict[str, Any]:

@@ -158,6 +158,13 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = Field(None, description="SMTP password.")
     smtp_from: str = Field("mediamon@localhost", description="From address of alert e-mail.")
     alert_max_attempts: int = Field(6, ge=1, description="Delivery attempts before failed.")
+    alert_max_age_days: float = Field(
+        3.0,
+        ge=0,
+        description="Alerts announce articles published at most this many days before "
+        "they are indexed; older ones (a backfill, an archive, a new feed's first poll) "
+        "are indexed without alerting. 0: any age.",
+    )
     alert_retry_base: float = Field(
         2.0, gt=0, description="Seconds before the first delivery retry (doubles each time)."
     )

@@ -189,6 +189,35 @@ def test_the_same_story_from_a_second_outlet_does_not_alert_twice(
     assert len(receiver.on("/ok/once")) == 1
 
 
+def test_an_old_story_is_indexed_without_alerting(search, worker, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A story published long before it is indexed (a backfill, an archive) is searchable
+    but announced by no alert; one published today, in the same batch, is."""
+    _add("t-news-only", "-q", "習近平")
+    today = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    _ingest(
+        tmp_path,
+        [
+            {"url": "https://old.example/2022", "text": TRAD, "source": "old",
+             "published_at": "2022-09-14T08:00:00Z"},
+            {"url": "https://old.example/today", "text": XI_PUTIN.format(n=24), "source": "old",
+             "published_at": today},
+        ],
+    )  # fmt: skip
+    wait_until(lambda: _events(search, "t-news-only"), 20)
+    time.sleep(1)
+    refresh(search)
+    indexed = search.request(
+        "POST",
+        f"/{search.index_name('articles')}/_search",
+        {"query": {"term": {"source": "old"}}},
+    )["hits"]["hits"]
+    assert {d["_source"]["url"] for d in indexed} == {
+        "https://old.example/2022",
+        "https://old.example/today",
+    }
+    assert [e["url"] for e in _events(search, "t-news-only")] == ["https://old.example/today"]
+
+
 def test_cross_script_and_alias_matching(search, worker, tmp_path) -> None:  # type: ignore[no-untyped-def]
     _add("t-simplified-rule", "-q", "习近平 AND 乌克兰")  # simplified rule, traditional article
     _add("t-alias", "-q", "entity:putin", "--lang", "zh-Hant")  # matches 蒲亭

@@ -8,7 +8,9 @@ articles alike:
     indexes; the chunks are written in order, one at a time):
       -> stories: story_id from the SimHash bands in Redis
       -> bulk index: one request
-      -> percolate: one request, when a rule is enabled; new alert events written
+      -> percolate: one request, when a rule is enabled, for the documents published
+         within MEDIAMON_ALERT_MAX_AGE_DAYS (older ones are history, not news); new
+         alert events written
          create-only, pending
       -> route the new events to their channels (the outbox sweeper routes any that a
          crash left between these two steps)
@@ -25,12 +27,14 @@ import logging
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
 import redis
 from celery.exceptions import SoftTimeLimitExceeded
 
+from pipelines.alertevents import news
 from pipelines.article import RawArticle, RejectArticle
 from pipelines.process import Pipeline
 from workers import faults, limits, services
@@ -203,8 +207,10 @@ def index_batch(docs: list[dict[str, Any]], rejected: list[Rejection]) -> BatchR
 
 
 def _match(client: Any, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The batch's new alert events; a rule the engine cannot run is logged and counted
-    (the articles are indexed all the same), a transient error retries the batch."""
+    """The batch's new alert events, for its documents recent enough to announce; a rule
+    the engine cannot run is logged and counted (the articles are indexed all the
+    same), a transient error retries the batch."""
+    docs = news(docs, services.settings().alert_max_age_days, datetime.now(UTC))
     try:
         if not docs or not enabled_rules(client, services.state()):
             return []
