@@ -77,7 +77,7 @@ class Settings(BaseSettings):
         200,
         ge=1,
         le=5000,
-        description="Articles per batch of the write path (indexed in chunks of 10).",
+        description="Articles per batch of the write path (indexed in chunks of 25).",
     )
     staging_ttl: int = Field(
         7 * 24 * 3600, description="Seconds an ingested payload waits in Redis for a worker."

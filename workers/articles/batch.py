@@ -50,8 +50,11 @@ QUARANTINE_AFTER = 2  # processes an article may kill before it is rejected
 POISON = "mediamon-fault-poison"  # text that kills the process under the poison fault point
 WARM_UP = "習近平與普京在北京會談，討論烏克蘭局勢。Xi Jinping met Vladimir Putin in Beijing."
 # Articles indexed together while the pipeline processes the next ones: the wait for
-# the engine left at the end of a batch is that of the last chunk only.
-CHUNK = 10
+# the engine left at the end of a batch is that of the last chunk only. A request costs
+# the engine about 7 ms of CPU beyond its documents' (the archive bench's documents:
+# 4.35 ms a document in chunks of 10, 3.39 in chunks of 50); 25 keeps most of that
+# saving, and half of an ingested batch of 50 is written while the rest is processed.
+CHUNK = 25
 
 
 class TransientSearchError(Exception):
