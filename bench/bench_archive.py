@@ -31,6 +31,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,7 +104,16 @@ def read_rates(path: Path) -> tuple[float, float]:
     return fast_rate, slow / (time.perf_counter() - started)
 
 
-def trafilatura_rate(path: Path, limit: int) -> float:
+CORES = psutil.cpu_count() or 1
+
+
+def stolen(before: Any, seconds: float) -> float:
+    """The cores' time the host gave to other machines since ``before`` (steal time:
+    this is a virtual machine on a shared host), as a share of one core."""
+    return (getattr(psutil.cpu_times(), "steal", 0.0) - getattr(before, "steal", 0.0)) / seconds
+
+
+def trafilatura_rate(path: Path, limit: int) -> tuple[float, float]:
     import trafilatura
     from fastwarc.warc import ArchiveIterator, WarcRecordType
 
@@ -117,10 +127,12 @@ def trafilatura_rate(path: Path, limit: int) -> float:
                 break
     texts = [decode(body, {}).text for body in bodies]  # decoded outside its time
     trafilatura.extract(texts[0])  # its first call loads its models
+    machine = psutil.cpu_times()
     started = time.perf_counter()
     for text in texts:
         trafilatura.extract(text)
-    return len(texts) / (time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    return len(texts) / elapsed, stolen(machine, elapsed)
 
 
 class Peak(threading.Thread):
@@ -185,8 +197,11 @@ def main() -> int:
         # trafilatura is timed before and after the archive path and the two are averaged:
         # this shared machine's speed moves by a third within minutes, and a sample taken
         # on one side of a long run alone can put the ratio anywhere from 3 to 4.
-        first = trafilatura_rate(path, min(ARGS.extract_records, ARGS.records))
-        print(f"trafilatura alone, before: {first:.1f} pages/s (extraction only, one process)")
+        first, steal_first = trafilatura_rate(path, min(ARGS.extract_records, ARGS.records))
+        print(
+            f"trafilatura alone, before: {first:.1f} pages/s (extraction only, one process; "
+            f"the host took {steal_first:.0%} of {CORES:.0%} for other machines)"
+        )
 
         worker = start_pools(
             f"bench-{RUN}", ROOT / ".state" / "bench-archive-worker.log", mode="wb"
@@ -214,14 +229,16 @@ def main() -> int:
             peak.stop.set()
             shares = {name: (cpu(procs) - before[name]) / elapsed for name, procs in groups.items()}
             idle = (psutil.cpu_times().idle - machine.idle) / elapsed
+            steal = stolen(machine, elapsed)
         finally:
             worker.terminate()
             worker.wait(30)
-        last = trafilatura_rate(path, min(ARGS.extract_records, ARGS.records))
+        last, steal_last = trafilatura_rate(path, min(ARGS.extract_records, ARGS.records))
         extract = (first + last) / 2
         print(
             f"trafilatura alone: {extract:.1f} pages/s (before {first:.1f}, after {last:.1f}; "
-            "extraction only, one process)"
+            f"extraction only, one process; the host took {steal_first:.0%} and "
+            f"{steal_last:.0%} of {CORES:.0%})"
         )
     written = result.indexed + result.duplicate
     rate = written / elapsed
@@ -239,10 +256,10 @@ def main() -> int:
         + ", ".join(f"{name} {share:.0%}" for name, share in shares.items())
         + f"; {sum(shares.values()) * 1000 / max(rate, 1e-9):.0f} ms of CPU a page in all"
     )
-    cores = psutil.cpu_count() or 1
     print(
-        f"  the machine's {cores} cores: {cores - idle:.0%} of {cores:.0%} busy "
-        f"({cores - idle - sum(shares.values()):.0%} of it outside these processes)"
+        f"  the machine's {CORES} cores: {CORES - idle:.0%} of {CORES:.0%} busy "
+        f"({CORES - idle - sum(shares.values()):.0%} of it outside these processes, of "
+        f"which the host took {steal:.0%} for other machines)"
     )
     reasons: dict[str, int] = {}
     for rejection in result.rejected:
