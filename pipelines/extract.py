@@ -249,6 +249,9 @@ def _is_chrome(attrs: dict[str, str | None]) -> bool:
 _CONTENT_WORDS = ("article", "story", "post", "entry")
 
 
+_COMMENTS = 2  # an element's kind: 0 content, 1 chrome, 2 comments
+
+
 def _is_comments(attrs: dict[str, str | None]) -> bool:
     """A readers' comment section, by the names blog and comment software give it."""
     names = f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower().split()
@@ -329,15 +332,19 @@ def extract(html: str, utf8: bytes | None = None) -> Extracted:
     for node in body.css("form"):
         if len(node.text(deep=True) or "") < 0.25 * total:
             node.decompose()
+    judged: dict[tuple[str | None, ...], int] = {}  # a page repeats its class names
     for node in body.css("div, section, ul, ol, table, span, p"):
         # A wrapper whose class merely mentions "ads" or "sidebar" may hold the whole
         # page: chrome is small, so a block with a large share of the text stays. A
         # comment section goes whatever its size (readers may paste whole articles).
         attrs = node.attributes  # built anew on each access: read once
-        if attrs and (
-            _is_comments(attrs)
-            or (_is_chrome(attrs) and len(node.text(deep=True) or "") < 0.25 * total)
-        ):
+        if not attrs:
+            continue
+        key = (attrs.get("class"), attrs.get("id"), attrs.get("role"), attrs.get("itemprop"))
+        kind = judged.get(key)
+        if kind is None:
+            kind = judged[key] = _COMMENTS if _is_comments(attrs) else int(_is_chrome(attrs))
+        if kind == _COMMENTS or (kind and len(node.text(deep=True) or "") < 0.25 * total):
             node.decompose()
     out.body = _best_body(body)
     # A page drawn by scripts may print little of its story (an author's bio) and carry
