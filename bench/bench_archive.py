@@ -15,7 +15,12 @@ pages), cycled to --records records, each under its own URL. Then, one after the
 - the archive path: `mediamon ingest` as the command runs it (workers/archives), with
   `mediamon worker` running: records read, staged, processed, bulk-indexed and
   percolated; pages/s counted from the first record to the last batch written, with
-  the peak resident memory of the reading process and of the worker.
+  the peak resident memory of the reading process and of the worker, the CPU each
+  process used, and how busy the cores were.
+
+With each timed part, the share of the cores the host gave to other machines (steal
+time): this machine is a virtual one on a shared host, and both sides of the ratio
+move with it.
 
 Uses Redis database 12 and its own index prefix, removed afterwards. The archive is
 written to a temporary folder and deleted.

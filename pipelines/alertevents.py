@@ -47,11 +47,14 @@ def news(docs: list[dict[str, Any]], max_age_days: float, now: datetime) -> list
     if not max_age_days:
         return docs
     oldest = now - timedelta(days=max_age_days)
-    return [
-        doc
-        for doc in docs
-        if not doc.get("published_at") or datetime.fromisoformat(doc["published_at"]) >= oldest
-    ]
+    return [doc for doc in docs if (_published(doc) or now) >= oldest]
+
+
+def _published(doc: dict[str, Any]) -> datetime | None:
+    try:
+        return datetime.fromisoformat(doc.get("published_at") or "")
+    except (TypeError, ValueError):
+        return None
 
 
 def routing(rule: dict[str, Any]) -> dict[str, Any]:

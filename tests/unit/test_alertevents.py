@@ -18,9 +18,12 @@ def test_only_stories_published_within_the_age_limit_are_news() -> None:
         {"id": "backfill", "published_at": "2022-03-01T00:00:00Z"},
         {"id": "undated", "published_at": None},
         {"id": "no-field"},
+        {"id": "unreadable", "published_at": "yesterday"},
     ]
     assert [d["id"] for d in news(docs, 3, NOW)] == [
-        "today", "two-days", "edge", "undated", "no-field",
+        "today", "two-days", "edge", "undated", "no-field", "unreadable",
     ]  # fmt: skip
-    assert [d["id"] for d in news(docs, 0.5, NOW)] == ["today", "undated", "no-field"]
+    assert [d["id"] for d in news(docs, 0.5, NOW)] == [
+        "today", "undated", "no-field", "unreadable",
+    ]  # fmt: skip
     assert news(docs, 0, NOW) == docs  # no limit

@@ -10,8 +10,7 @@ articles alike:
       -> bulk index: one request
       -> percolate: one request, when a rule is enabled, for the documents published
          within MEDIAMON_ALERT_MAX_AGE_DAYS (older ones are history, not news); new
-         alert events written
-         create-only, pending
+         alert events written create-only, pending
       -> route the new events to their channels (the outbox sweeper routes any that a
          crash left between these two steps)
       -> rejections to the ``rejected`` index
