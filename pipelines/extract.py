@@ -340,10 +340,10 @@ def extract(html: str, utf8: bytes | None = None) -> Extracted:
         attrs = node.attributes  # built anew on each access: read once
         if not attrs:
             continue
-        key = (attrs.get("class"), attrs.get("id"), attrs.get("role"), attrs.get("itemprop"))
-        kind = judged.get(key)
+        names = (attrs.get("class"), attrs.get("id"), attrs.get("role"), attrs.get("itemprop"))
+        kind = judged.get(names)
         if kind is None:
-            kind = judged[key] = _COMMENTS if _is_comments(attrs) else int(_is_chrome(attrs))
+            kind = judged[names] = _COMMENTS if _is_comments(attrs) else int(_is_chrome(attrs))
         if kind == _COMMENTS or (kind and len(node.text(deep=True) or "") < 0.25 * total):
             node.decompose()
     out.body = _best_body(body)
