@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 CHANNELS = ("webhook", "slack", "email")
@@ -51,10 +51,12 @@ def news(docs: list[dict[str, Any]], max_age_days: float, now: datetime) -> list
 
 
 def _published(doc: dict[str, Any]) -> datetime | None:
+    """The document's date; one without a zone is UTC, as the pipeline writes dates."""
     try:
-        return datetime.fromisoformat(doc.get("published_at") or "")
+        day = datetime.fromisoformat(doc.get("published_at") or "")
     except (TypeError, ValueError):
         return None
+    return day if day.tzinfo else day.replace(tzinfo=UTC)
 
 
 def routing(rule: dict[str, Any]) -> dict[str, Any]:

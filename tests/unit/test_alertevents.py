@@ -19,9 +19,11 @@ def test_only_stories_published_within_the_age_limit_are_news() -> None:
         {"id": "undated", "published_at": None},
         {"id": "no-field"},
         {"id": "unreadable", "published_at": "yesterday"},
+        {"id": "no-zone", "published_at": "2026-12-02T12:00:00"},
+        {"id": "old-no-zone", "published_at": "2025-12-02T12:00:00"},
     ]
     assert [d["id"] for d in news(docs, 3, NOW)] == [
-        "today", "two-days", "edge", "undated", "no-field", "unreadable",
+        "today", "two-days", "edge", "undated", "no-field", "unreadable", "no-zone",
     ]  # fmt: skip
     assert [d["id"] for d in news(docs, 0.5, NOW)] == [
         "today", "undated", "no-field", "unreadable",
