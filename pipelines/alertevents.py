@@ -1,4 +1,5 @@
-"""Alert events: what one rule matching one story records, and why.
+"""Alert events: what one rule matching one story records, and why; and what a spike
+rule records for the period in which it fired (``spike_event``).
 
 An event's id is a hash of the rule and the story cluster, so a rule fires once per story
 however many outlets carry it. ``why`` names the words the engine highlighted and the
@@ -14,6 +15,8 @@ import hashlib
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from pipelines.spikes import Firing, SpikeParams, sparkline
 
 CHANNELS = ("webhook", "slack", "email")
 _HIGHLIGHT = re.compile(r"<em>(.*?)</em>")
@@ -98,6 +101,58 @@ def build_event(
             "entities": sorted({e["id"] for e in named}),
             "aliases": sorted({a for e in named for a in e.get("aliases", [])}),
             "fragments": fragments[:4],
+        },
+        "delivery": {
+            channel: {"status": "pending", "attempts": 0} for channel in route["channels"]
+        },
+    }
+    return {k: v for k, v in event.items() if v not in (None, {})}
+
+
+def spike_event(
+    rule: dict[str, Any],
+    params: SpikeParams,
+    firing: Firing,
+    period_start: str,
+    *,
+    matched_at: str,
+) -> dict[str, Any]:
+    """The event for stored spike ``rule`` firing in one period: its id is the rule and
+    the period, so a period fires once; it carries the numbers (now, baseline, factor,
+    robust score) and the recent values as a sparkline."""
+    route = routing(rule)
+    unit = "of all articles" if params.measure == "share" else "articles"
+    now = f"{firing.value:.1%}" if params.measure == "share" else str(firing.count)
+    base = f"{firing.baseline:.1%}" if params.measure == "share" else f"{firing.baseline:g}"
+    times = f"{firing.factor:g}×" if firing.factor is not None else "up from none"
+    event = {
+        "id": event_id(rule["rule_id"], f"spike\x1f{params.per}\x1f{firing.period}"),
+        "kind": "spike",
+        "rule_id": rule["rule_id"],
+        "rule_name": rule["name"],
+        "mode": route["mode"],
+        "routing": route,
+        "title": (
+            f"Coverage spike: {rule['name']}: {now} {unit} {'on' if params.per == 'day' else 'at'} "
+            f"{firing.period} ({times}; baseline {base})"
+        ),
+        "published_at": period_start,
+        "matched_at": matched_at,
+        "spike": {
+            "query": rule.get("query_text"),
+            "per": params.per,
+            "measure": params.measure,
+            "period": period_start,
+            "label": firing.period,
+            "count": firing.count,
+            "total": firing.total,
+            "value": firing.value,
+            "baseline": firing.baseline,
+            "deviation": firing.deviation,
+            "score": firing.score,
+            "factor": firing.factor,
+            "recent": firing.recent,
+            "sparkline": sparkline(firing.recent),
         },
         "delivery": {
             channel: {"status": "pending", "attempts": 0} for channel in route["channels"]

@@ -168,6 +168,7 @@ class Catalogue:
                     entity, text, form, latin, strict or text in forced, bool(_CJK.search(form))
                 )
         self.aliases = list(aliases.values())
+        self._owners = {a.form: a.entity.id for a in self.aliases}
         # What ``find`` checks per match, by alias index: 1 Latin (word edges), 2 Chinese
         # (token edges), 0 neither; and the exact text a case-sensitive alias needs.
         self._guards = [1 if a.latin else 2 if a.cjk else 0 for a in self.aliases]
@@ -194,7 +195,11 @@ class Catalogue:
 
     def alias_map(self) -> dict[str, str]:
         """Search-form alias -> entity id (every spelling of every entity)."""
-        return {a.form: a.entity.id for a in self.aliases}
+        return dict(self._owners)
+
+    def owner(self, written: str) -> str | None:
+        """The entity a name as written in an article (a mention's alias) belongs to."""
+        return self._owners.get(fold(normalize(written).text))
 
     def user_words(self) -> list[str]:
         """Chinese aliases in search form: the segmenter's user dictionary."""

@@ -66,6 +66,7 @@ app.conf.update(
         "mediamon.deliver_*": {"queue": "alerts"},
         "mediamon.send_digests": {"queue": "alerts"},
         "mediamon.sweep_alert_outbox": {"queue": "alerts"},
+        "mediamon.check_spikes": {"queue": "alerts"},
         "mediamon.*": {"queue": "articles"},
     },
     worker_hijack_root_logger=False,
@@ -83,6 +84,8 @@ app.conf.update(
         "digests": {"task": "mediamon.send_digests", "schedule": 15.0},
         # Events a crash left between being written and being routed (alerts/outbox.py).
         "alert-outbox": {"task": "mediamon.sweep_alert_outbox", "schedule": 30.0},
+        # Spike rules: each one's latest period against its recent past (alerts/spikes.py).
+        "spikes": {"task": "mediamon.check_spikes", "schedule": settings.spike_check_every},
         # Fetched articles whose processing was never queued (workers/feeds/ready.py).
         "ready-articles": {"task": "mediamon.process_ready", "schedule": 5.0},
     },
@@ -98,6 +101,7 @@ app.conf.update(
         "workers.feeds.polling",
         "workers.alerts.delivery",
         "workers.alerts.outbox",
+        "workers.alerts.spikes",
         "workers.beat",
     ],
 )

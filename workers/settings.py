@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import tzinfo
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -165,6 +166,21 @@ class Settings(BaseSettings):
         "they are indexed; older ones (a backfill, an archive, a new feed's first poll) "
         "are indexed without alerting. 0: any age.",
     )
+    spike_check_every: float = Field(
+        300.0,
+        ge=10,
+        description="Seconds between two checks of the spike rules (beat's task).",
+    )
+    display_lang: Literal["en", "zh-Hant", "zh-Hans"] = Field(
+        "en",
+        description="The script entity names and topic titles are shown in by the "
+        "commands and the report: en, zh-Hant (traditional) or zh-Hans (simplified).",
+    )
+    timezone: str = Field(
+        "UTC",
+        description="The zone days begin in: coverage's and spike rules' day buckets, and "
+        "dates given to --since/--until (an IANA name, e.g. Asia/Singapore).",
+    )
     alert_retry_base: float = Field(
         2.0, gt=0, description="Seconds before the first delivery retry (doubles each time)."
     )
@@ -203,6 +219,24 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from pipelines.periods import PeriodError, zone
+
+        try:
+            zone(value)
+        except PeriodError as exc:
+            raise ValueError(str(exc)) from exc
+        return value
+
+    @property
+    def tz(self) -> tzinfo:
+        """The zone days begin in (``timezone``)."""
+        from pipelines.periods import zone
+
+        return zone(self.timezone)
 
     @property
     def cpu_workers(self) -> int:

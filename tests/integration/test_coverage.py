@@ -134,3 +134,126 @@ def test_report_renders_with_data_in_headless_chromium(search, corpus, tmp_path)
         assert dom.count(f'class="pt" data-series="{series}"') == 2 * days
     assert dom.count('class="bar"') >= 2  # top entities and sources
     assert 'data-label="coverage-fixture"' in dom
+
+
+def _mention(entity: str, *aliases: str) -> dict:
+    return {"id": entity, "type": "person", "aliases": list(aliases)}
+
+
+@pytest.fixture(scope="module")
+def regional(search):  # type: ignore[no-untyped-def]
+    """March 2001: the same meeting covered by region, each naming Putin its own way; one
+    wire story carried by three Taiwanese outlets."""
+    from workers.articles.indexing import index_documents
+
+    xi = _mention("xi_jinping", "习近平")
+    plan = [
+        # (region, Putin as written, xi_putin?, story, copies)
+        ("CN", "普京", True, "s-cn-1", 1),
+        ("CN", "普京", False, "s-cn-2", 1),
+        ("TW", "普丁", True, "s-tw-wire", 3),
+        ("TW", "蒲亭", True, "s-tw-cna", 1),
+        ("HK", "普京", False, "s-hk-1", 1),
+        ("SG", "普京", True, "s-sg-1", 1),
+        ("GB", "Putin", True, "s-gb-1", 1),
+        ("US", "Putin", False, "s-us-1", 1),
+    ]
+    docs = []
+    for n, (region, alias, topic, story, copies) in enumerate(plan):
+        for copy in range(copies):
+            docs.append(
+                {
+                    "id": f"reg-{n}-{copy}",
+                    "source": f"region-fixture-{region.lower()}-{copy}",
+                    "region": region,
+                    "lang": "en" if alias == "Putin" else "zh-Hans",
+                    "body": "x",
+                    "story_id": story,
+                    "published_at": f"2001-03-{20 + n % 3:02d}T04:00:00+00:00",
+                    "topics": ["xi_putin"] if topic else [],
+                    "entities": [_mention("putin", alias), xi]
+                    if topic
+                    else [_mention("putin", alias)],
+                }
+            )
+    # a quiet filler article a region, so shares have a whole to be part of
+    for region in ("CN", "TW", "HK", "SG", "GB"):
+        docs.append(
+            {
+                "id": f"reg-filler-{region}",
+                "source": "region-fixture-filler",
+                "region": region,
+                "lang": "en",
+                "body": "x",
+                "story_id": f"s-filler-{region}",
+                "published_at": "2001-03-21T04:00:00+00:00",
+                "topics": [],
+                "entities": [],
+            }
+        )
+    index_documents(search, docs)
+    refresh(search)
+    return docs
+
+
+MARCH = ["--since", "2001-03-01", "--until", "2001-03-31"]
+
+
+def test_coverage_by_region_gives_shares_and_each_regions_names(search, regional) -> None:  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(
+        main,
+        ["coverage", "--topic", "xi_putin", "--by", "region", *MARCH, "--interval", "month"],
+    )
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    bucket = next(line for line in out.splitlines() if line.startswith("2001-03-01"))
+    # mainland 1 of 3, Taiwan 4 of 5 (three wire copies and CNA), HK 0 of 2, SG 1 of 2,
+    # international (GB, US) 1 of 3
+    assert bucket.split()[1:] == [
+        "1/3", "33.3%", "4/5", "80.0%", "0/2", "0.0%", "1/2", "50.0%", "1/3", "33.3%",
+    ]  # fmt: skip
+    names = {
+        line.split()[0]: line
+        for line in out.split("How each region names")[1].splitlines()[2:]
+        if line.strip()
+    }
+    assert "普丁 75% (3)" in names["Taiwan"] and "蒲亭 25% (1)" in names["Taiwan"]
+    assert "普京 100% (2)" in names["Mainland"] and "Putin 100% (2)" in names["International"]
+    assert "xi" not in names["Taiwan"] and "习近平" not in out.split("How each region")[1]
+
+
+def test_entities_related_counts_stories_not_copies(search, regional) -> None:  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(main, ["entities", "related", "putin", *MARCH])
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.stdout.splitlines() if "xi_jinping" in line)
+    # xi_putin stories: cn-1, tw-wire (3 copies), tw-cna, sg-1, gb-1: 5 stories, 7 articles
+    assert row.split()[-4:] == ["person", "5", "62%", "7"]
+    assert "8 stories, 10 articles" in result.stdout
+    names = CliRunner().invoke(main, ["entities", "related", "putin", *MARCH, "--lang", "zh-Hant"])
+    assert "習近平" in names.stdout
+    unknown = CliRunner().invoke(main, ["entities", "related", "nobody"])
+    assert unknown.exit_code == 1 and "no entity 'nobody'" in unknown.output
+
+
+def test_report_charts_the_requested_span_with_names_and_stories(
+    search, regional, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "march.html"
+    result = CliRunner().invoke(main, ["report", "--out", str(out), *MARCH, "--lang", "zh-Hans"])
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    data = json.loads(
+        html.split('<script id="data" type="application/json">')[1].split("</script>")[0]
+    )
+    assert data["buckets"][0] == "2001-03-01" and data["buckets"][-1] == "2001-03-31"
+    assert len(data["buckets"]) == 31 and data["rolling"] == 7
+    assert {s["title"] for s in data["series"]} >= {"Xi–Putin relations"}
+    assert ("习近平", 7) in [tuple(e) for e in data["entities"]]  # a name, not an id
+    taiwan = next(
+        line for topic in data["regions"] if topic["topic"] == "xi_putin" for line in topic["lines"]
+        if line["name"] == "taiwan"
+    )  # fmt: skip
+    assert sum(taiwan["counts"]) == 4 and sum(taiwan["totals"]) == 5
+    assert '<table data-names="putin">' in html and "普丁 75% (3)" in html
+    topics = html.split("<h2>Topics</h2>")[1].split("</table>")[0]
+    assert "<td>xi_putin</td><td>7</td><td>5</td>" in topics  # articles, stories

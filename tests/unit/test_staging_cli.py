@@ -224,20 +224,3 @@ def test_config_copy_gives_a_folder_the_worker_can_use_and_keeps_edits(
     assert f"topics.yaml: {tmp_path / 'topics.yaml'}" in shown
     assert "keywords.yaml: " in shown and str(tmp_path / "keywords.yaml") not in shown
     assert doc["topics"] == [] and {"putin", "xi_jinping"} <= {e["id"] for e in doc["entities"]}
-
-
-@pytest.mark.parametrize(
-    ("seconds", "shown"),
-    [
-        (3_153_600_000, "36500d"),
-        (30 * 86_400, "30d"),
-        (12 * 3_600, "12h"),
-        (5_400, "90m"),
-        (45, "45s"),
-    ],
-)
-def test_how_far_back_is_said_in_a_unit_the_engine_can_count(seconds: int, shown: str) -> None:
-    """--since 36500d was sent as 3,153,600,000 seconds, past the engine's 32-bit number."""
-    from workers.search.queries import ago
-
-    assert ago(seconds) == shown

@@ -107,6 +107,8 @@ def _payload(
                 k: e.get(k)
                 for k in (
                     "id",
+                    "kind",
+                    "spike",
                     "article_id",
                     "story_id",
                     "title",
@@ -123,7 +125,21 @@ def _payload(
     }
 
 
+def _numbers(event: dict[str, Any]) -> str:
+    """A spike's figures in one line: ``now=14 baseline=2 factor=7 ▁▁▂▁▁█``."""
+    spike = event.get("spike") or {}
+    share = spike.get("measure") == "share"
+    show = (lambda v: f"{v:.1%}") if share else (lambda v: f"{v:g}")
+    factor = spike.get("factor")
+    return (
+        f"now={show(spike.get('value', 0))} baseline={show(spike.get('baseline', 0))} "
+        f"factor={f'{factor:g}' if factor is not None else 'new'} {spike.get('sparkline', '')}"
+    )
+
+
 def _line(event: dict[str, Any]) -> str:
+    if event.get("kind") == "spike":
+        return f"{event.get('title')} — {_numbers(event)}"
     why = event.get("why") or {}
     reasons = ", ".join((why.get("terms") or [])[:5] + (why.get("aliases") or [])[:3])
     return (
@@ -275,11 +291,15 @@ def _send_slack(rule: AlertRule, events: list[dict[str, Any]], digest_id: str | 
     head = f"*{name}*: {len(events)} new article(s)" if digest_id else f"*{name}*"
     lines = [
         (
-            f"• {slack_link(e['url'], e.get('title') or e['url'])}"
-            if e.get("url")
-            else f"• {slack_escape(one_line(e.get('title') or ''))}"
+            f"• {slack_escape(one_line(e.get('title') or ''))}\n  `{slack_escape(_numbers(e))}`"
+            if e.get("kind") == "spike"
+            else (
+                f"• {slack_link(e['url'], e.get('title') or e['url'])}"
+                if e.get("url")
+                else f"• {slack_escape(one_line(e.get('title') or ''))}"
+            )
+            + f" ({slack_escape(one_line(e.get('source') or '-'))})"
         )
-        + f" ({slack_escape(one_line(e.get('source') or '-'))})"
         for e in events[:20]
     ]
     message = {
@@ -311,7 +331,9 @@ def _send_email(rule: AlertRule, events: list[dict[str, Any]], digest_id: str | 
     html = (
         f"<p>Rule <b>{escape(rule.name)}</b> (<code>{escape(rule.query)}</code>)</p><ul>"
         + "".join(
-            f'<li><a href="{escape(e.get("url") or "")}">{escape(e.get("title") or e.get("url") or "")}</a>'
+            f"<li>{escape(_line(e))}</li>"
+            if e.get("kind") == "spike"
+            else f'<li><a href="{escape(e.get("url") or "")}">{escape(e.get("title") or e.get("url") or "")}</a>'
             f" ({escape(e.get('source') or '-')})"
             + (
                 f" — matched: {escape(', '.join((e.get('why') or {}).get('terms') or []))}"

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pipelines.alertevents import build_event
+from workers.alerts.rules import KEYWORD_RULES
 from workers.search.client import SearchClient, SearchError
 
 # Fields of an article that the rules' index mirrors, so the percolator can match them.
@@ -52,7 +53,7 @@ def match(client: SearchClient, docs: list[dict[str, Any]]) -> list[dict[str, An
         "query": {
             "bool": {
                 "must": [{"percolate": {"field": "query", "documents": documents}}],
-                "filter": [{"term": {"enabled": True}}],
+                "filter": [KEYWORD_RULES],
             }
         },
         "highlight": {
@@ -79,6 +80,13 @@ def match(client: SearchClient, docs: list[dict[str, Any]]) -> list[dict[str, An
             if len(slots) == 1 and not fragments:
                 fragments = highlight.get("text_tokens", []) + highlight.get("text_norm", [])
             events.append(build_event(hit["_source"], docs[slot], fragments, matched_at=now))
+    return write_new(client, events)
+
+
+def write_new(client: SearchClient, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Write events create-only. Returns those that are new: an event that exists
+    already (the rule fired for this story, or this period, before; or an earlier run
+    of this batch wrote it) is not returned again."""
     if not events:
         return []
     operations: list[dict[str, Any]] = []
@@ -91,6 +99,6 @@ def match(client: SearchClient, docs: list[dict[str, Any]]) -> list[dict[str, An
         status = item.get("create", {}).get("status")
         if status == 201:
             created.append(event)
-        elif status != 409:  # 409: this rule already fired for this story
+        elif status != 409:  # 409: written before
             raise SearchError(f"alert event not written: {item}", status=status)
     return created

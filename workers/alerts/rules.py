@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from pipelines.alertquery import Compiler, QueryError, filters
+from pipelines.spikes import SpikeParams
 from workers.config import build_pipeline
 from workers.fetching.http import FetchError, address_allowed, check_url, is_ip, parse_networks
 from workers.search.client import SearchClient
@@ -32,14 +33,27 @@ CHANNEL_URLS = ("webhook", "slack")
 ENABLED_TTL = 60
 
 
+# The rules a new article is percolated against: enabled keyword rules (a rule saved
+# before spike rules existed has no kind, and is one).
+KEYWORD_RULES: dict[str, Any] = {
+    "bool": {"filter": [{"term": {"enabled": True}}], "must_not": [{"term": {"kind": "spike"}}]}
+}
+
+
 class RuleError(ValueError):
     """A rule that cannot be saved; the message says which field and why."""
 
 
 class AlertRule(BaseModel):
+    """A keyword rule fires for each new article its query matches; a spike rule
+    (``kind="spike"``) for a period in which the articles its query matches stand out
+    from their recent past (pipelines/spikes.py, workers/alerts/spikes.py)."""
+
     id: str
     name: str
     query: str
+    kind: Literal["keyword", "spike"] = "keyword"
+    spike: SpikeParams | None = None
     sources: list[str] = Field(default_factory=list)
     langs: list[str] = Field(default_factory=list)
     topics: list[str] = Field(default_factory=list)
@@ -68,6 +82,14 @@ class AlertRule(BaseModel):
             if not re.match(r"^[^@\s]+@[^@\s]+$", value):
                 raise ValueError(f"not an e-mail address: {value!r}")
         return values
+
+    @model_validator(mode="after")
+    def _spike_params(self) -> AlertRule:
+        if self.kind == "spike" and self.spike is None:
+            self.spike = SpikeParams()
+        if self.kind == "keyword":
+            self.spike = None
+        return self
 
     def channels(self) -> list[str]:
         return [c for c in ("webhook", "slack", "email") if getattr(self, c)]
@@ -131,6 +153,8 @@ class Rules:
             "rule_id": rule.id,
             "name": rule.name,
             "query_text": rule.query,
+            "kind": rule.kind,
+            **({"spike": rule.spike.as_dict()} if rule.spike else {}),
             "filters": {
                 "sources": rule.sources,
                 "langs": rule.langs,
@@ -218,7 +242,7 @@ class Rules:
 
 
 def enabled_rules(client: SearchClient, state: State) -> int:
-    """How many rules are enabled: kept in Redis for ENABLED_TTL seconds, else counted
+    """How many keyword rules are enabled: kept in Redis for ENABLED_TTL seconds, else counted
     by the engine. A batch is matched only when there is one: percolating costs the
     engine about as much as indexing the batch, with or without rules."""
     key = state.key("alert-rules", "enabled")
@@ -226,7 +250,7 @@ def enabled_rules(client: SearchClient, state: State) -> int:
     if known is not None:
         return int(str(known))
     index = client.index_name("alert-rules")
-    body = {"query": {"term": {"enabled": True}}}
+    body = {"query": KEYWORD_RULES}
     count = int(client.request("POST", f"/{index}/_count", body, ignore=(404,)).get("count", 0))
     state.redis.set(key, count, ex=ENABLED_TTL)
     return count
@@ -255,6 +279,8 @@ def _rule(src: dict[str, Any]) -> AlertRule:
         id=src["rule_id"],
         name=src["name"],
         query=src["query_text"],
+        kind=src.get("kind", "keyword"),
+        spike=SpikeParams(**src["spike"]) if src.get("spike") else None,
         sources=flt.get("sources") or [],
         langs=flt.get("langs") or [],
         topics=flt.get("topics") or [],

@@ -1,5 +1,5 @@
 """The `mediamon` command: one module per command group (process, config, ingest,
-backfill, search, feeds, alerts, topics, dashboards, coverage and report, status/worker/beat)."""
+backfill, search, feeds, alerts, topics, entities, dashboards, coverage and report, status/worker/beat)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from workers.cli import (
     config,
     coverage,
     dashboards,
+    entities,
     feeds,
     ingest,
     process,
@@ -40,6 +41,7 @@ for command in (
     feeds.feeds,
     alerts.alerts,
     topics.topics,
+    entities.entities,
     dashboards.dashboards,
     coverage.coverage_cmd,
     coverage.report_cmd,

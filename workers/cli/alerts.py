@@ -11,7 +11,10 @@ from workers.cli.common import (
     duration,
     engine,
     load_settings,
+    period_options,
     print_hit,
+    read_period,
+    said_period,
     table,
 )
 from workers.search.client import SearchError
@@ -44,15 +47,82 @@ _RULE_OPTIONS = [
 ]
 
 
+# A spike rule's parameters (pipelines/spikes.py); unset ones keep their value, or the
+# default on a new rule.
+_SPIKE_OPTIONS = [
+    click.option(
+        "--spike",
+        help="Make a spike rule watching this query's articles (topic:xi_putin, entity:putin, "
+        "any query): it fires when a period's count or share stands out from its recent past.",
+    ),
+    click.option("--per", type=click.Choice(["day", "hour"]), help="Spike period [day]."),
+    click.option(
+        "--share/--count",
+        "share",
+        default=None,
+        help="Watch the share of all articles, or the count [count].",
+    ),
+    click.option("--window", type=int, help="Periods in the trailing baseline [28]."),
+    click.option(
+        "--baseline",
+        type=click.Choice(["median", "weekday"]),
+        help="Median of the window, or of the same weekday (hour) in it [median].",
+    ),
+    click.option("--threshold", type=float, help="Robust deviations above the baseline [3]."),
+    click.option("--min-factor", type=float, help="Times the baseline, at least [2]."),
+    click.option("--min-count", type=int, help="Articles in the period, at least [3]."),
+    click.option("--cooldown", type=int, help="Periods after a firing without another [3]."),
+]
+_SPIKE_KEYS = ("per", "window", "baseline", "threshold", "min_factor", "min_count", "cooldown")
+
+
 def _rule_options(func):  # type: ignore[no-untyped-def]
-    for option in reversed(_RULE_OPTIONS):
+    for option in reversed(_RULE_OPTIONS + _SPIKE_OPTIONS):
         func = option(func)
     return func
+
+
+def _spike_options(func):  # type: ignore[no-untyped-def]
+    for option in reversed(_SPIKE_OPTIONS):
+        func = option(func)
+    return func
+
+
+def _apply_spike(
+    rule_data: dict[str, Any], spike: str | None, share: bool | None, **given: Any
+) -> None:
+    """Spike options onto a rule's data: --spike makes it a spike rule with that query."""
+    from dataclasses import asdict
+
+    if spike:
+        rule_data.update(kind="spike", query=spike)
+    changes = {k: v for k, v in given.items() if v is not None}
+    if share is not None:
+        changes["measure"] = "share" if share else "count"
+    if rule_data.get("kind") != "spike":
+        if changes:
+            raise click.UsageError(
+                f"--{next(iter(changes)).replace('_', '-')} is for spike rules: add --spike QUERY"
+            )
+        return
+    current = rule_data.get("spike") or {}
+    if not isinstance(current, dict):
+        current = asdict(current)
+    rule_data["spike"] = {**current, **changes}
 
 
 def _apply(
     rule_data: dict[str, Any],
     query,
+    spike,
+    per,
+    share,
+    window,
+    baseline,
+    threshold,
+    min_factor,
+    min_count,
+    cooldown,
     sources,
     langs,
     topics,
@@ -78,6 +148,18 @@ def _apply(
         rule_data.update(mode="digest", digest_every=duration(digest))
     if throttle:
         rule_data["throttle"] = duration(throttle)
+    _apply_spike(
+        rule_data,
+        spike,
+        share,
+        per=per,
+        window=window,
+        baseline=baseline,
+        threshold=threshold,
+        min_factor=min_factor,
+        min_count=min_count,
+        cooldown=cooldown,
+    )
     return rule_data
 
 
@@ -91,7 +173,7 @@ def _save(rule_data: dict[str, Any], *, new: bool) -> None:
         rule = AlertRule.model_validate(rule_data)
     except ValidationError as exc:
         raise click.ClickException(
-            "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())
+            "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         ) from exc
     try:  # the query first: a typo is reported without the engine
         compile_rule(rule, load_settings())
@@ -112,7 +194,8 @@ def _save(rule_data: dict[str, Any], *, new: bool) -> None:
 
 @click.group()
 def alerts() -> None:
-    """Keyword alerts: rules matched against every new article.
+    """Alerts: keyword rules, matched against every new article, and spike rules, which
+    fire when the coverage a query selects jumps (per day or hour, count or share).
 
     \b
     Query language:
@@ -130,9 +213,14 @@ def alerts() -> None:
 @click.option("--name", help="A name for people (default: the id).")
 @_rule_options
 def alerts_add(rule_id: str, name: str | None, **options: Any) -> None:
-    """Add a rule: mediamon alerts add xi-putin -q '習近平 普京' --webhook URL"""
-    if not options.get("query"):
-        raise click.UsageError("--query is required")
+    """Add a rule: mediamon alerts add xi-putin -q '習近平 普京' --webhook URL
+
+    A spike rule: mediamon alerts add xi-putin-spike --spike 'topic:xi_putin' --per day --share
+    """
+    if not options.get("query") and not options.get("spike"):
+        raise click.UsageError("--query (a keyword rule) or --spike (a spike rule) is required")
+    if options.get("query") and options.get("spike"):
+        raise click.UsageError("give --query or --spike, not both: --spike takes the query")
     data = _apply({"id": rule_id, "name": name or rule_id}, **options)
     _save(data, new=True)
 
@@ -160,12 +248,13 @@ def alerts_list() -> None:
             r.id,
             "on" if r.enabled else "off",
             r.mode + (f"/{r.digest_every}s" if r.mode == "digest" else ""),
+            f"spike/{r.spike.per}/{r.spike.measure}" if r.spike else "keyword",
             ",".join(r.channels()) or "-",
             r.query[:60],
         ]
         for r in _rules().all()
     ]
-    table(rows, ["rule", "enabled", "mode", "channels", "query"])
+    table(rows, ["rule", "enabled", "mode", "kind", "channels", "query"])
     click.echo(f"{len(rows)} rule(s)")
 
 
@@ -236,28 +325,53 @@ def alerts_delete(rule_id: str) -> None:
 @alerts.command("test")
 @click.argument("rule_id", required=False)
 @click.option("--query", "-q", help="Test a query without saving a rule.")
-@click.option("--since", default="30d", show_default=True, help="How far back (e.g. 7d, 12h).")
-@click.option("-n", "--size", default=20, show_default=True)
-def alerts_test(rule_id: str | None, query: str | None, since: str, size: int) -> None:
-    """Run a rule over the articles already indexed, with matched terms [marked]."""
+@_spike_options
+@period_options("30d")
+@click.option("-n", "--size", default=20, show_default=True, help="Articles shown.")
+def alerts_test(
+    rule_id: str | None,
+    query: str | None,
+    since: str,
+    until: str | None,
+    tz: str | None,
+    size: int,
+    **spike_options: Any,
+) -> None:
+    """Run a rule over the articles already indexed, with matched terms [marked].
+
+    For a spike rule (or --spike QUERY), every day or hour of the period in which it
+    would have fired, with its numbers; spike options given here override the rule's,
+    to tune it: mediamon alerts test xi-putin-spike --since 2023-01-01 --until 2023-12-31
+    """
     from pipelines.alertquery import QueryError
     from workers.alerts.rules import AlertRule, compile_rule
 
+    data: dict[str, Any]
     if rule_id:
         rule = _rules().get(rule_id)
         if rule is None:
             raise click.ClickException(f"no rule {rule_id!r}")
-    elif query:
-        rule = AlertRule(id="adhoc", name="ad hoc", query=query)
+        data = rule.model_dump()
+    elif query or spike_options.get("spike"):
+        data = {"id": "adhoc", "name": "ad hoc", "query": query or ""}
     else:
-        raise click.UsageError("give a RULE_ID or --query")
+        raise click.UsageError("give a RULE_ID, --query or --spike")
+    spike, share = spike_options.pop("spike"), spike_options.pop("share")
+    _apply_spike(data, spike, share, **spike_options)
     try:
+        rule = AlertRule.model_validate(data)
         compiled = compile_rule(rule, load_settings())
     except QueryError as exc:
         raise click.ClickException(str(exc)) from exc
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    window, zone = read_period(since, until, tz)
+    if rule.spike is not None:
+        _test_spike(rule, compiled, window, zone)
+        return
     from workers.search.queries import recent_body
 
-    body = recent_body(compiled, seconds=duration(since), size=size)
+    body = recent_body(compiled, period=window, size=size)
     client = engine()
     try:
         response = client.request("POST", f"/{client.index_name('articles')}/_search", body)
@@ -265,7 +379,8 @@ def alerts_test(rule_id: str | None, query: str | None, since: str, size: int) -
         raise click.ClickException(f"the engine refused the query: {exc}") from exc
     hits = response["hits"]["hits"]
     click.echo(
-        f"{response['hits']['total']['value']} article(s) in the last {since} match {rule.query!r}"
+        f"{response['hits']['total']['value']} article(s) {said_period(window, since, until)} "
+        f"match {rule.query!r}"
     )
     for hit in hits:
         src = hit["_source"]
@@ -276,3 +391,32 @@ def alerts_test(rule_id: str | None, query: str | None, since: str, size: int) -
             if f"entity:{e['id']}" in rule.query
         ]
         print_hit(src, hit.get("highlight", {}), aliases or [rule.query])
+
+
+def _test_spike(rule: Any, compiled: dict[str, Any], window: Any, zone: Any) -> None:
+    """When a spike rule would have fired over ``window``: one line a firing."""
+    from pipelines.spikes import sparkline, values
+    from workers.alerts.spikes import replay
+
+    params = rule.spike
+    try:
+        series, firings, begin = replay(engine(), compiled, params, period=window, tz=zone)
+    except SearchError as exc:
+        raise click.ClickException(f"the engine refused the query: {exc}") from exc
+    shown = values(series.counts, series.totals, params.measure)[begin:]
+    click.echo(
+        f"{rule.id}: {rule.query!r} per {params.per}, {params.measure}; window {params.window} "
+        f"({params.baseline}), threshold {params.threshold:g}, min factor {params.min_factor:g}, "
+        f"min count {params.min_count}, cooldown {params.cooldown}"
+    )
+    click.echo(
+        f"{window.label()}: {len(shown)} {params.per}s, {sum(series.totals[begin:])} articles, "
+        f"{sum(series.counts[begin:])} selected"
+    )
+    click.echo(sparkline(shown))
+    for firing in firings:
+        click.echo(
+            f"fired {firing.period} {firing.numbers(params.measure)} "
+            f"({firing.count} of {firing.total} articles)"
+        )
+    click.echo(f"{len(firings)} firing(s)")

@@ -61,6 +61,62 @@ def duration(text: str) -> int:
     return int(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
 
 
+def period_options(since: str):  # type: ignore[no-untyped-def]
+    """--since, --until and --tz, for commands that read a period of the index."""
+
+    def decorate(func):  # type: ignore[no-untyped-def]
+        for option in reversed(
+            [
+                click.option(
+                    "--since",
+                    default=since,
+                    show_default=True,
+                    help="Start: a duration back from now (30d, 12h) or a date (2023-01-01).",
+                ),
+                click.option(
+                    "--until",
+                    default=None,
+                    help="End: a date (2023-12-31, included), a date and time, or a duration "
+                    "back from now (default: now).",
+                ),
+                click.option(
+                    "--tz",
+                    default=None,
+                    help="The zone days begin in (default MEDIAMON_TIMEZONE, or UTC).",
+                ),
+            ]
+        ):
+            func = option(func)
+        return func
+
+    return decorate
+
+
+def read_period(since: str, until: str | None, tz: str | None) -> tuple[Any, Any]:
+    """(Period, zone) from the options of ``period_options``; bad input is a usage error."""
+    from datetime import UTC, datetime
+
+    from pipelines.periods import PeriodError, period, zone
+
+    try:
+        where = zone(tz) if tz else load_settings().tz
+        return period(since, until, now=datetime.now(UTC), tz=where), where
+    except PeriodError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+def said_period(window: Any, since: str, until: str | None) -> str:
+    """``in the last 30d``, or ``from 2023-01-01 to 2023-12-31`` for dates."""
+    if until is None and not re.match(r"\d{4}-", since.strip()):
+        return f"in the last {since}"
+    return f"from {window.label()}"
+
+
+def display_lang(lang: str | None) -> str:
+    """The script names are shown in: --lang, else MEDIAMON_DISPLAY_LANG."""
+    return lang or load_settings().display_lang
+
+
 def em_terms(fragments: list[str]) -> list[str]:
     return [m for frag in fragments for m in re.findall(r"<em>(.*?)</em>", frag)]
 

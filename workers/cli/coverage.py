@@ -2,26 +2,45 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from workers.cli.common import (
-    duration,
+    display_lang,
     engine,
     load_settings,
+    period_options,
+    read_period,
     table,
 )
+from workers.coverage.queries import sparkline
 
 
 @click.command("coverage")
 @click.option("--topic", help="A topic id (default: every topic in config/topics.yaml).")
 @click.option("--entity", help="An entity id (combined with --topic when both are given).")
-@click.option("--interval", type=click.Choice(["day", "week"]), default="day", show_default=True)
-@click.option("--since", default="90d", show_default=True, help="How far back (e.g. 30d).")
+@click.option(
+    "--interval", type=click.Choice(["day", "week", "month"]), default="day", show_default=True
+)
+@period_options("90d")
 @click.option("--source", "sources", multiple=True, help="Only these sources (repeatable).")
+@click.option(
+    "--by",
+    type=click.Choice(["region"]),
+    help="Each series per region (mainland, Taiwan, Hong Kong, Singapore, international): "
+    "its share of that region's coverage, and the name forms each region uses.",
+)
+@click.option(
+    "--names",
+    "name_ids",
+    multiple=True,
+    help="With --by region: the entities whose name forms are counted [putin].",
+)
 @click.option(
     "--normalize", is_flag=True, help="Sparklines of the share of all coverage, not counts."
 )
@@ -37,17 +56,25 @@ def coverage_cmd(
     entity: str | None,
     interval: str,
     since: str,
+    until: str | None,
+    tz: str | None,
     sources: tuple[str, ...],
+    by: str | None,
+    name_ids: tuple[str, ...],
     normalize: bool,
     fmt: str,
 ) -> None:
-    """Articles per day or week, and their share of all coverage, with sparklines."""
-    import csv
+    """Articles per day, week or month, and their share of all coverage, with sparklines.
 
+    \b
+    mediamon coverage --since 2023-01-01 --until 2023-12-31 --interval week
+    mediamon coverage --topic xi_putin --by region --names putin --names xi_jinping
+    """
+    from pipelines.regions import REGIONS, region_filters
     from workers.config import build_pipeline
-    from workers.coverage.queries import coverage, selection, sparkline
+    from workers.coverage.queries import coverage, selection
 
-    days = max(1, duration(since) // 86400)
+    window, zone = read_period(since, until, tz)
     if topic or entity:
         name = "+".join(x for x in (topic, entity) if x)
         series = {name: selection(topic, entity)}
@@ -56,7 +83,13 @@ def coverage_cmd(
             t.id: selection(t.id, None) for t in build_pipeline(load_settings().config_dir).topics
         }
     result = coverage(
-        engine(), series=series, interval=interval, since_days=days, sources=list(sources) or None
+        engine(),
+        series=series,
+        interval=interval,
+        period=window,
+        tz=zone,
+        sources=list(sources) or None,
+        by=region_filters() if by else None,
     )
     rows = result.rows()
     if fmt == "json":
@@ -68,6 +101,10 @@ def coverage_cmd(
         )
         writer.writeheader()
         writer.writerows(rows)
+        return
+    if by:
+        _by_region(result, list(series), [r.id for r in REGIONS], normalize)
+        _name_forms(list(name_ids) or ["putin"], window, display_lang(None))
         return
     header = ["bucket", "total"] + [h for s in result.series for h in (s.name, "share")]
     lines = [
@@ -87,6 +124,65 @@ def coverage_cmd(
         click.echo(f"{s.name:<16} {sparkline(values)}  {total} ({share:.1%} of all)")
 
 
+def _by_region(result: Any, names: list[str], regions: list[str], counts: bool) -> None:
+    """Per series, a table of each region's share (its articles of the series over all of
+    its articles) per bucket, then a sparkline a region."""
+    found = {s.name: s for s in result.series}
+    for name in names:
+        click.secho(f"{name}: share of each region's coverage", bold=True)
+        header = ["bucket", *regions]
+        lines = []
+        for i, bucket in enumerate(result.buckets):
+            cells = [bucket]
+            for region in regions:
+                part, whole = found[f"{name}@{region}"].counts[i], found[f"@{region}"].counts[i]
+                cells.append(f"{part}/{whole} {part / whole:.1%}" if whole else "-")
+            lines.append(cells)
+        table(lines, header)
+        click.echo("")
+        for region in regions:
+            part, whole = found[f"{name}@{region}"], found[f"@{region}"]
+            values = [float(c) for c in part.counts] if counts else part.shares(whole.counts)
+            total, all_ = sum(part.counts), sum(whole.counts)
+            share = f"{total / all_:.2%}" if all_ else "-"
+            click.echo(f"{region:<14} {sparkline(values)}  {total} of {all_} ({share})")
+        click.echo("")
+
+
+def _name_forms(entity_ids: list[str], window: Any, lang: str) -> None:
+    """Which names each region's articles use for each entity, with the articles using
+    each (the aliases the entity's mentions matched)."""
+    from pipelines.regions import REGIONS, region_filters
+    from workers.config import build_pipeline
+    from workers.coverage.queries import name_forms
+
+    catalogue = build_pipeline(load_settings().config_dir).catalogue
+    for entity_id in entity_ids:
+        entity = catalogue.entities.get(entity_id)
+        if entity is None:
+            raise click.ClickException(f"no entity {entity_id!r} in entities.yaml")
+        found = name_forms(engine(), entity_id, period=window, by=region_filters())
+        click.secho(f"How each region names {entity.display(lang)} ({entity_id})", bold=True)
+        rows = []
+        for region in REGIONS:
+            forms = [
+                (alias, n)
+                for alias, n in found.get(region.id, [])
+                if catalogue.owner(alias) == entity_id
+            ]
+            total = sum(n for _, n in forms)
+            rows.append(
+                [
+                    region.title,
+                    "  ".join(f"{alias} {n / total:.0%} ({n})" for alias, n in forms[:6])
+                    if forms
+                    else "-",
+                ]
+            )
+        table(rows, ["region", "names used (share of the mentions' articles)"])
+        click.echo("")
+
+
 @click.command("report")
 @click.option(
     "--out",
@@ -94,16 +190,36 @@ def coverage_cmd(
     default=Path("report.html"),
     show_default=True,
 )
-@click.option("--interval", type=click.Choice(["day", "week"]), default="day", show_default=True)
-@click.option("--since", default="90d", show_default=True)
-def report_cmd(out: Path, interval: str, since: str) -> None:
-    """Write a self-contained HTML report (charts work offline)."""
+@click.option(
+    "--interval", type=click.Choice(["day", "week", "month"]), default="day", show_default=True
+)
+@period_options("90d")
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "zh-Hant", "zh-Hans"]),
+    help="The script of names and titles (default MEDIAMON_DISPLAY_LANG).",
+)
+def report_cmd(
+    out: Path, interval: str, since: str, until: str | None, tz: str | None, lang: str | None
+) -> None:
+    """Write a self-contained HTML report (charts work offline).
+
+    \b
+    mediamon report --since 2023-01-01 --until 2023-12-31 --tz Asia/Singapore
+    """
     from workers.config import build_pipeline
     from workers.coverage.report import render
 
-    topics = [t.id for t in build_pipeline(load_settings().config_dir).topics]
+    window, zone = read_period(since, until, tz)
+    pipeline = build_pipeline(load_settings().config_dir)
     html = render(
-        engine(), topics=topics, interval=interval, since_days=max(1, duration(since) // 86400)
+        engine(),
+        topics=[(t.id, t.name) for t in pipeline.topics],
+        interval=interval,
+        period=window,
+        tz=zone,
+        catalogue=pipeline.catalogue,
+        lang=display_lang(lang),
     )
     out.write_text(html, encoding="utf-8")
-    click.echo(f"wrote {out} ({len(html) // 1024} KiB)")
+    click.echo(f"wrote {out} ({len(html) // 1024} KiB, {window.label()})")

@@ -7,7 +7,14 @@ from datetime import date
 
 import click
 
-from workers.cli.common import duration, engine, load_settings, print_hit
+from workers.cli.common import (
+    engine,
+    load_settings,
+    period_options,
+    print_hit,
+    read_period,
+    said_period,
+)
 from workers.search.client import SearchError
 
 
@@ -34,9 +41,9 @@ def topics_list() -> None:
 
 @topics.command("test")
 @click.argument("rule")
-@click.option("--since", default="30d", show_default=True, help="How far back (e.g. 7d, 12h).")
+@period_options("30d")
 @click.option("-n", "--size", default=10, show_default=True, help="Articles shown per rule.")
-def topics_test(rule: str, since: str, size: int) -> None:
+def topics_test(rule: str, since: str, until: str | None, tz: str | None, size: int) -> None:
     """What RULE (a rule, or a topic id for all its rules) would tag in the index.
 
     The index keeps words and their order, not sentences or characters: sentence(...) is
@@ -55,7 +62,8 @@ def topics_test(rule: str, since: str, size: int) -> None:
         else [("rule", rule, None, None)]
     )
     approximate = replace(compiler(load_settings()), approximate=True)
-    seconds = duration(since)
+    window, _ = read_period(since, until, tz)
+    said = said_period(window, since, until)
     client = engine()
     for name, source, first, last in rules:
         try:
@@ -63,15 +71,13 @@ def topics_test(rule: str, since: str, size: int) -> None:
             approximated = approximations(parse(source))
         except QueryError as exc:
             raise click.ClickException(f"{name}: {exc}") from exc
-        body = recent_body(query, seconds=seconds, size=size, first=first, last=last)
+        body = recent_body(query, period=window, size=size, first=first, last=last)
         try:
             response = client.request("POST", f"/{client.index_name('articles')}/_search", body)
         except SearchError as exc:
             raise click.ClickException(f"the engine refused the query: {exc}") from exc
         total = response["hits"]["total"]["value"]
-        click.secho(
-            f"{name}: {total} article(s) in the last {since}{_span(first, last, ', ')}", bold=True
-        )
+        click.secho(f"{name}: {total} article(s) {said}{_span(first, last, ', ')}", bold=True)
         if approximated:
             click.echo(f"  (tried as {'; '.join(approximated)})")
         for hit in response["hits"]["hits"]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from pipelines.periods import Period
+
 
 def search_body(
     query: dict[str, Any], *, size: int = 10, lang: str | None = None
@@ -31,17 +33,17 @@ def search_body(
 def recent_body(
     query: dict[str, Any],
     *,
-    seconds: int,
+    period: Period,
     size: int,
     first: date | None = None,
     last: date | None = None,
 ) -> dict[str, Any]:
-    """The newest articles of the last ``seconds`` that match a compiled query, with
-    highlights (`alerts test`, `topics test`); published from day ``first`` to day
-    ``last`` too when given (a topic rule's span)."""
+    """The newest articles of ``period`` that match a compiled query, with highlights
+    (`alerts test`, `topics test`); published from day ``first`` to day ``last`` too
+    when given (a topic rule's span)."""
     days = {"gte": first.isoformat()} if first else {}
     days |= {"lte": last.isoformat()} if last else {}
-    filters = [{"range": {"published_at": {"gte": f"now-{ago(seconds)}"}}}]
+    filters: list[dict[str, Any]] = [period.range()]
     filters += [{"range": {"published_at": days}}] if days else []
     return {
         "query": {"bool": {"must": [query], "filter": filters}},
@@ -55,12 +57,3 @@ def recent_body(
             }
         },
     }
-
-
-def ago(seconds: int) -> str:
-    """Date math for ``seconds`` back, in the largest whole unit: the engines read the
-    number as a 32-bit integer, so 100 years in seconds would overflow."""
-    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
-        if seconds % size == 0 or seconds >= 2**31:
-            return f"{max(1, round(seconds / size))}{unit}"
-    return f"{seconds}s"

@@ -1,0 +1,182 @@
+"""Spike rules, checked by beat's task on the engine's aggregations.
+
+Each check reads, for every enabled spike rule, its series over the periods a judgement
+needs (the window and the cool-down, per day or per hour) and the number of all
+articles in each period: one date histogram whose buckets hold one filter per rule,
+so many rules share a request and no document is read. pipelines/spikes.py judges the
+latest period; one that fires becomes an ``alert-events`` document (id: the rule and
+the period, written create-only, so a period fires once however often it is checked)
+and is routed to the rule's channels like a keyword alert (workers/alerts/outbox.py).
+
+`mediamon alerts test RULE --since 365d` judges every period of a span with the same
+function (``replay``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
+
+from pipelines.alertevents import spike_event
+from pipelines.periods import Period
+from pipelines.spikes import Firing, SpikeParams, judge, latest
+from workers import services
+from workers.alerts.matching import write_new
+from workers.app import app
+from workers.coverage.queries import histogram
+from workers.search.client import SearchClient
+
+log = logging.getLogger(__name__)
+# Buckets one request may make: a rule's filter in each period, and the period itself.
+# The engines refuse a request past 65,535 (search.max_buckets).
+MAX_BUCKETS = 20_000
+STEP = {"day": timedelta(days=1), "hour": timedelta(hours=1)}
+SPIKE_RULES: dict[str, Any] = {
+    "bool": {"filter": [{"term": {"enabled": True}}, {"term": {"kind": "spike"}}]}
+}
+
+
+@dataclass
+class Counted:
+    """A rule's series: bucket labels and starts, its counts, all articles' counts."""
+
+    labels: list[str]
+    starts: list[str]
+    counts: list[int]
+    totals: list[int]
+
+
+def start_of(moment: datetime, per: str, tz: tzinfo) -> datetime:
+    """The start of the day or hour ``moment`` falls in, in zone ``tz``."""
+    local = moment.astimezone(tz)
+    if per == "hour":
+        return local.replace(minute=0, second=0, microsecond=0)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def count(
+    client: SearchClient,
+    queries: dict[str, dict[str, Any]],
+    *,
+    per: str,
+    period: Period,
+    tz: tzinfo,
+) -> dict[str, Counted]:
+    """Each named query's articles per day or hour over ``period``, with all articles':
+    as few requests as the bucket limit allows (one for up to MAX_BUCKETS buckets)."""
+    periods = int((period.end - period.start) / STEP[per]) + 2
+    size = max(1, MAX_BUCKETS // periods - 1)
+    names = list(queries)
+    out: dict[str, Counted] = {}
+    for at in range(0, len(names), size):
+        chunk = {name: queries[name] for name in names[at : at + size]}
+        body = {
+            "size": 0,
+            "query": period.range(),
+            "aggs": {
+                "per": {
+                    "date_histogram": histogram(per, period, tz),
+                    "aggs": {"rules": {"filters": {"filters": chunk}}},
+                }
+            },
+        }
+        response = client.request("POST", f"/{client.index_name('articles')}/_search", body)
+        buckets = response["aggregations"]["per"]["buckets"]
+        labels = [b["key_as_string"] for b in buckets]
+        starts = [
+            datetime.fromtimestamp(b["key"] / 1000, UTC).astimezone(tz).isoformat() for b in buckets
+        ]
+        totals = [b["doc_count"] for b in buckets]
+        for name in chunk:
+            counts = [b["rules"]["buckets"][name]["doc_count"] for b in buckets]
+            out[name] = Counted(labels, starts, counts, totals)
+    return out
+
+
+def replay(
+    client: SearchClient,
+    query: dict[str, Any],
+    params: SpikeParams,
+    *,
+    period: Period,
+    tz: tzinfo,
+) -> tuple[Counted, list[Firing], int]:
+    """Every period of ``period`` in which the rule would have fired, judged as the live
+    check judges (with the window before the span read too). Returns the series, the
+    firings and the index of the span's first period in the series."""
+    first = start_of(period.start, params.per, tz)
+    wider = Period(first - STEP[params.per] * params.history, period.end)
+    series = count(client, {"rule": query}, per=params.per, period=wider, tz=tz)["rule"]
+    begin = _first_at_or_after(series.starts, first)
+    return series, judge(series.labels, series.counts, series.totals, params, first=begin), begin
+
+
+def _first_at_or_after(starts: list[str], first: datetime) -> int:
+    for i, start in enumerate(starts):
+        if datetime.fromisoformat(start) >= first:
+            return i
+    return len(starts)
+
+
+def rules(client: SearchClient) -> list[dict[str, Any]]:
+    """The enabled spike rules as stored (compiled query included)."""
+    body = {"query": SPIKE_RULES, "size": 10_000, "sort": [{"rule_id": "asc"}]}
+    hits = client.request(
+        "POST", f"/{client.index_name('alert-rules')}/_search", body, ignore=(404,)
+    )
+    return [h["_source"] for h in (hits.get("hits") or {}).get("hits", [])]
+
+
+def check(
+    client: SearchClient, *, now: datetime | None = None, tz: tzinfo = UTC
+) -> tuple[list[dict[str, Any]], int]:
+    """Judge the latest period of every enabled spike rule. Returns the events of the
+    rules that fire (not yet written) and the number of rules checked."""
+    now = now or datetime.now(UTC)
+    stored = rules(client)
+    groups: dict[str, list[tuple[dict[str, Any], SpikeParams]]] = {}
+    for rule in stored:
+        try:
+            params = SpikeParams(**(rule.get("spike") or {}))
+        except (TypeError, ValueError) as exc:
+            log.error("spike rule skipped", extra={"rule": rule.get("rule_id"), "reason": str(exc)})
+            continue
+        groups.setdefault(params.per, []).append((rule, params))
+    events: list[dict[str, Any]] = []
+    matched_at = now.isoformat()
+    for per, members in groups.items():
+        longest = max(p.history for _, p in members)
+        period = Period(start_of(now, per, tz) - STEP[per] * longest, now)
+        series = count(
+            client, {r["rule_id"]: r["query"] for r, _ in members}, per=per, period=period, tz=tz
+        )
+        for rule, params in members:
+            found = series[rule["rule_id"]]
+            keep = params.history + 1  # each rule reads its own history only
+            labels, counts, totals = (
+                found.labels[-keep:],
+                found.counts[-keep:],
+                found.totals[-keep:],
+            )
+            firing = latest(labels, counts, totals, params)
+            if firing is not None:
+                start = found.starts[-keep:][firing.index]
+                events.append(spike_event(rule, params, firing, start, matched_at=matched_at))
+    return events, len(stored)
+
+
+@app.task(name="mediamon.check_spikes", ignore_result=True)
+def check_spikes() -> int:
+    """Beat's tick: judge every spike rule's latest period; route what fires."""
+    from workers.alerts.outbox import route
+
+    client = services.search_client()
+    events, checked = check(client, tz=services.settings().tz)
+    created = write_new(client, events)
+    route(created)
+    services.state().count(spike_rules_checked=checked, spike_events=len(created))
+    if created:
+        log.info("coverage spikes", extra={"rules": [e["rule_id"] for e in created]})
+    return len(created)
