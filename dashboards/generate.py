@@ -11,11 +11,18 @@ that they match it, and that every field a panel uses exists in the index templa
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from pipelines.regions import REGIONS as ALL_REGIONS
+from pipelines.regions import region_kql
+
 HERE = Path(__file__).resolve().parent
+REGIONS = [(r.title, region_kql(r)) for r in ALL_REGIONS]
 NS = uuid.UUID("6f1d3d1e-8c5a-4c1e-9a57-6d2b7f0a1c01")
 KIBANA_CORE = "8.8.0"
 TOPICS = ("xi_putin", "ukraine_war")
@@ -27,6 +34,14 @@ DATA_VIEWS = {
     "feeds": ("mediamon-feeds", "updated_at"),
     "rejected": ("mediamon-rejected", "rejected_at"),
 }
+
+
+def names_of(entity: str) -> list[str]:
+    """An entity's names and aliases in config/entities.yaml: the name forms a panel
+    counts (the field also holds the other entities' names of the same articles)."""
+    entries = yaml.safe_load((HERE.parent / "config" / "entities.yaml").read_text("utf-8"))
+    entry = next(e for e in entries if e["id"] == entity)
+    return sorted({*entry["names"].values(), *entry.get("aliases", [])})
 
 
 def uid(*parts: str) -> str:
@@ -69,6 +84,35 @@ COVERAGE = [
                 ("same article only", 'topic_details.rule : "same_article"'),
             ]
         },
+    },
+    *(
+        {
+            "id": f"{topic.replace('_', '-')}-share-by-region",
+            "title": f"{title}: share of each region's coverage, per week",
+            "kind": "region-share",
+            "topic": topic,
+            "view": "articles",
+            "time": "published_at",
+            "interval": "1w",
+        }
+        for topic, title in (("xi_putin", "Xi–Putin"), ("ukraine_war", "Ukraine war"))
+    ),
+    {
+        "id": "putin-names-by-region",
+        "title": "How each region names Putin (蒲亭 / 普丁 / 普京 / Putin)",
+        "kind": "names",
+        "entity": "putin",
+        "view": "articles",
+        "where": 'entities.id : "putin"',
+    },
+    {
+        "id": "named-with-putin",
+        "title": "Named with Putin, by stories (wire copies count once)",
+        "kind": "related",
+        "entity": "putin",
+        "view": "articles",
+        "where": 'entities.id : "putin"',
+        "size": 15,
     },
     {
         "id": "top-entities",
@@ -235,6 +279,22 @@ def _count(col: str) -> dict[str, Any]:
     }
 
 
+def _stories(col: str) -> dict[str, Any]:
+    """Distinct stories: the copies of one wire story count once."""
+    return {
+        col: {
+            "label": "Stories",
+            "dataType": "number",
+            "operationType": "unique_count",
+            "isBucketed": False,
+            "scale": "ratio",
+            "sourceField": "story_id",
+            "params": {"emptyAsNull": False},
+            "customLabel": True,
+        }
+    }
+
+
 def _date(col: str, field: str, interval: str) -> dict[str, Any]:
     return {
         col: {
@@ -337,7 +397,60 @@ def _lens(panel: dict[str, Any]) -> dict[str, Any]:
     c = lambda name: uid(panel["id"], name)  # noqa: E731 - short column ids
     kind = panel["kind"]
     columns: dict[str, Any] = {}
-    if kind in ("xy", "share"):
+    if kind == "region-share":
+        columns.update(_date(c("x"), panel["time"], panel["interval"]))
+        columns.update(_filters(c("split"), REGIONS))
+        columns.update(_share(c("share"), panel["topic"]))
+        order = [c("x"), c("split")] + [k for k in columns if k not in (c("x"), c("split"))]
+        vis = {
+            "legend": {"isVisible": True, "position": "right"},
+            "valueLabels": "hide",
+            "preferredSeriesType": "line",
+            "layers": [
+                {
+                    "layerId": layer,
+                    "layerType": "data",
+                    "seriesType": "line",
+                    "xAccessor": c("x"),
+                    "accessors": [c("share")],
+                    "splitAccessor": c("split"),
+                }
+            ],
+        }
+        vis_type = "lnsXY"
+    elif kind in ("names", "related"):
+        if kind == "names":
+            columns.update(_count(c("y")))
+            columns.update(_filters(c("x"), REGIONS))
+            columns.update(_terms(c("split"), "entities.aliases", 8, c("y")))
+            columns[c("split")]["params"].update(
+                include=names_of(panel["entity"]), includeIsRegex=False
+            )
+            order = [c("x"), c("split"), c("y")]
+            series, split = "bar_percentage_stacked", {"splitAccessor": c("split")}
+        else:
+            columns.update(_stories(c("y")))
+            columns.update(_terms(c("x"), "entities.id", panel["size"], c("y")))
+            columns[c("x")]["params"].update(exclude=[panel["entity"]], excludeIsRegex=False)
+            order = [c("x"), c("y")]
+            series, split = "bar_horizontal", {}
+        vis = {
+            "legend": {"isVisible": kind == "names", "position": "right"},
+            "valueLabels": "show" if kind == "related" else "hide",
+            "preferredSeriesType": series,
+            "layers": [
+                {
+                    "layerId": layer,
+                    "layerType": "data",
+                    "seriesType": series,
+                    "xAccessor": c("x"),
+                    "accessors": [c("y")],
+                    **split,
+                }
+            ],
+        }
+        vis_type = "lnsXY"
+    elif kind in ("xy", "share"):
         columns.update(_date(c("x"), panel["time"], panel["interval"]))
         if kind == "share":
             accessors = [c(t) for t in TOPICS]
@@ -528,7 +641,7 @@ def _grid(panels: list[dict[str, Any]]) -> list[dict[str, int]]:
     """Two panels a row; lists take the full width."""
     out, x, y = [], 0, 0
     for panel in panels:
-        wide = panel["kind"] in ("search", "share") or panel["id"] in (
+        wide = panel["kind"] in ("search", "share", "region-share") or panel["id"] in (
             "per-day-by-topic",
             "indexed-per-hour",
         )
@@ -620,11 +733,90 @@ def _agg_terms(n: int, field: str, size: int, schema: str, missing: bool = False
     }
 
 
+def _tsvb_share(panel: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A TSVB time series (OpenSearch Dashboards' way to chart a ratio): the topic's
+    share of each region's articles, one line a region (a filter ratio, split by
+    filters)."""
+    ident = panel["id"]
+    series = {
+        "id": uid(ident, "series"),
+        "split_mode": "filters",
+        "split_filters": [
+            {"id": uid(ident, label), "label": label, "filter": {"query": q, "language": "kuery"}}
+            for label, q in REGIONS
+        ],
+        "split_color_mode": "rainbow",
+        "metrics": [
+            {
+                "id": uid(ident, "ratio"),
+                "type": "filter_ratio",
+                "numerator": {"query": f'topics : "{panel["topic"]}"', "language": "kuery"},
+                "denominator": {"query": "*", "language": "kuery"},
+                "metric_agg": "count",
+            }
+        ],
+        "chart_type": "line",
+        "line_width": 2,
+        "point_size": 2,
+        "fill": 0,
+        "stacked": "none",
+        "formatter": "percent",
+        "axis_position": "right",
+        "separate_axis": 0,
+        "label": "",
+    }
+    return "metrics", {
+        "id": uid(ident, "panel"),
+        "type": "timeseries",
+        "series": [series],
+        "time_field": panel["time"],
+        "index_pattern": panel["view"],
+        "interval": panel["interval"],
+        "axis_position": "left",
+        "axis_formatter": "number",
+        "show_legend": 1,
+        "show_grid": 1,
+        "time_range_mode": "entire_time_range",
+    }
+
+
 def _legacy_vis(panel: dict[str, Any]) -> dict[str, Any]:
     count = {"id": "1", "enabled": True, "type": "count", "schema": "metric", "params": {}}
     kind = panel["kind"]
     params: dict[str, Any] = {"addTooltip": True, "addLegend": True, "legendPosition": "right"}
-    if kind in ("xy", "share"):
+    if kind == "region-share":
+        vis_type, params = _tsvb_share(panel)
+        aggs = []
+    elif kind == "names":
+        regions = {
+            "id": "2",
+            "enabled": True,
+            "type": "filters",
+            "schema": "segment",
+            "params": {
+                "filters": [
+                    {"input": {"query": q, "language": "kuery"}, "label": label}
+                    for label, q in REGIONS
+                ]
+            },
+        }
+        forms = _agg_terms(3, "entities.aliases", 8, "group")
+        forms["params"]["include"] = "|".join(re.escape(n) for n in names_of(panel["entity"]))
+        aggs = [count, regions, forms]
+        vis_type, params["mode"] = "histogram", "percentage"
+    elif kind == "related":
+        stories = {
+            "id": "1",
+            "enabled": True,
+            "type": "cardinality",
+            "schema": "metric",
+            "params": {"field": "story_id", "customLabel": "Stories"},
+        }
+        named = _agg_terms(2, "entities.id", panel["size"], "segment")
+        named["params"]["exclude"] = panel["entity"]
+        aggs = [stories, named]
+        vis_type = "horizontal_bar"
+    elif kind in ("xy", "share"):
         date = {
             "id": "2",
             "enabled": True,

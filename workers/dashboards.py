@@ -336,6 +336,23 @@ def _accessors(visualization: dict[str, Any]) -> Iterator[tuple[str, list[str]]]
         yield layer["layerId"], ids
 
 
+def _tsvb_problems(params: dict[str, Any], fields: dict[str, str]) -> Iterator[str]:
+    """A TSVB chart names its index by title and its fields and filters in params."""
+    if params.get("index_pattern") not in templates.NAMES:
+        yield f"TSVB index {params.get('index_pattern')!r} is not one of the aliases"
+    if fields.get(params.get("time_field", "")) != "date":
+        yield f"TSVB time field {params.get('time_field')!r} is not a date"
+    for series in params.get("series", []):
+        for item in series.get("split_filters", []):
+            yield from _kql(item["filter"]["query"], fields)
+        for metric in series.get("metrics", []):
+            for side in ("numerator", "denominator"):
+                if isinstance(metric.get(side), dict):
+                    yield from _kql(metric[side]["query"], fields)
+                elif side in metric:
+                    yield f"TSVB {side} must be a query object ({{query, language}})"
+
+
 def _search_problems(obj: dict[str, Any], fields: dict[str, str]) -> Iterator[str]:
     for column in obj["attributes"].get("columns", []):
         if column not in fields:
@@ -348,7 +365,10 @@ def _search_problems(obj: dict[str, Any], fields: dict[str, str]) -> Iterator[st
 
 
 def _visualization_problems(obj: dict[str, Any], fields: dict[str, str]) -> Iterator[str]:
-    for agg in json.loads(obj["attributes"]["visState"])["aggs"]:
+    state = json.loads(obj["attributes"]["visState"])
+    if state.get("type") == "metrics":
+        yield from _tsvb_problems(state["params"], fields)
+    for agg in state["aggs"]:
         field = agg["params"].get("field")
         if field:
             if field not in fields:

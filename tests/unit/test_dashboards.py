@@ -123,6 +123,57 @@ def test_each_kind_of_damage_is_reported(damage, says: str) -> None:  # type: ig
     assert any(says in p for p in found), found
 
 
+def _tsvb(objects: list[dict]) -> tuple[dict, dict]:
+    obj = next(
+        o
+        for o in objects
+        if o["type"] == "visualization" and '"type": "metrics"' in o["attributes"]["visState"]
+    )
+    return obj, json.loads(obj["attributes"]["visState"])
+
+
+@pytest.mark.parametrize(
+    ("damage", "says"),
+    [
+        (lambda p: p.update(time_field="fetched"), "TSVB time field 'fetched' is not a date"),
+        (lambda p: p.update(index_pattern="articles-*"), "TSVB index 'articles-*'"),
+        (
+            lambda p: p["series"][0]["split_filters"][0]["filter"].update(query="regoin : CN"),
+            "'regoin' is not in the template",
+        ),
+        (
+            lambda p: p["series"][0]["metrics"][0].update(numerator='topics : "xi_putin"'),
+            "must be a query object",
+        ),
+    ],
+)
+def test_the_regional_tsvb_chart_is_checked(damage, says: str) -> None:  # type: ignore[no-untyped-def]
+    objects = copy.deepcopy(_objects(SETS["opensearch-dashboards"]))
+    obj, state = _tsvb(objects)
+    assert state["params"]["series"][0]["split_mode"] == "filters"
+    assert [f["label"] for f in state["params"]["series"][0]["split_filters"]] == [
+        "Mainland China", "Taiwan", "Hong Kong & Macau", "Singapore", "International",
+    ]  # fmt: skip
+    damage(state["params"])
+    obj["attributes"]["visState"] = json.dumps(state)
+    assert any(says in p for p in problems(objects, "opensearch-dashboards"))
+
+
+def test_name_forms_and_co_occurrence_panels_count_the_right_things() -> None:
+    kibana = _objects(SETS["kibana"])
+    names = next(o for o in kibana if o["attributes"].get("title", "").startswith("How each"))
+    _, layer = _lens_layer(names)
+    include = next(
+        c for c in layer["columns"].values() if c.get("sourceField") == "entities.aliases"
+    )
+    assert {"蒲亭", "普丁", "普京", "Putin"} <= set(include["params"]["include"])
+    related = next(o for o in kibana if o["attributes"].get("title", "").startswith("Named with"))
+    _, layer = _lens_layer(related)
+    kinds = {c["operationType"]: c for c in layer["columns"].values()}
+    assert kinds["unique_count"]["sourceField"] == "story_id"
+    assert kinds["terms"]["params"]["exclude"] == ["putin"]
+
+
 def test_both_sets_have_the_same_dashboards_and_panels() -> None:
     def panels(kind: str) -> dict[str, list[str]]:
         return {
@@ -144,6 +195,10 @@ def test_both_sets_have_the_same_dashboards_and_panels() -> None:
         "Coverage by script and region",
         "Latest articles",
         "Recent alert events",
+        "Xi–Putin: share of each region's coverage, per week",
+        "Ukraine war: share of each region's coverage, per week",
+        "How each region names Putin (蒲亭 / 普丁 / 普京 / Putin)",
+        "Named with Putin, by stories (wire copies count once)",
     ):
         assert title in coverage
     assert {

@@ -148,33 +148,7 @@ class Rules:
                 urls[channel] = None
         rule.updated_at = _now()
         rule.created_at = rule.created_at or rule.updated_at
-        doc = {
-            "query": compiled,
-            "rule_id": rule.id,
-            "name": rule.name,
-            "query_text": rule.query,
-            "kind": rule.kind,
-            **({"spike": rule.spike.as_dict()} if rule.spike else {}),
-            "filters": {
-                "sources": rule.sources,
-                "langs": rule.langs,
-                "topics": rule.topics,
-                "entities": rule.entities,
-            },
-            "mode": rule.mode,
-            "digest_every_s": rule.digest_every,
-            "throttle_s": rule.throttle,
-            # Channel URLs are credentials (a Slack URL is its own key): the index, which
-            # dashboards and queries read, has them masked; Redis has them whole.
-            "channels": {
-                "webhook": mask_url(urls["webhook"]),
-                "slack": mask_url(urls["slack"]),
-                "email": rule.email,
-            },
-            "enabled": rule.enabled,
-            "created_at": rule.created_at,
-            "updated_at": rule.updated_at,
-        }
+        doc = document(rule, compiled, urls)
         self.client.request(
             "PUT", f"/{self.index}/_doc/{rule.id}", doc, params={"refresh": "wait_for"}
         )
@@ -239,6 +213,41 @@ class Rules:
     def secret(self, rule_id: str) -> str | None:
         value = self.state.redis.hget(self.state.key("alert-secrets"), rule_id)
         return str(value) if value else None
+
+
+def document(
+    rule: AlertRule, compiled: dict[str, Any], urls: dict[str, str | None]
+) -> dict[str, Any]:
+    """A rule as the ``alert-rules`` index stores it: its compiled query for the
+    percolator (keyword rules) or the spike check (spike rules), with its channel URLs
+    masked (``urls`` are the whole ones, kept in Redis)."""
+    return {
+        "query": compiled,
+        "rule_id": rule.id,
+        "name": rule.name,
+        "query_text": rule.query,
+        "kind": rule.kind,
+        **({"spike": rule.spike.as_dict()} if rule.spike else {}),
+        "filters": {
+            "sources": rule.sources,
+            "langs": rule.langs,
+            "topics": rule.topics,
+            "entities": rule.entities,
+        },
+        "mode": rule.mode,
+        "digest_every_s": rule.digest_every,
+        "throttle_s": rule.throttle,
+        # Channel URLs are credentials (a Slack URL is its own key): the index, which
+        # dashboards and queries read, has them masked; Redis has them whole.
+        "channels": {
+            "webhook": mask_url(urls.get("webhook")),
+            "slack": mask_url(urls.get("slack")),
+            "email": rule.email,
+        },
+        "enabled": rule.enabled,
+        "created_at": rule.created_at,
+        "updated_at": rule.updated_at,
+    }
 
 
 def enabled_rules(client: SearchClient, state: State) -> int:
