@@ -39,6 +39,24 @@ class Coverage:
         return out
 
 
+def regional_rows(cov: Coverage, names: list[str], groups: list[str]) -> list[dict[str, Any]]:
+    """A coverage split by groups (``coverage(..., by=...)``: series ``<name>@<group>``
+    and totals ``@<group>``) as one row per bucket and group: the group's articles, and
+    each series' count and share of them."""
+    found = {s.name: s.counts for s in cov.series}
+    out = []
+    for i, bucket in enumerate(cov.buckets):
+        for group in groups:
+            whole = found[f"@{group}"][i]
+            row: dict[str, Any] = {"bucket": bucket, "region": group, "total": whole}
+            for name in names:
+                part = found[f"{name}@{group}"][i]
+                row[name] = part
+                row[f"{name}_share"] = round(part / whole, 6) if whole else 0.0
+            out.append(row)
+    return out
+
+
 def sparkline(values: list[float]) -> str:
     top = max(values, default=0)
     if top <= 0:

@@ -257,3 +257,18 @@ def test_report_charts_the_requested_span_with_names_and_stories(
     assert '<table data-names="putin">' in html and "普丁 75% (3)" in html
     topics = html.split("<h2>Topics</h2>")[1].split("</table>")[0]
     assert "<td>xi_putin</td><td>7</td><td>5</td>" in topics  # articles, stories
+
+
+def test_coverage_by_region_as_json_has_a_row_per_region(search, regional) -> None:  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(
+        main,
+        ["coverage", "--topic", "xi_putin", "--by", "region", *MARCH, "--format", "json"],
+    )
+    assert result.exit_code == 0, result.output
+    rows = [r for r in json.loads(result.stdout) if r["total"]]
+    taiwan = [r for r in rows if r["region"] == "taiwan"]
+    assert sum(r["xi_putin"] for r in taiwan) == 4 and sum(r["total"] for r in taiwan) == 5
+    assert all(r["xi_putin_share"] == pytest.approx(r["xi_putin"] / r["total"]) for r in rows)
+    assert {r["region"] for r in json.loads(result.stdout)} == {
+        "mainland", "taiwan", "hong_kong", "singapore", "international",
+    }  # fmt: skip

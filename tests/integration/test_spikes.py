@@ -49,13 +49,27 @@ def _story(n: int, day: datetime) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def burst(search, worker, tmp_path_factory) -> datetime:  # type: ignore[no-untyped-def]
-    """Twenty quiet days (one story a day), then eight stories today."""
+    """Twenty quiet days (one story a day), then eight stories today; and four stories of
+    something else every day, so that shares move too."""
     now = datetime.now(UTC)
     today = max(now - timedelta(minutes=2), now.replace(hour=0, minute=0, second=1))
     articles = [
         _story(n, (now - timedelta(days=n)).replace(hour=12, minute=0)) for n in range(1, 21)
     ]
     articles += [_story(100 + n, today) for n in range(8)]
+    for n in range(21):
+        day = today if n == 0 else (now - timedelta(days=n)).replace(hour=12, minute=0)
+        articles += [
+            {
+                "url": f"https://other.example/{n}/{k}",
+                "title": f"Harbour report {n}-{k}",
+                "text": f"The harbour office said on day {n} that ferry line {k} runs "
+                f"{'late' if k % 2 else 'early'} after storm number {n * 4 + k}.",
+                "source": "t-other",
+                "published_at": day.isoformat(),
+            }
+            for k in range(4)
+        ]
     _ingest(tmp_path_factory.mktemp("spike"), articles)
     refresh(search)
     return today
@@ -140,3 +154,64 @@ def test_the_retroactive_test_lists_the_same_firing(search, worker, burst) -> No
     assert adhoc.exit_code == 0 and f"fired {day}" in adhoc.stdout, adhoc.output
     bad = CliRunner().invoke(main, ["alerts", "test", "t-spike", "--since", "last year"])
     assert bad.exit_code == 2 and "not a date" in bad.output
+
+
+def test_a_rule_the_engine_refuses_is_skipped_and_the_others_are_judged(search, burst) -> None:  # type: ignore[no-untyped-def]
+    from pipelines.periods import Period
+    from pipelines.spikes import SpikeParams
+    from workers.alerts.spikes import _count_each
+
+    now = datetime.now(UTC)
+    good = ({"rule_id": "good", "query": {"term": {"source": "t-spike"}}}, SpikeParams())
+    bad = (
+        {"rule_id": "bad", "query": {"range": {"published_at": {"gte": "not a date"}}}},
+        SpikeParams(),
+    )
+    found = _count_each(
+        search, [good, bad], per="day", period=Period(now - timedelta(days=30), now), tz=UTC
+    )
+    assert set(found) == {"good"} and sum(found["good"].counts) == 28
+
+
+def test_spike_rules_edit_show_and_slack(search, worker, receiver, burst) -> None:  # type: ignore[no-untyped-def]
+    _add(
+        "t-spike-slack",
+        "--spike",
+        "topic:xi_putin",
+        "--source",
+        "t-spike",
+        "--share",
+        "--min-count",
+        "2",
+        "--slack",
+        receiver.url("/spike-slack"),
+    )
+    edited = CliRunner().invoke(main, ["alerts", "edit", "t-spike-slack", "--min-count", "4"])
+    assert edited.exit_code == 0, edited.output
+    shown = CliRunner().invoke(main, ["alerts", "show", "t-spike-slack"])
+    rule = json.loads(shown.stdout.split("compiled:")[0])
+    assert rule["kind"] == "spike" and rule["spike"]["min_count"] == 4
+    assert rule["spike"]["measure"] == "share"  # kept from add
+    refused = CliRunner().invoke(main, ["alerts", "add", "t-kw", "-q", "普京", "--per", "hour"])
+    assert refused.exit_code == 2 and "--per is for spike rules" in refused.output
+    _check()
+    _, _, body, _ = wait_until(
+        lambda: receiver.on("/spike-slack") and receiver.on("/spike-slack")[0], 30
+    )
+    text = json.loads(body)["text"]
+    assert "Coverage spike: t-spike-slack" in text and "of all articles on" in text
+    assert "now=" in text and "baseline=" in text and "factor=" in text and "█" in text
+
+
+def test_topics_test_reads_an_absolute_period(search, worker, burst) -> None:  # type: ignore[no-untyped-def]
+    day = burst.date().isoformat()
+    result = CliRunner().invoke(
+        main, ["topics", "test", "xi_putin", "--since", day, "--until", day, "-n", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"from {day} to {day}" in result.stdout
+    earlier = (burst - timedelta(days=40)).date().isoformat()
+    none = CliRunner().invoke(
+        main, ["topics", "test", "xi_putin", "--since", earlier, "--until", earlier]
+    )
+    assert "0 article(s)" in none.stdout

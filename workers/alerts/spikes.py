@@ -26,7 +26,7 @@ from workers import services
 from workers.alerts.matching import write_new
 from workers.app import app
 from workers.coverage.queries import histogram
-from workers.search.client import SearchClient
+from workers.search.client import SearchClient, SearchError
 
 log = logging.getLogger(__name__)
 # Buckets one request may make: a rule's filter in each period, and the period itself.
@@ -149,11 +149,11 @@ def check(
     for per, members in groups.items():
         longest = max(p.history for _, p in members)
         period = Period(start_of(now, per, tz) - STEP[per] * longest, now)
-        series = count(
-            client, {r["rule_id"]: r["query"] for r, _ in members}, per=per, period=period, tz=tz
-        )
+        series = _count_each(client, members, per=per, period=period, tz=tz)
         for rule, params in members:
-            found = series[rule["rule_id"]]
+            found = series.get(rule["rule_id"])
+            if found is None:
+                continue
             keep = params.history + 1  # each rule reads its own history only
             labels, counts, totals = (
                 found.labels[-keep:],
@@ -165,6 +165,36 @@ def check(
                 start = found.starts[-keep:][firing.index]
                 events.append(spike_event(rule, params, firing, start, matched_at=matched_at))
     return events, len(stored)
+
+
+def _count_each(
+    client: SearchClient,
+    members: list[tuple[dict[str, Any], SpikeParams]],
+    *,
+    per: str,
+    period: Period,
+    tz: tzinfo,
+) -> dict[str, Counted]:
+    """The rules' series, together; when the engine refuses the request (a stored query
+    it no longer accepts), rule by rule, so one bad rule is logged and skipped and the
+    others are still judged. A transient failure (engine busy or away) is raised: the
+    task is retried at the next tick."""
+    queries = {r["rule_id"]: r["query"] for r, _ in members}
+    try:
+        return count(client, queries, per=per, period=period, tz=tz)
+    except SearchError as exc:
+        if exc.transient:
+            raise
+    found: dict[str, Counted] = {}
+    for rule_id, query in queries.items():
+        try:
+            found.update(count(client, {rule_id: query}, per=per, period=period, tz=tz))
+        except SearchError as exc:
+            if exc.transient:
+                raise
+            log.error("spike rule not checked", extra={"rule": rule_id, "reason": str(exc)})
+            services.state().count(spike_rules_failed=1)
+    return found
 
 
 @app.task(name="mediamon.check_spikes", ignore_result=True)

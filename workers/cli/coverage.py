@@ -70,6 +70,7 @@ def coverage_cmd(
     mediamon coverage --since 2023-01-01 --until 2023-12-31 --interval week
     mediamon coverage --topic xi_putin --by region --names putin --names xi_jinping
     """
+    from pipelines.coverage import regional_rows
     from pipelines.regions import REGIONS, region_filters
     from workers.config import build_pipeline
     from workers.coverage.queries import coverage, selection
@@ -91,7 +92,8 @@ def coverage_cmd(
         sources=list(sources) or None,
         by=region_filters() if by else None,
     )
-    rows = result.rows()
+    regions = [r.id for r in REGIONS]
+    rows = regional_rows(result, list(series), regions) if by else result.rows()
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
@@ -103,7 +105,7 @@ def coverage_cmd(
         writer.writerows(rows)
         return
     if by:
-        _by_region(result, list(series), [r.id for r in REGIONS], normalize)
+        _by_region(rows, result.buckets, list(series), regions, normalize)
         _name_forms(list(name_ids) or ["putin"], window, display_lang(None))
         return
     header = ["bucket", "total"] + [h for s in result.series for h in (s.name, "share")]
@@ -124,26 +126,32 @@ def coverage_cmd(
         click.echo(f"{s.name:<16} {sparkline(values)}  {total} ({share:.1%} of all)")
 
 
-def _by_region(result: Any, names: list[str], regions: list[str], counts: bool) -> None:
+def _by_region(
+    rows: list[dict[str, Any]],
+    buckets: list[str],
+    names: list[str],
+    regions: list[str],
+    counts: bool,
+) -> None:
     """Per series, a table of each region's share (its articles of the series over all of
     its articles) per bucket, then a sparkline a region."""
-    found = {s.name: s for s in result.series}
+    cell = {(r["bucket"], r["region"]): r for r in rows}
     for name in names:
         click.secho(f"{name}: share of each region's coverage", bold=True)
-        header = ["bucket", *regions]
-        lines = []
-        for i, bucket in enumerate(result.buckets):
-            cells = [bucket]
-            for region in regions:
-                part, whole = found[f"{name}@{region}"].counts[i], found[f"@{region}"].counts[i]
-                cells.append(f"{part}/{whole} {part / whole:.1%}" if whole else "-")
-            lines.append(cells)
-        table(lines, header)
+        lines = [
+            [bucket]
+            + [
+                f"{c[name]}/{c['total']} {c[name + '_share']:.1%}" if c["total"] else "-"
+                for c in (cell[bucket, region] for region in regions)
+            ]
+            for bucket in buckets
+        ]
+        table(lines, ["bucket", *regions])
         click.echo("")
         for region in regions:
-            part, whole = found[f"{name}@{region}"], found[f"@{region}"]
-            values = [float(c) for c in part.counts] if counts else part.shares(whole.counts)
-            total, all_ = sum(part.counts), sum(whole.counts)
+            mine = [cell[bucket, region] for bucket in buckets]
+            values = [float(c[name]) if counts else c[name + "_share"] for c in mine]
+            total, all_ = sum(c[name] for c in mine), sum(c["total"] for c in mine)
             share = f"{total / all_:.2%}" if all_ else "-"
             click.echo(f"{region:<14} {sparkline(values)}  {total} of {all_} ({share})")
         click.echo("")
