@@ -57,6 +57,18 @@ def regional_rows(cov: Coverage, names: list[str], groups: list[str]) -> list[di
     return out
 
 
+def percent(part: float) -> str:
+    """A share as a reader takes it in: 75%, 4.2%, 0.3%, <0.1% (never a share above 0
+    shown as 0%)."""
+    if part <= 0:
+        return "0%"
+    if part >= 0.1:
+        return f"{part:.0%}"
+    if part >= 0.001:
+        return f"{part:.1%}"
+    return "<0.1%"
+
+
 def sparkline(values: list[float]) -> str:
     top = max(values, default=0)
     if top <= 0:

@@ -134,6 +134,9 @@ def test_report_renders_with_data_in_headless_chromium(search, corpus, tmp_path)
         assert dom.count(f'class="pt" data-series="{series}"') == 2 * days
     assert dom.count('class="bar"') >= 2  # top entities and sources
     assert 'data-label="coverage-fixture"' in dom
+    # the 40 days hold no article with a region: no flat zero line a region, a note
+    assert "No articles in this period from: " in dom
+    assert dom.count('class="roll"') >= 3  # the 7-day means of the count chart
 
 
 def _mention(entity: str, *aliases: str) -> dict:

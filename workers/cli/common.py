@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+import unicodedata
 from typing import Any
 
 import click
@@ -30,12 +31,18 @@ def engine() -> Any:
         ) from exc
 
 
+def width(text: str) -> int:
+    """Columns a string takes in a terminal: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def table(rows: list[list[str]], header: list[str]) -> None:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    widths = [max(width(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         click.echo(
             "  ".join(
-                str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)
+                str(cell) + " " * (size - width(str(cell)))
+                for cell, size in zip(row, widths, strict=True)
             ).rstrip()
         )
 

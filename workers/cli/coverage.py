@@ -160,6 +160,7 @@ def _by_region(
 def _name_forms(entity_ids: list[str], window: Any, lang: str) -> None:
     """Which names each region's articles use for each entity, with the articles using
     each (the aliases the entity's mentions matched)."""
+    from pipelines.coverage import percent
     from pipelines.regions import REGIONS, region_filters
     from workers.config import build_pipeline
     from workers.coverage.queries import name_forms
@@ -182,7 +183,7 @@ def _name_forms(entity_ids: list[str], window: Any, lang: str) -> None:
             rows.append(
                 [
                     region.title,
-                    "  ".join(f"{alias} {n / total:.0%} ({n})" for alias, n in forms[:6])
+                    "  ".join(f"{alias} {percent(n / total)} ({n})" for alias, n in forms[:6])
                     if forms
                     else "-",
                 ]

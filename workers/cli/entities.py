@@ -37,6 +37,7 @@ def entities_related(
 
     mediamon entities related putin --since 30d
     """
+    from pipelines.coverage import percent
     from workers.config import build_pipeline
     from workers.coverage.queries import related, stories
 
@@ -64,7 +65,7 @@ def entities_related(
                 other,
                 known.type if known else "-",
                 str(n_stories),
-                f"{n_stories / total:.0%}" if total else "-",
+                percent(n_stories / total) if total else "-",
                 str(n_articles),
             ]
         )

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, tzinfo
 from html import escape
 from typing import Any
 
+from pipelines.coverage import percent
 from pipelines.entities import Catalogue
 from pipelines.periods import Period
 from pipelines.regions import REGIONS, region_filters
@@ -65,14 +66,14 @@ table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #eee;pad
     return parts.map(function (_, i) {
       var p = 0, w = 0, k = 0;
       for (var j = Math.max(0, i - n + 1); j <= i; j++) { p += parts[j]; w += wholes ? wholes[j] : 1; k++; }
-      return wholes ? (w ? p / w : 0) : p / k;
+      return wholes ? (w ? p / w : null) : p / k;
     });
   }
   function lines(box, labels, series, percent, roll) {
     var W = 1040, H = 240, L = 50, B = 30;
     var svg = el("svg", {width: W, height: H, viewBox: "0 0 " + W + " " + H, "data-chart": box.id || "chart"}, box);
     var max = 0;
-    series.forEach(function (s) { s.values.forEach(function (v) { max = Math.max(max, v); }); });
+    series.forEach(function (s) { s.values.forEach(function (v) { if (v !== null) max = Math.max(max, v); }); });
     if (max === 0) max = 1;
     var x = function (i) { return L + (labels.length < 2 ? 0 : i * (W - L - 10) / (labels.length - 1)); };
     var y = function (v) { return H - B - v / max * (H - B - 10); };
@@ -91,8 +92,13 @@ table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #eee;pad
     series.forEach(function (s, n) {
       var c = colors[n % colors.length];
       function path(values, cls, width) {
-        var d = "";
-        values.forEach(function (v, i) { d += (i ? "L" : "M") + x(i).toFixed(1) + "," + y(v).toFixed(1); });
+        // a bucket without data (null: the region published nothing) breaks the line
+        var d = "", drawing = false;
+        values.forEach(function (v, i) {
+          if (v === null) { drawing = false; return; }
+          d += (drawing ? "L" : "M") + x(i).toFixed(1) + "," + y(v).toFixed(1);
+          drawing = true;
+        });
         return el("path", {d: d, fill: "none", stroke: c, "stroke-width": width, "class": cls, "data-series": s.name}, svg);
       }
       var daily = path(s.values, "line", roll ? 1 : 2);
@@ -102,6 +108,7 @@ table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #eee;pad
         path(s.smooth, "roll", 2.5);
       }
       s.values.forEach(function (v, i) {
+        if (v === null) return;
         var p = el("circle", {cx: x(i), cy: y(v), r: roll ? 1.8 : 2.5, fill: c, "class": "pt", "data-series": s.name,
                               "data-value": v, opacity: roll ? 0.35 : 1}, svg);
         el("title", {}, p).textContent = s.title + " " + labels[i] + ": " + (percent ? (v * 100).toFixed(2) + "%" : v);
@@ -141,11 +148,18 @@ table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #eee;pad
     var title = document.createElement("h3"); title.textContent = topic.title;
     document.getElementById("regions").appendChild(title);
     document.getElementById("regions").appendChild(box);
-    lines(box, data.buckets, topic.lines.map(function (r) {
+    var present = topic.lines.filter(function (r) { return r.totals.some(function (t) { return t > 0; }); });
+    var absent = topic.lines.filter(function (r) { return present.indexOf(r) < 0; });
+    lines(box, data.buckets, present.map(function (r) {
       return {name: r.name, title: r.title,
-              values: r.counts.map(function (c, i) { return r.totals[i] ? c / r.totals[i] : 0; }),
+              values: r.counts.map(function (c, i) { return r.totals[i] ? c / r.totals[i] : null; }),
               smooth: rolling(r.counts, r.totals, roll)};
     }), true, roll);
+    if (absent.length) {
+      var note = document.createElement("p"); note.className = "meta";
+      note.textContent = "No articles in this period from: " + absent.map(function (r) { return r.title; }).join(", ") + ".";
+      box.appendChild(note);
+    }
   });
   document.getElementById("roll-toggle").style.display = roll ? "" : "none";
   document.getElementById("daily").addEventListener("change", function (e) {
@@ -277,7 +291,8 @@ def _names_html(client: SearchClient, period: Period, catalogue: Catalogue, lang
                 if catalogue.owner(alias) == entity_id
             ]
             total = sum(n for _, n in forms) or 1
-            cells = ", ".join(f"{escape(a)} {n / total:.0%} ({n})" for a, n in forms[:6]) or "-"
+            cells = ", ".join(f"{escape(a)} {percent(n / total)} ({n})" for a, n in forms[:6])
+            cells = cells or "-"
             rows += f"<tr><td>{escape(region.title)}</td><td>{cells}</td></tr>"
         parts.append(
             f'<h3>{escape(entity.display(lang))}</h3><table data-names="{escape(entity_id)}">'
