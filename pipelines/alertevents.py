@@ -121,7 +121,7 @@ def spike_event(
     the period, so a period fires once; it carries the numbers (now, baseline, factor,
     robust score) and the recent values as a sparkline."""
     route = routing(rule)
-    unit = "of all articles" if params.measure == "share" else "articles"
+    unit = "of coverage" if params.measure == "share" else "articles"
     now = f"{firing.value:.1%}" if params.measure == "share" else str(firing.count)
     base = f"{firing.baseline:.1%}" if params.measure == "share" else f"{firing.baseline:g}"
     times = f"{firing.factor:g}×" if firing.factor is not None else "up from none"

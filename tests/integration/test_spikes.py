@@ -180,6 +180,8 @@ def test_spike_rules_edit_show_and_slack(search, worker, receiver, burst) -> Non
         "topic:xi_putin",
         "--source",
         "t-spike",
+        "--source",
+        "t-other",
         "--share",
         "--min-count",
         "2",
@@ -199,7 +201,9 @@ def test_spike_rules_edit_show_and_slack(search, worker, receiver, burst) -> Non
         lambda: receiver.on("/spike-slack") and receiver.on("/spike-slack")[0], 30
     )
     text = json.loads(body)["text"]
-    assert "Coverage spike: t-spike-slack" in text and "of all articles on" in text
+    # the share of the rule's sources' articles: 8 of 12 today, 1 of 5 on other days
+    assert "Coverage spike: t-spike-slack: 66.7% of coverage on" in text
+    assert "baseline 20.0%" in text
     assert "now=" in text and "baseline=" in text and "factor=" in text and "█" in text
 
 

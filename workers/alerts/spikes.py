@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from pipelines.alertevents import spike_event
+from pipelines.alertquery import filters
 from pipelines.periods import Period
 from pipelines.spikes import Firing, SpikeParams, judge, latest
 from workers import services
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 # The engines refuse a request past 65,535 (search.max_buckets).
 MAX_BUCKETS = 20_000
 STEP = {"day": timedelta(days=1), "hour": timedelta(hours=1)}
+OF = "\x1fall"  # the name of a rule's universe filter: its id and this
 SPIKE_RULES: dict[str, Any] = {
     "bool": {"filter": [{"term": {"enabled": True}}, {"term": {"kind": "spike"}}]}
 }
@@ -56,6 +58,19 @@ def start_of(moment: datetime, per: str, tz: tzinfo) -> datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+def universe(sources: list[str], langs: list[str]) -> dict[str, Any] | None:
+    """The articles a rule's share is taken of: those of its sources and languages
+    (``--source``, ``--lang``), or all of them (None). A share of CNA's coverage, for a
+    rule watching CNA."""
+    clauses = filters(sources=sources, langs=langs)
+    return {"bool": {"filter": clauses}} if clauses else None
+
+
+def _universe(rule: dict[str, Any]) -> dict[str, Any] | None:
+    flt = rule.get("filters") or {}
+    return universe(flt.get("sources") or [], flt.get("langs") or [])
+
+
 def count(
     client: SearchClient,
     queries: dict[str, dict[str, Any]],
@@ -63,22 +78,26 @@ def count(
     per: str,
     period: Period,
     tz: tzinfo,
+    universes: dict[str, dict[str, Any] | None] | None = None,
 ) -> dict[str, Counted]:
-    """Each named query's articles per day or hour over ``period``, with all articles':
-    as few requests as the bucket limit allows (one for up to MAX_BUCKETS buckets)."""
+    """Each named query's articles per day or hour over ``period``, with the articles of
+    its universe (``universes``; all articles where it has none): as few requests as the
+    bucket limit allows (one for up to MAX_BUCKETS buckets)."""
+    universes = universes or {}
     periods = int((period.end - period.start) / STEP[per]) + 2
-    size = max(1, MAX_BUCKETS // periods - 1)
+    size = max(1, MAX_BUCKETS // (2 * periods) - 1)
     names = list(queries)
     out: dict[str, Counted] = {}
     for at in range(0, len(names), size):
         chunk = {name: queries[name] for name in names[at : at + size]}
+        wholes = {f"{n}{OF}": universes[n] for n in chunk if universes.get(n)}
         body = {
             "size": 0,
             "query": period.range(),
             "aggs": {
                 "per": {
                     "date_histogram": histogram(per, period, tz),
-                    "aggs": {"rules": {"filters": {"filters": chunk}}},
+                    "aggs": {"rules": {"filters": {"filters": {**chunk, **wholes}}}},
                 }
             },
         }
@@ -91,7 +110,12 @@ def count(
         totals = [b["doc_count"] for b in buckets]
         for name in chunk:
             counts = [b["rules"]["buckets"][name]["doc_count"] for b in buckets]
-            out[name] = Counted(labels, starts, counts, totals)
+            whole = (
+                [b["rules"]["buckets"][f"{name}{OF}"]["doc_count"] for b in buckets]
+                if f"{name}{OF}" in wholes
+                else totals
+            )
+            out[name] = Counted(labels, starts, counts, whole)
     return out
 
 
@@ -102,13 +126,17 @@ def replay(
     *,
     period: Period,
     tz: tzinfo,
+    within: dict[str, Any] | None = None,
 ) -> tuple[Counted, list[Firing], int]:
     """Every period of ``period`` in which the rule would have fired, judged as the live
     check judges (with the window before the span read too). Returns the series, the
-    firings and the index of the span's first period in the series."""
+    firings and the index of the span's first period in the series. ``within``: the
+    articles shares are taken of (``universe``; all when None)."""
     first = start_of(period.start, params.per, tz)
     wider = Period(first - STEP[params.per] * params.history, period.end)
-    series = count(client, {"rule": query}, per=params.per, period=wider, tz=tz)["rule"]
+    series = count(
+        client, {"rule": query}, per=params.per, period=wider, tz=tz, universes={"rule": within}
+    )["rule"]
     begin = _first_at_or_after(series.starts, first)
     return series, judge(series.labels, series.counts, series.totals, params, first=begin), begin
 
@@ -180,15 +208,25 @@ def _count_each(
     others are still judged. A transient failure (engine busy or away) is raised: the
     task is retried at the next tick."""
     queries = {r["rule_id"]: r["query"] for r, _ in members}
+    universes = {r["rule_id"]: _universe(r) for r, _ in members}
     try:
-        return count(client, queries, per=per, period=period, tz=tz)
+        return count(client, queries, per=per, period=period, tz=tz, universes=universes)
     except SearchError as exc:
         if exc.transient:
             raise
     found: dict[str, Counted] = {}
     for rule_id, query in queries.items():
         try:
-            found.update(count(client, {rule_id: query}, per=per, period=period, tz=tz))
+            found.update(
+                count(
+                    client,
+                    {rule_id: query},
+                    per=per,
+                    period=period,
+                    tz=tz,
+                    universes={rule_id: universes[rule_id]},
+                )
+            )
         except SearchError as exc:
             if exc.transient:
                 raise

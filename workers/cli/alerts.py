@@ -396,11 +396,14 @@ def alerts_test(
 def _test_spike(rule: Any, compiled: dict[str, Any], window: Any, zone: Any) -> None:
     """When a spike rule would have fired over ``window``: one line a firing."""
     from pipelines.spikes import sparkline, values
-    from workers.alerts.spikes import replay
+    from workers.alerts.spikes import replay, universe
 
     params = rule.spike
+    within = universe(rule.sources, rule.langs)
     try:
-        series, firings, begin = replay(engine(), compiled, params, period=window, tz=zone)
+        series, firings, begin = replay(
+            engine(), compiled, params, period=window, tz=zone, within=within
+        )
     except SearchError as exc:
         raise click.ClickException(f"the engine refused the query: {exc}") from exc
     shown = values(series.counts, series.totals, params.measure)[begin:]
@@ -410,7 +413,8 @@ def _test_spike(rule: Any, compiled: dict[str, Any], window: Any, zone: Any) -> 
         f"min count {params.min_count}, cooldown {params.cooldown}"
     )
     click.echo(
-        f"{window.label()}: {len(shown)} {params.per}s, {sum(series.totals[begin:])} articles, "
+        f"{window.label()}: {len(shown)} {params.per}s, {sum(series.totals[begin:])} articles"
+        f"{' of its sources and languages' if within else ''}, "
         f"{sum(series.counts[begin:])} selected"
     )
     click.echo(sparkline(shown))
