@@ -156,7 +156,12 @@ def main() -> int:
         sample = client.request(
             "POST",
             f"/{client.index_name('articles')}/_search",
-            {"size": 300, "_source": ["text_tokens"], "query": {"match_all": {}}},
+            {
+                "size": 300,
+                "_source": ["text_tokens"],
+                "query": {"match_all": {}},
+                "sort": [{"url": "asc"}],  # the same words each run
+            },
         )["hits"]["hits"]
         words = sorted(
             {
