@@ -152,6 +152,12 @@ def test_the_retroactive_test_lists_the_same_firing(search, worker, burst) -> No
         main, ["alerts", "test", "--spike", "topic:xi_putin source:t-spike", "--since", "30d"]
     )
     assert adhoc.exit_code == 0 and f"fired {day}" in adhoc.stdout, adhoc.output
+    hourly = CliRunner().invoke(
+        main, ["alerts", "test", "t-spike", "--per", "hour", "--since", "2d", "--window", "24"]
+    )
+    assert hourly.exit_code == 0, hourly.output
+    hour = burst.strftime("%Y-%m-%dT%H:00")
+    assert f"fired {hour} now=8 baseline=0 factor=new" in hourly.stdout
     bad = CliRunner().invoke(main, ["alerts", "test", "t-spike", "--since", "last year"])
     assert bad.exit_code == 2 and "not a date" in bad.output
 
