@@ -281,18 +281,8 @@ def _count(col: str) -> dict[str, Any]:
 
 def _stories(col: str) -> dict[str, Any]:
     """Distinct stories: the copies of one wire story count once."""
-    return {
-        col: {
-            "label": "Stories",
-            "dataType": "number",
-            "operationType": "unique_count",
-            "isBucketed": False,
-            "scale": "ratio",
-            "sourceField": "story_id",
-            "params": {"emptyAsNull": False},
-            "customLabel": True,
-        }
-    }
+    column = {**_count(col)[col], "label": "Stories", "operationType": "unique_count"}
+    return {col: {**column, "sourceField": "story_id"}}
 
 
 def _date(col: str, field: str, interval: str) -> dict[str, Any]:

@@ -6,11 +6,27 @@ Every request is kept in ``receiver.received`` as (path, headers, body, time).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import http.server
 import threading
 import time
 
 from tests.localserver import LocalServer
+
+
+def signed(secret: str, headers: dict[str, str], body: bytes) -> bool:
+    """Whether a received alert carries the signature ``secret`` makes of its body (the
+    receiver's side of docs/alerts.md)."""
+    mac = hmac.new(
+        secret.encode(), f"{headers['x-mediamon-timestamp']}.".encode() + body, hashlib.sha256
+    )
+    return hmac.compare_digest(headers["x-mediamon-signature"], "sha256=" + mac.hexdigest())
+
+
+def secret_in(output: str) -> str:
+    """The signing secret `mediamon alerts add` prints once."""
+    return output.split("secret")[-1].split(":", 1)[1].strip().split()[0]
 
 
 class Receiver(LocalServer):

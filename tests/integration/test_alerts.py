@@ -4,8 +4,6 @@ worker, deliveries to a local webhook receiver and a local SMTP server."""
 from __future__ import annotations
 
 import email
-import hashlib
-import hmac
 import json
 import os
 import time
@@ -16,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.integration.conftest import refresh, wait_until
-from tests.webhooks import Receiver
+from tests.webhooks import Receiver, secret_in, signed
 from workers.cli import main
 
 pytestmark = pytest.mark.integration
@@ -79,7 +77,7 @@ def _events(search, rule_id: str) -> list[dict]:  # type: ignore[no-untyped-def]
 
 def test_immediate_alert_arrives_signed(search, worker, receiver: Receiver, tmp_path) -> None:  # type: ignore[no-untyped-def]
     out = _add("t-signed", "-q", "習近平 普京", "--webhook", receiver.url("/ok/signed"))
-    secret = out.split("secret")[-1].split(":", 1)[1].strip().split()[0]
+    secret = secret_in(out)
     started = time.time()
     _ingest(
         tmp_path,
@@ -95,13 +93,7 @@ def test_immediate_alert_arrives_signed(search, worker, receiver: Receiver, tmp_
     _, headers, body, _ = wait_until(
         lambda: receiver.on("/ok/signed") and receiver.on("/ok/signed")[0], 20
     )
-    expected = (
-        "sha256="
-        + hmac.new(
-            secret.encode(), f"{headers['x-mediamon-timestamp']}.".encode() + body, hashlib.sha256
-        ).hexdigest()
-    )
-    assert hmac.compare_digest(headers["x-mediamon-signature"], expected)
+    assert signed(secret, headers, body)
     assert abs(int(headers["x-mediamon-timestamp"]) - started) < 60
     payload = json.loads(body)
     assert payload["rule"]["id"] == "t-signed" and len(payload["events"]) == 1
@@ -449,10 +441,6 @@ def test_topics_test_keeps_to_a_rules_days(search, worker, tmp_path) -> None:  #
     assert "diplomacy (strong; since 2022-02-24)" in listed.output
 
 
-def _secret(output: str) -> str:
-    return output.split("secret")[-1].split(":", 1)[1].strip().split()[0]
-
-
 def test_hostile_titles_and_channel_credentials(
     search, worker, receiver: Receiver, smtp: _Sink, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
@@ -477,7 +465,7 @@ def test_hostile_titles_and_channel_credentials(
         main, ["alerts", "edit", "t-hostile", "--webhook", receiver.url("/ok/hook-b")]
     )
     assert moved.exit_code == 0, moved.output
-    key_a, key_b = _secret(first), _secret(moved.stdout)
+    key_a, key_b = secret_in(first), secret_in(moved.stdout)
     assert key_a != key_b
 
     title = "<!channel> <https://phish.example|bank login>\nBcc: victim@example.org"
@@ -494,8 +482,7 @@ def test_hostile_titles_and_channel_credentials(
     )[0]
     assert "\n" not in mail["Subject"] and mail["Bcc"] is None and "<!channel>" in mail["Subject"]
     _, headers, hook_body, _ = wait_until(lambda: receiver.on("/ok/hook-b") and receiver.on("/ok/hook-b")[0], 20)  # fmt: skip
-    expected = hmac.new(key_b.encode(), f"{headers['x-mediamon-timestamp']}.".encode() + hook_body, hashlib.sha256)  # fmt: skip
-    assert headers["x-mediamon-signature"] == "sha256=" + expected.hexdigest()
+    assert signed(key_b, headers, hook_body) and not signed(key_a, headers, hook_body)
 
     state = State(get_settings())
     state.redis.hdel(state.key("alert-secrets"), "t-hostile")
