@@ -52,7 +52,7 @@ def uid(*parts: str) -> str:
 # kind: "xy" (x = date histogram on `time`, y = count, split by `split`), "share"
 # (each topic's share of all articles per day), "bars" (count by `terms`), "cloud",
 # "pie", "search" (a list with columns). `where` is a KQL filter of the panel.
-COVERAGE = [
+COVERAGE: list[dict[str, Any]] = [
     {
         "id": "per-day-by-topic",
         "title": "Articles per day by topic",
@@ -170,7 +170,7 @@ COVERAGE = [
         "sort": "matched_at",
     },
 ]
-HEALTH = [
+HEALTH: list[dict[str, Any]] = [
     {
         "id": "indexed-per-hour",
         "title": "Articles indexed per hour",
@@ -382,6 +382,34 @@ def _share(col: str, topic: str) -> dict[str, Any]:
     }
 
 
+def _xy(
+    layer: str,
+    series: str,
+    x: str,
+    accessors: list[str],
+    *,
+    split: str | None = None,
+    legend: bool = True,
+    labels: bool = False,
+) -> dict[str, Any]:
+    """A Lens XY chart of one data layer."""
+    return {
+        "legend": {"isVisible": legend, "position": "right"},
+        "valueLabels": "show" if labels else "hide",
+        "preferredSeriesType": series,
+        "layers": [
+            {
+                "layerId": layer,
+                "layerType": "data",
+                "seriesType": series,
+                "xAccessor": x,
+                "accessors": accessors,
+                **({"splitAccessor": split} if split else {}),
+            }
+        ],
+    }
+
+
 def _lens(panel: dict[str, Any]) -> dict[str, Any]:
     layer = uid(panel["id"], "layer")
     c = lambda name: uid(panel["id"], name)  # noqa: E731 - short column ids
@@ -392,21 +420,7 @@ def _lens(panel: dict[str, Any]) -> dict[str, Any]:
         columns.update(_filters(c("split"), REGIONS))
         columns.update(_share(c("share"), panel["topic"]))
         order = [c("x"), c("split")] + [k for k in columns if k not in (c("x"), c("split"))]
-        vis = {
-            "legend": {"isVisible": True, "position": "right"},
-            "valueLabels": "hide",
-            "preferredSeriesType": "line",
-            "layers": [
-                {
-                    "layerId": layer,
-                    "layerType": "data",
-                    "seriesType": "line",
-                    "xAccessor": c("x"),
-                    "accessors": [c("share")],
-                    "splitAccessor": c("split"),
-                }
-            ],
-        }
+        vis = _xy(layer, "line", c("x"), [c("share")], split=c("split"))
         vis_type = "lnsXY"
     elif kind in ("names", "related"):
         if kind == "names":
@@ -417,28 +431,16 @@ def _lens(panel: dict[str, Any]) -> dict[str, Any]:
                 include=names_of(panel["entity"]), includeIsRegex=False
             )
             order = [c("x"), c("split"), c("y")]
-            series, split = "bar_percentage_stacked", {"splitAccessor": c("split")}
+            series, split = "bar_percentage_stacked", c("split")
         else:
             columns.update(_stories(c("y")))
             columns.update(_terms(c("x"), "entities.id", panel["size"], c("y")))
             columns[c("x")]["params"].update(exclude=[panel["entity"]], excludeIsRegex=False)
             order = [c("x"), c("y")]
-            series, split = "bar_horizontal", {}
-        vis = {
-            "legend": {"isVisible": kind == "names", "position": "right"},
-            "valueLabels": "show" if kind == "related" else "hide",
-            "preferredSeriesType": series,
-            "layers": [
-                {
-                    "layerId": layer,
-                    "layerType": "data",
-                    "seriesType": series,
-                    "xAccessor": c("x"),
-                    "accessors": [c("y")],
-                    **split,
-                }
-            ],
-        }
+            series, split = "bar_horizontal", None
+        vis = _xy(
+            layer, series, c("x"), [c("y")], split=split, legend=kind == "names", labels=not split
+        )
         vis_type = "lnsXY"
     elif kind in ("xy", "share"):
         columns.update(_date(c("x"), panel["time"], panel["interval"]))
@@ -460,40 +462,14 @@ def _lens(panel: dict[str, Any]) -> dict[str, Any]:
             + ([c("split")] if split else [])
             + [k for k in columns if k not in (c("x"), c("split"))]
         )
-        vis = {
-            "legend": {"isVisible": True, "position": "right"},
-            "valueLabels": "hide",
-            "preferredSeriesType": "line" if kind == "share" else "bar_stacked",
-            "layers": [
-                {
-                    "layerId": layer,
-                    "layerType": "data",
-                    "seriesType": "line" if kind == "share" else "bar_stacked",
-                    "xAccessor": c("x"),
-                    "accessors": accessors,
-                    **({"splitAccessor": c("split")} if split else {}),
-                }
-            ],
-        }
+        series = "line" if kind == "share" else "bar_stacked"
+        vis = _xy(layer, series, c("x"), accessors, split=c("split") if split else None)
         vis_type = "lnsXY"
     elif kind == "bars":
         columns.update(_count(c("y")))
         columns.update(_terms(c("x"), panel["terms"], panel["size"], c("y")))
         order = [c("x"), c("y")]
-        vis = {
-            "legend": {"isVisible": False, "position": "right"},
-            "valueLabels": "show",
-            "preferredSeriesType": "bar_horizontal",
-            "layers": [
-                {
-                    "layerId": layer,
-                    "layerType": "data",
-                    "seriesType": "bar_horizontal",
-                    "xAccessor": c("x"),
-                    "accessors": [c("y")],
-                }
-            ],
-        }
+        vis = _xy(layer, "bar_horizontal", c("x"), [c("y")], legend=False, labels=True)
         vis_type = "lnsXY"
     elif kind == "cloud":
         columns.update(_count(c("y")))
