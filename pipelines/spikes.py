@@ -69,8 +69,10 @@ class SpikeParams:
 
     @property
     def history(self) -> int:
-        """Periods a judgement of the latest one reads: the window and the cool-down."""
-        return self.window + self.cooldown
+        """Periods read before the one judged: the cool-down, and a whole window behind
+        each period of it and behind the window itself, so that whether a period in the
+        cool-down fired is judged as `alerts test` judges it."""
+        return 2 * self.window + self.cooldown
 
     @property
     def needed(self) -> int:
