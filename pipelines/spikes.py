@@ -3,7 +3,7 @@
 A series is the articles a query selects per day or per hour, as a count or as a share
 of all articles in that period. A period fires when all of these hold:
 
-- its count is at least ``min_count`` (a quiet series going from 1 to 3 is not news);
+- its count is at least ``min_count`` (a quiet series going from 0 to 2 is not news);
 - its value is ``threshold`` robust deviations above the baseline: the median of the
   trailing ``window`` periods (``baseline="median"``), or of the same weekday (per day)
   or the same hour (per hour) within the window (``baseline="weekday"``). A deviation
@@ -14,8 +14,9 @@ of all articles in that period. A period fires when all of these hold:
   baseline is 0);
 - no period of the ``cooldown`` periods before it fired: one event fires once.
 
-Periods before the series' first article in the index are unknown, not empty: a period
-needs ``window // 2`` known periods behind it to be judged.
+A period in which no article at all was indexed (before the index begins, or while
+nothing was collected) is unknown, not empty: it is left out of the baseline, and a
+period needs half a window of known periods behind it to be judged.
 
 The same function judges a whole year (`alerts test`) and the latest period (the beat
 task), so what the test lists is what the live rule would have sent.
@@ -124,11 +125,10 @@ def judge(
 ) -> list[Firing]:
     """Every period from index ``first`` on that fires, oldest first."""
     series = values(counts, totals, params.measure)
-    known_from = next((i for i, t in enumerate(totals) if t > 0), len(totals))
     fired: list[Firing] = []
     last = -(10**9)
     for i in range(len(series)):
-        behind = _behind(i, params, known_from)
+        behind = [j for j in _behind(i, params) if totals[j] > 0]
         if len(behind) < params.needed:
             continue
         if i - last <= params.cooldown:
@@ -150,10 +150,12 @@ def latest(
     return found[0] if found else None
 
 
-def _behind(i: int, params: SpikeParams, known_from: int) -> list[int]:
-    start = max(known_from, i - params.window)
+def _behind(i: int, params: SpikeParams) -> list[int]:
+    """The periods of the window behind period ``i`` (the same weekday or hour only,
+    for a seasonal baseline)."""
+    start = max(0, i - params.window)
     if params.baseline == "weekday":
-        return [j for j in range(i - params.season, start - 1, -params.season)][::-1]
+        return list(range(i - params.season, start - 1, -params.season))[::-1]
     return list(range(start, i))
 
 

@@ -27,6 +27,14 @@ def test_a_burst_fires_once_and_only_after_enough_history() -> None:
     assert judge(days(5), [0, 0, 0, 0, 9], [0, 0, 10, 10, 10], SpikeParams(window=14)) == []
 
 
+def test_days_with_nothing_indexed_are_left_out_of_the_baseline() -> None:
+    # a week in which nothing at all was collected (an outage), then a jump
+    counts = [6, 5, 7, 6, 6, 5, 7] + [0] * 7 + [30]
+    totals = [100] * 7 + [0] * 7 + [100]
+    fired = judge(days(15), counts, totals, SpikeParams(window=14))
+    assert [(f.period, f.baseline) for f in fired] == [("2023-01-15", 6.0)]  # not 2.5
+
+
 def test_a_quiet_series_needs_the_minimum_count() -> None:
     counts = [0] * 20 + [2]
     totals = [50] * 21
