@@ -60,7 +60,8 @@ _SPIKE_OPTIONS = [
         "--share/--count",
         "share",
         default=None,
-        help="Watch the share of all articles, or the count [count].",
+        help="Watch the share of all articles (of the rule's sources and languages, when "
+        "given), or the count [count].",
     ),
     click.option("--window", type=int, help="Periods in the trailing baseline [28]."),
     click.option(
@@ -73,7 +74,6 @@ _SPIKE_OPTIONS = [
     click.option("--min-count", type=int, help="Articles in the period, at least [3]."),
     click.option("--cooldown", type=int, help="Periods after a firing without another [3]."),
 ]
-_SPIKE_KEYS = ("per", "window", "baseline", "threshold", "min_factor", "min_count", "cooldown")
 
 
 def _rule_options(func):  # type: ignore[no-untyped-def]
