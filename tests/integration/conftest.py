@@ -3,11 +3,13 @@ and a real Celery worker process started here."""
 
 from __future__ import annotations
 
+import email
 import os
 import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from email import policy
 
 import pytest
 
@@ -152,3 +154,26 @@ def indexed(search, **terms) -> list[dict]:  # type: ignore[no-untyped-def]
         "POST", f"/{search.index_name('articles')}/_search", {"query": query, "size": 200}
     )
     return [h["_source"] for h in hits["hits"]["hits"]]
+
+
+class MailSink:
+    """A local SMTP server's inbox (``smtp``): every message it was sent."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[MailSink]:
+    """An SMTP server on MEDIAMON_SMTP_PORT for the e-mail channel."""
+    from aiosmtpd.controller import Controller
+
+    sink = MailSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=int(os.environ["MEDIAMON_SMTP_PORT"]))
+    controller.start()
+    yield sink
+    controller.stop()

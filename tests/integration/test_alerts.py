@@ -3,12 +3,9 @@ worker, deliveries to a local webhook receiver and a local SMTP server."""
 
 from __future__ import annotations
 
-import email
 import json
-import os
 import time
 from collections.abc import Iterator
-from email import policy
 
 import pytest
 from click.testing import CliRunner
@@ -27,26 +24,6 @@ TRAD = "俄羅斯總統蒲亭今天抵達撒馬爾罕，將與中國國家主席
 def receiver() -> Iterator[Receiver]:
     with Receiver() as r:
         yield r
-
-
-class _Sink:
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
-        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-
-@pytest.fixture(scope="module")
-def smtp() -> Iterator[_Sink]:
-    from aiosmtpd.controller import Controller
-
-    sink = _Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=int(os.environ["MEDIAMON_SMTP_PORT"]))
-    controller.start()
-    yield sink
-    controller.stop()
 
 
 def _ingest(tmp_path, articles: list[dict]) -> None:  # type: ignore[no-untyped-def]
@@ -264,9 +241,7 @@ def test_a_failing_webhook_is_retried_then_recorded_as_failed(
     assert flaky[0]["delivery"]["webhook"]["attempts"] == 3
 
 
-def test_a_digest_arrives_by_email_with_several_events(
-    search, worker, smtp: _Sink, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+def test_a_digest_arrives_by_email_with_several_events(search, worker, smtp, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from workers.alerts.delivery import send_digests
     from workers.settings import get_settings
     from workers.state import State
@@ -442,7 +417,7 @@ def test_topics_test_keeps_to_a_rules_days(search, worker, tmp_path) -> None:  #
 
 
 def test_hostile_titles_and_channel_credentials(
-    search, worker, receiver: Receiver, smtp: _Sink, tmp_path
+    search, worker, receiver: Receiver, smtp, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
     """A title cannot ping a Slack channel, add a link or an e-mail header; channel URLs
     are masked wherever rules are shown; a new webhook URL gets a new key; a rule

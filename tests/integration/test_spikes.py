@@ -217,3 +217,15 @@ def test_topics_test_reads_an_absolute_period(search, worker, burst) -> None:  #
         main, ["topics", "test", "xi_putin", "--since", earlier, "--until", earlier]
     )
     assert "0 article(s)" in none.stdout
+
+
+def test_a_spike_arrives_by_email_with_its_numbers(search, worker, smtp, burst) -> None:  # type: ignore[no-untyped-def]
+    _add("t-spike-mail", "--spike", "topic:xi_putin source:t-spike", "--email", "desk@example.org")
+    _check()
+    message = wait_until(
+        lambda: [m for m in smtp.messages if m["X-Mediamon-Rule"] == "t-spike-mail"], 30
+    )[0]
+    assert message["Subject"].startswith("[mediamon] t-spike-mail: Coverage spike: ")
+    assert "8 articles on" in message["Subject"]
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert "now=8 baseline=1 factor=8" in text and "█" in text

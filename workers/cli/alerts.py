@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from datetime import tzinfo
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,6 +19,11 @@ from workers.cli.common import (
     table,
 )
 from workers.search.client import SearchError
+
+if TYPE_CHECKING:
+    from pipelines.periods import Period
+    from pipelines.spikes import SpikeParams
+    from workers.alerts.rules import AlertRule
 
 
 def _rules():  # type: ignore[no-untyped-def]
@@ -367,7 +373,7 @@ def alerts_test(
         raise click.ClickException(str(exc)) from exc
     window, zone = read_period(since, until, tz)
     if rule.spike is not None:
-        _test_spike(rule, compiled, window, zone)
+        _test_spike(rule, rule.spike, compiled, window, zone)
         return
     from workers.search.queries import recent_body
 
@@ -393,12 +399,13 @@ def alerts_test(
         print_hit(src, hit.get("highlight", {}), aliases or [rule.query])
 
 
-def _test_spike(rule: Any, compiled: dict[str, Any], window: Any, zone: Any) -> None:
+def _test_spike(
+    rule: AlertRule, params: SpikeParams, compiled: dict[str, Any], window: Period, zone: tzinfo
+) -> None:
     """When a spike rule would have fired over ``window``: one line a firing."""
     from pipelines.spikes import sparkline, values
     from workers.alerts.spikes import replay, universe
 
-    params = rule.spike
     within = universe(rule.sources, rule.langs)
     try:
         series, firings, begin = replay(

@@ -6,11 +6,15 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
-from typing import Any
+from datetime import tzinfo
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from workers.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from pipelines.periods import Period
 
 EXIT_PARTIAL = 1  # some input was rejected or failed; the rest went through
 EXIT_USAGE = 2
@@ -99,7 +103,7 @@ def period_options(since: str):  # type: ignore[no-untyped-def]
     return decorate
 
 
-def read_period(since: str, until: str | None, tz: str | None) -> tuple[Any, Any]:
+def read_period(since: str, until: str | None, tz: str | None) -> tuple[Period, tzinfo]:
     """(Period, zone) from the options of ``period_options``; bad input is a usage error."""
     from datetime import UTC, datetime
 
@@ -112,7 +116,7 @@ def read_period(since: str, until: str | None, tz: str | None) -> tuple[Any, Any
         raise click.BadParameter(str(exc)) from exc
 
 
-def said_period(window: Any, since: str, until: str | None) -> str:
+def said_period(window: Period, since: str, until: str | None) -> str:
     """``in the last 30d``, or ``from 2023-01-01 to 2023-12-31`` for dates."""
     if until is None and not re.match(r"\d{4}-", since.strip()):
         return f"in the last {since}"

@@ -6,7 +6,7 @@ import csv
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -19,6 +19,9 @@ from workers.cli.common import (
     table,
 )
 from workers.coverage.queries import sparkline
+
+if TYPE_CHECKING:
+    from pipelines.periods import Period
 
 
 @click.command("coverage")
@@ -157,7 +160,7 @@ def _by_region(
         click.echo("")
 
 
-def _name_forms(entity_ids: list[str], window: Any, lang: str) -> None:
+def _name_forms(entity_ids: list[str], window: Period, lang: str) -> None:
     """Which names each region's articles use for each entity, with the articles using
     each (the aliases the entity's mentions matched)."""
     from pipelines.coverage import percent
