@@ -20,18 +20,26 @@ period needs half a window of known periods behind it to be judged.
 
 The same function judges a whole year (`alerts test`) and the latest period (the beat
 task), so what the test lists is what the live rule would have sent.
+
+In the rule language, a spike rule is written ``spike(QUERY, OPTION, ...)``, an option
+being ``per: hour``, ``share`` (or ``count``), ``window: 56``, ``baseline: weekday``,
+``threshold: 2``, ``min factor: 1.5``, ``min count: 2`` or ``cooldown: 5``:
+
+    spike(topic:xi_putin, per: day, share)
+    spike(entity:putin region:TW, per: hour, min count: 5)
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+import re
+from dataclasses import asdict, dataclass, fields
 from statistics import median
 from typing import Any, Literal
 
 from pipelines.coverage import sparkline
 
-__all__ = ["Firing", "SpikeParams", "judge", "latest", "sparkline", "values"]
+__all__ = ["Firing", "SpikeParams", "judge", "latest", "sparkline", "spike_form", "values"]
 
 MAD_SCALE = 1.4826  # a normal distribution's standard deviation per median absolute deviation
 
@@ -107,6 +115,60 @@ class Firing:
         )
         factor = f"{self.factor:.1f}" if self.factor is not None else "new"
         return f"now={now} baseline={base} factor={factor} z={self.score:.1f}"
+
+
+_FORM = re.compile(r"\s*spike\s*\((.*)\)\s*", re.S)
+
+
+def spike_form(text: str) -> tuple[str, dict[str, Any]] | None:
+    """``spike(QUERY, OPTION, ...)`` as (query, parameters); None for any other text.
+    A malformed form is a ValueError that says what is accepted."""
+    found = _FORM.fullmatch(text or "")
+    if not found:
+        return None
+    parts = _top_level(found.group(1))
+    query = parts[0].strip()
+    if not query:
+        raise ValueError("spike(...) needs a query first: spike(topic:xi_putin, per: day)")
+    known = {f.name: f.type for f in fields(SpikeParams)}
+    options: dict[str, Any] = {}
+    for part in parts[1:]:
+        key, _, value = part.partition(":")
+        name = "_".join(key.lower().split()).replace("-", "_")
+        value = value.strip()
+        if name in ("share", "count") and not value:
+            options["measure"] = name
+        elif name in known and value:
+            kind = str(known[name])
+            try:
+                options[name] = (
+                    int(value) if "int" in kind else float(value) if "float" in kind else value
+                )
+            except ValueError as exc:
+                raise ValueError(f"spike(...): {name} takes a number, not {value!r}") from exc
+        else:
+            raise ValueError(
+                f"spike(...): {part.strip()!r} is not an option; options are share or count, "
+                "per: day|hour, window: N, baseline: median|weekday, threshold: Z, "
+                "min factor: F, min count: N, cooldown: N"
+            )
+    return query, options
+
+
+def _top_level(text: str) -> list[str]:
+    """``text`` split at the commas outside parentheses and quotes."""
+    parts, depth, quoted, start = [], 0, False, 0
+    for i, char in enumerate(text):
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char == "(":
+            depth += 1
+        elif not quoted and char == ")":
+            depth -= 1
+        elif not quoted and depth == 0 and char == ",":
+            parts.append(text[start:i])
+            start = i + 1
+    return [*parts, text[start:]]
 
 
 def values(counts: list[int], totals: list[int], measure: str) -> list[float]:

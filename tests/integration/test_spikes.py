@@ -144,6 +144,10 @@ def test_the_retroactive_test_lists_the_same_firing(search, worker, burst) -> No
         main, ["alerts", "test", "--spike", "topic:xi_putin source:t-spike", "--since", "30d"]
     )
     assert adhoc.exit_code == 0 and f"fired {day}" in adhoc.stdout, adhoc.output
+    # the same rule written in the rule language
+    _add("t-spike-form", "-q", "spike(topic:xi_putin source:t-spike, per: day, min count: 3)")
+    written = CliRunner().invoke(main, ["alerts", "test", "t-spike-form", "--since", "30d"])
+    assert f"fired {day} now=8 baseline=1 factor=8.0" in written.stdout, written.output
     hourly = CliRunner().invoke(
         main, ["alerts", "test", "t-spike", "--per", "hour", "--since", "2d", "--window", "24"]
     )

@@ -101,3 +101,28 @@ def test_the_event_carries_the_numbers_and_fires_once_per_period() -> None:
     assert event["spike"]["factor"] == 9.0 and len(event["spike"]["sparkline"]) == 21
     assert event["delivery"] == {"webhook": {"status": "pending", "attempts": 0}}
     assert "9 articles on 2023-01-21" in event["title"]
+
+
+def test_a_spike_rule_in_the_rule_language() -> None:
+    from pipelines.spikes import spike_form
+    from workers.alerts.rules import AlertRule
+
+    assert spike_form("spike(topic:xi_putin, per: day, share)") == (
+        "topic:xi_putin",
+        {"per": "day", "measure": "share"},
+    )
+    # commas inside the query's own functions and phrases stay in the query
+    query, options = spike_form('spike(sentence(entity:a, entity:b) "a, b", min count: 5)')
+    assert query == 'sentence(entity:a, entity:b) "a, b"' and options == {"min_count": 5}
+    assert spike_form("普京 烏克蘭") is None
+    rule = AlertRule(id="s", name="s", query="spike(entity:putin, per: hour, threshold: 2.5)")
+    assert (rule.kind, rule.query) == ("spike", "entity:putin")
+    assert rule.spike == SpikeParams(per="hour", threshold=2.5)
+    for bad, says in (
+        ("spike(, per: day)", "needs a query first"),
+        ("spike(x, per)", "'per' is not an option"),
+        ("spike(x, window: many)", "window takes a number"),
+        ("spike(x, per: week)", "should be 'day' or 'hour'"),
+    ):
+        with pytest.raises(ValueError, match=says):
+            AlertRule(id="s", name="s", query=bad)

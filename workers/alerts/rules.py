@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from pipelines.alertquery import Compiler, QueryError, filters
-from pipelines.spikes import SpikeParams
+from pipelines.spikes import SpikeParams, spike_form
 from workers.config import build_pipeline
 from workers.fetching.http import FetchError, address_allowed, check_url, is_ip, parse_networks
 from workers.search.client import SearchClient
@@ -82,6 +82,20 @@ class AlertRule(BaseModel):
             if not re.match(r"^[^@\s]+@[^@\s]+$", value):
                 raise ValueError(f"not an e-mail address: {value!r}")
         return values
+
+    @model_validator(mode="before")
+    @classmethod
+    def _spike_form(cls, data: Any) -> Any:
+        """A query written ``spike(QUERY, OPTION, ...)`` makes a spike rule of QUERY."""
+        if isinstance(data, dict) and isinstance(data.get("query"), str):
+            found = spike_form(data["query"])
+            if found:
+                query, options = found
+                current = data.get("spike") or {}
+                if not isinstance(current, dict):
+                    current = current.as_dict()
+                return {**data, "query": query, "kind": "spike", "spike": {**current, **options}}
+        return data
 
     @model_validator(mode="after")
     def _spike_params(self) -> AlertRule:

@@ -97,11 +97,20 @@ def _spike_options(func):  # type: ignore[no-untyped-def]
 def _apply_spike(
     rule_data: dict[str, Any], spike: str | None, share: bool | None, **given: Any
 ) -> None:
-    """Spike options onto a rule's data: --spike makes it a spike rule with that query."""
-    from dataclasses import asdict
+    """Spike options onto a rule's data: --spike makes it a spike rule with that query,
+    and so does a query written spike(QUERY, OPTION, ...)."""
+    from pipelines.spikes import spike_form
 
     if spike:
         rule_data.update(kind="spike", query=spike)
+    try:
+        written = spike_form(rule_data.get("query") or "")
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if written:  # spike(QUERY, OPTION, ...) in the rule language
+        rule_data["query"], options = written
+        rule_data["kind"] = "spike"
+        rule_data["spike"] = {**_as_dict(rule_data.get("spike")), **options}
     changes = {k: v for k, v in given.items() if v is not None}
     if share is not None:
         changes["measure"] = "share" if share else "count"
@@ -111,10 +120,13 @@ def _apply_spike(
                 f"--{next(iter(changes)).replace('_', '-')} is for spike rules: add --spike QUERY"
             )
         return
-    current = rule_data.get("spike") or {}
-    if not isinstance(current, dict):
-        current = asdict(current)
-    rule_data["spike"] = {**current, **changes}
+    rule_data["spike"] = {**_as_dict(rule_data.get("spike")), **changes}
+
+
+def _as_dict(params: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return dict(params) if isinstance(params, dict) else asdict(params) if params else {}
 
 
 def _apply(
@@ -211,6 +223,7 @@ def alerts() -> None:
       "習近平 普京"~10                 within 10 words; 习近平 NEAR/5 普京 in any order
       ukrain*                        a prefix (3+ letters, 2+ Chinese characters)
       entity:putin topic:ukraine_war source:cna lang:zh-Hant region:TW
+      spike(topic:xi_putin, per: day, share)  a spike rule (or --spike QUERY)
     """
 
 
