@@ -97,6 +97,11 @@ def search_query(words: tuple[str, ...], size: int, lang: str | None, as_json: b
     from workers.search.queries import search_body
 
     query_text = " ".join(words)
+    if query_text.lstrip().startswith("spike("):
+        raise click.UsageError(
+            "spike(...) is a spike rule, not a search: try it with "
+            f"`mediamon alerts test -q '{query_text}' --since 90d`"
+        )
     try:
         compiled = compiler(load_settings()).compile(query_text)
     except QueryError as exc:
