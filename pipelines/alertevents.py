@@ -159,3 +159,15 @@ def spike_event(
         },
     }
     return {k: v for k, v in event.items() if v not in (None, {})}
+
+
+def spike_numbers(event: dict[str, Any]) -> str:
+    """A spike's figures in one line: ``now=14 baseline=2 factor=7 ▁▁▂▁▁█``."""
+    spike = event.get("spike") or {}
+    share = spike.get("measure") == "share"
+    show = (lambda v: f"{v:.1%}") if share else (lambda v: f"{v:g}")
+    factor = spike.get("factor")
+    return (
+        f"now={show(spike.get('value', 0))} baseline={show(spike.get('baseline', 0))} "
+        f"factor={f'{factor:g}' if factor is not None else 'new'} {spike.get('sparkline', '')}"
+    )

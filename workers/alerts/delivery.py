@@ -32,6 +32,7 @@ from typing import Any
 
 from celery import Task
 
+from pipelines.alertevents import spike_numbers
 from pipelines.alertmessages import one_line, slack_escape, slack_link
 from workers import faults, services
 from workers.alerts.rules import AlertRule, Rules
@@ -125,21 +126,9 @@ def _payload(
     }
 
 
-def _numbers(event: dict[str, Any]) -> str:
-    """A spike's figures in one line: ``now=14 baseline=2 factor=7 ▁▁▂▁▁█``."""
-    spike = event.get("spike") or {}
-    share = spike.get("measure") == "share"
-    show = (lambda v: f"{v:.1%}") if share else (lambda v: f"{v:g}")
-    factor = spike.get("factor")
-    return (
-        f"now={show(spike.get('value', 0))} baseline={show(spike.get('baseline', 0))} "
-        f"factor={f'{factor:g}' if factor is not None else 'new'} {spike.get('sparkline', '')}"
-    )
-
-
 def _line(event: dict[str, Any]) -> str:
     if event.get("kind") == "spike":
-        return f"{event.get('title')} — {_numbers(event)}"
+        return f"{event.get('title')} — {spike_numbers(event)}"
     why = event.get("why") or {}
     reasons = ", ".join((why.get("terms") or [])[:5] + (why.get("aliases") or [])[:3])
     return (
@@ -291,7 +280,7 @@ def _send_slack(rule: AlertRule, events: list[dict[str, Any]], digest_id: str | 
     head = f"*{name}*: {len(events)} new article(s)" if digest_id else f"*{name}*"
     lines = [
         (
-            f"• {slack_escape(one_line(e.get('title') or ''))}\n  `{slack_escape(_numbers(e))}`"
+            f"• {slack_escape(one_line(e.get('title') or ''))}\n  `{slack_escape(spike_numbers(e))}`"
             if e.get("kind") == "spike"
             else (
                 f"• {slack_link(e['url'], e.get('title') or e['url'])}"

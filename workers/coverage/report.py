@@ -16,6 +16,7 @@ from datetime import UTC, datetime, tzinfo
 from html import escape
 from typing import Any
 
+from pipelines.alertevents import spike_numbers
 from pipelines.coverage import percent
 from pipelines.entities import Catalogue
 from pipelines.periods import Period
@@ -242,12 +243,16 @@ def render(
     alerts = [h["_source"] for h in (hits.get("hits") or {}).get("hits", [])]
     rows = "".join(
         f"<tr><td>{escape(a.get('matched_at', '')[:16])}</td><td>{escape(a.get('rule_name', ''))}</td>"
-        f'<td><a href="{escape(a.get("url") or "")}">{escape(a.get("title") or a.get("url") or "")}</a></td>'
-        f"<td>{escape(', '.join((a.get('why') or {}).get('terms', [])))}</td></tr>"
+        + (
+            f"<td>{escape(a.get('title') or '')}</td><td>{escape(spike_numbers(a))}</td></tr>"
+            if a.get("kind") == "spike"
+            else f'<td><a href="{escape(a.get("url") or "")}">{escape(a.get("title") or a.get("url") or "")}</a></td>'
+            f"<td>{escape(', '.join((a.get('why') or {}).get('terms', [])))}</td></tr>"
+        )
         for a in alerts
     )
     alerts_html = (
-        f"<table><tr><th>when</th><th>rule</th><th>article</th><th>matched</th></tr>{rows}</table>"
+        f"<table><tr><th>when</th><th>rule</th><th>article or spike</th><th>matched</th></tr>{rows}</table>"
         if alerts
         else '<p class="meta">No alerts in this period.</p>'
     )
