@@ -184,13 +184,17 @@ def judge(
     params: SpikeParams,
     *,
     first: int = 0,
+    indexed: list[int] | None = None,
 ) -> list[Firing]:
-    """Every period from index ``first`` on that fires, oldest first."""
+    """Every period from index ``first`` on that fires, oldest first. ``totals`` are
+    the articles a share is taken of; ``indexed``, all articles of each period (when
+    they differ): a period without any is unknown."""
     series = values(counts, totals, params.measure)
+    known = indexed or totals
     fired: list[Firing] = []
     last = -(10**9)
     for i in range(len(series)):
-        behind = [j for j in _behind(i, params) if totals[j] > 0]
+        behind = [j for j in _behind(i, params) if known[j] > 0]
         if len(behind) < params.needed:
             continue
         if i - last <= params.cooldown:
@@ -205,10 +209,15 @@ def judge(
 
 
 def latest(
-    labels: list[str], counts: list[int], totals: list[int], params: SpikeParams
+    labels: list[str],
+    counts: list[int],
+    totals: list[int],
+    params: SpikeParams,
+    *,
+    indexed: list[int] | None = None,
 ) -> Firing | None:
     """The last period's firing, if it fires (the live check)."""
-    found = judge(labels, counts, totals, params, first=len(labels) - 1)
+    found = judge(labels, counts, totals, params, first=len(labels) - 1, indexed=indexed)
     return found[0] if found else None
 
 

@@ -47,8 +47,10 @@ def _story(n: int, day: datetime) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def burst(search, worker, tmp_path_factory) -> datetime:  # type: ignore[no-untyped-def]
-    """Twenty quiet days (one story a day), then eight stories today; and four stories of
-    something else every day, so that shares move too."""
+    """Twenty quiet days (one story a day), then eight stories today; four stories of
+    something else every day, so that shares move too; and one of a third source every
+    hour of the last day and a half (hours in which nothing at all is indexed are
+    unknown to an hourly rule, not empty)."""
     now = datetime.now(UTC)
     today = max(now - timedelta(minutes=2), now.replace(hour=0, minute=0, second=1))
     articles = [
@@ -68,6 +70,16 @@ def burst(search, worker, tmp_path_factory) -> datetime:  # type: ignore[no-unty
             }
             for k in range(4)
         ]
+    articles += [
+        {
+            "url": f"https://hourly.example/{h}",
+            "title": f"Market note {h}",
+            "text": f"Traders in hour {h} watched grain number {h * 7} and freight rate {h}.",
+            "source": "t-hourly",
+            "published_at": (now - timedelta(hours=h)).isoformat(),
+        }
+        for h in range(1, 37)
+    ]
     _ingest(tmp_path_factory.mktemp("spike"), articles)
     refresh(search)
     return today

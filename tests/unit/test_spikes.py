@@ -35,6 +35,14 @@ def test_days_with_nothing_indexed_are_left_out_of_the_baseline() -> None:
     assert [(f.period, f.baseline) for f in fired] == [("2023-01-15", 6.0)]  # not 2.5
 
 
+def test_a_quiet_source_is_known_while_the_index_is_not_empty() -> None:
+    # a rule on one source that published nothing for twenty days, while others did
+    counts, universe, indexed = [0] * 20 + [5], [0] * 20 + [5], [90] * 21
+    assert judge(days(21), counts, universe, SpikeParams()) == []  # all unknown
+    fired = judge(days(21), counts, universe, SpikeParams(), indexed=indexed)
+    assert [(f.period, f.baseline) for f in fired] == [("2023-01-21", 0.0)]
+
+
 def test_a_quiet_series_needs_the_minimum_count() -> None:
     counts = [0] * 20 + [2]
     totals = [50] * 21

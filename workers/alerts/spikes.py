@@ -42,12 +42,14 @@ SPIKE_RULES: dict[str, Any] = {
 
 @dataclass
 class Counted:
-    """A rule's series: bucket labels and starts, its counts, all articles' counts."""
+    """A rule's series: bucket labels and starts, its counts, the counts of the articles
+    its share is taken of (its universe), and of all articles indexed."""
 
     labels: list[str]
     starts: list[str]
     counts: list[int]
     totals: list[int]
+    indexed: list[int]
 
 
 def start_of(moment: datetime, per: str, tz: tzinfo) -> datetime:
@@ -115,7 +117,7 @@ def count(
                 if f"{name}{OF}" in wholes
                 else totals
             )
-            out[name] = Counted(labels, starts, counts, whole)
+            out[name] = Counted(labels, starts, counts, whole, totals)
     return out
 
 
@@ -138,7 +140,10 @@ def replay(
         client, {"rule": query}, per=params.per, period=wider, tz=tz, universes={"rule": within}
     )["rule"]
     begin = _first_at_or_after(series.starts, first)
-    return series, judge(series.labels, series.counts, series.totals, params, first=begin), begin
+    fired = judge(
+        series.labels, series.counts, series.totals, params, first=begin, indexed=series.indexed
+    )
+    return series, fired, begin
 
 
 def _first_at_or_after(starts: list[str], first: datetime) -> int:
@@ -183,12 +188,13 @@ def check(
             if found is None:
                 continue
             keep = params.history + 1  # each rule reads its own history only
-            labels, counts, totals = (
+            firing = latest(
                 found.labels[-keep:],
                 found.counts[-keep:],
                 found.totals[-keep:],
+                params,
+                indexed=found.indexed[-keep:],
             )
-            firing = latest(labels, counts, totals, params)
             if firing is not None:
                 start = found.starts[-keep:][firing.index]
                 events.append(spike_event(rule, params, firing, start, matched_at=matched_at))
