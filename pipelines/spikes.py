@@ -12,7 +12,9 @@ of all articles in that period. A period fires when all of these hold:
   on every extra article;
 - its value is at least ``min_factor`` times the baseline (any value, when the
   baseline is 0);
-- no period of the ``cooldown`` periods before it fired: one event fires once.
+- no period of the ``cooldown`` periods before it fired: one event fires once;
+- for a share, the period holds at least a quarter of the articles of a usual period
+  (the median of the window): the first minutes of a day are not judged on a handful.
 
 A period in which no article at all was indexed (before the index begins, or while
 nothing was collected) is unknown, not empty: it is left out of the baseline, and a
@@ -42,6 +44,9 @@ from pipelines.coverage import sparkline
 __all__ = ["Firing", "SpikeParams", "judge", "latest", "sparkline", "spike_form", "values"]
 
 MAD_SCALE = 1.4826  # a normal distribution's standard deviation per median absolute deviation
+# A share is judged once its period holds a quarter of a usual period's articles: at
+# 00:10, three of five articles are 60% of a day that has barely begun.
+EARLY = 4
 
 
 @dataclass(frozen=True)
@@ -242,6 +247,8 @@ def _judge(
     count, value = counts[i], series[i]
     if count < params.min_count:
         return None
+    if params.measure == "share" and totals[i] * EARLY < median(totals[j] for j in behind):
+        return None  # too little of the period seen yet for its share to mean much
     past = [series[j] for j in behind]
     base = median(past)
     mad = median(abs(v - base) for v in past)

@@ -69,6 +69,14 @@ def test_share_follows_attention_not_volume() -> None:
     assert fired is not None and "now=12.0%" in fired.numbers("share")
 
 
+def test_a_share_waits_until_enough_of_the_period_is_seen() -> None:
+    counts = [2] * 20 + [3]
+    early = judge(days(21), counts, [100] * 20 + [5], SpikeParams(measure="share"))
+    assert early == []  # 3 of the first 5 articles of the day: 60%, but too early
+    later = judge(days(21), [2] * 20 + [12], [100] * 20 + [30], SpikeParams(measure="share"))
+    assert len(later) == 1  # 12 of 30, with 30 being over a quarter of a usual day
+
+
 def test_the_weekday_baseline_knows_quiet_weekends() -> None:
     # five busy weekdays and a quiet weekend for eight weeks; then a busy Sunday
     week = [20, 20, 20, 20, 20, 2, 2]
