@@ -437,7 +437,11 @@ def _test_spike(
         f"{' of its sources and languages' if within else ''}, "
         f"{sum(series.counts[begin:])} selected"
     )
-    click.echo(sparkline(shown))
+    step = max(1, -(-len(shown) // 100))  # at most 100 characters: a mean per character
+    means = [
+        sum(shown[i : i + step]) / len(shown[i : i + step]) for i in range(0, len(shown), step)
+    ]
+    click.echo(sparkline(means) + (f"  (one character: {step} {params.per}s)" if step > 1 else ""))
     for firing in firings:
         click.echo(
             f"fired {firing.period} {firing.numbers(params.measure)} "
