@@ -141,14 +141,15 @@ def test_keyword_alerts_do_not_percolate_spike_rules(search, worker, receiver, b
 
 def test_the_retroactive_test_lists_the_same_firing(search, worker, burst) -> None:  # type: ignore[no-untyped-def]
     day = burst.date().isoformat()
-    result = CliRunner().invoke(main, ["alerts", "test", "t-spike", "--since", "30d"])
+    _add("t-replay", "--spike", "topic:xi_putin", "--source", "t-spike")
+    result = CliRunner().invoke(main, ["alerts", "test", "t-replay", "--since", "30d"])
     assert result.exit_code == 0, result.output
     fired = [line for line in result.stdout.splitlines() if line.startswith("fired ")]
     assert len(fired) == 1 and fired[0].startswith(f"fired {day} now=8 baseline=1 factor=8.0")
     # absolute dates, and a parameter tried without saving it: min count 9 never fires
     since = (burst - timedelta(days=25)).date().isoformat()
     tuned = CliRunner().invoke(
-        main, ["alerts", "test", "t-spike", "--since", since, "--until", day, "--min-count", "9"]
+        main, ["alerts", "test", "t-replay", "--since", since, "--until", day, "--min-count", "9"]
     )
     assert tuned.exit_code == 0, tuned.output
     assert "0 firing(s)" in tuned.stdout
@@ -161,12 +162,12 @@ def test_the_retroactive_test_lists_the_same_firing(search, worker, burst) -> No
     written = CliRunner().invoke(main, ["alerts", "test", "t-spike-form", "--since", "30d"])
     assert f"fired {day} now=8 baseline=1 factor=8.0" in written.stdout, written.output
     hourly = CliRunner().invoke(
-        main, ["alerts", "test", "t-spike", "--per", "hour", "--since", "2d", "--window", "24"]
+        main, ["alerts", "test", "t-replay", "--per", "hour", "--since", "2d", "--window", "24"]
     )
     assert hourly.exit_code == 0, hourly.output
     hour = burst.strftime("%Y-%m-%dT%H:00")
     assert f"fired {hour} now=8 baseline=0 factor=new" in hourly.stdout
-    bad = CliRunner().invoke(main, ["alerts", "test", "t-spike", "--since", "last year"])
+    bad = CliRunner().invoke(main, ["alerts", "test", "t-replay", "--since", "last year"])
     assert bad.exit_code == 2 and "not a date" in bad.output
 
 
