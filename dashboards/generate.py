@@ -699,6 +699,21 @@ def _agg_terms(n: int, field: str, size: int, schema: str, missing: bool = False
     }
 
 
+def _agg_filters(n: int, schema: str, filters: list[tuple[str, str]]) -> dict[str, Any]:
+    """A legacy filters aggregation: one bucket a (label, KQL query)."""
+    return {
+        "id": str(n),
+        "enabled": True,
+        "type": "filters",
+        "schema": schema,
+        "params": {
+            "filters": [
+                {"input": {"query": q, "language": "kuery"}, "label": label} for label, q in filters
+            ]
+        },
+    }
+
+
 def _tsvb_share(panel: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """A TSVB time series (OpenSearch Dashboards' way to chart a ratio): the topic's
     share of each region's articles, one line a region (a filter ratio, split by
@@ -754,18 +769,7 @@ def _legacy_vis(panel: dict[str, Any]) -> dict[str, Any]:
         vis_type, params = _tsvb_share(panel)
         aggs = []
     elif kind == "names":
-        regions = {
-            "id": "2",
-            "enabled": True,
-            "type": "filters",
-            "schema": "segment",
-            "params": {
-                "filters": [
-                    {"input": {"query": q, "language": "kuery"}, "label": label}
-                    for label, q in REGIONS
-                ]
-            },
-        }
+        regions = _agg_filters(2, "segment", REGIONS)
         forms = _agg_terms(3, "entities.aliases", 8, "group")
         forms["params"]["include"] = "|".join(re.escape(n) for n in names_of(panel["entity"]))
         aggs = [count, regions, forms]
@@ -815,20 +819,7 @@ def _legacy_vis(panel: dict[str, Any]) -> dict[str, Any]:
             if "terms" in split:
                 aggs.append(_agg_terms(3, split["terms"], split["size"], "group"))
             elif split:
-                aggs.append(
-                    {
-                        "id": "3",
-                        "enabled": True,
-                        "type": "filters",
-                        "schema": "group",
-                        "params": {
-                            "filters": [
-                                {"input": {"query": q, "language": "kuery"}, "label": label}
-                                for label, q in split["filters"]
-                            ]
-                        },
-                    }
-                )
+                aggs.append(_agg_filters(3, "group", split["filters"]))
             vis_type = "histogram"
     elif kind in ("bars", "cloud", "pie"):
         fields = panel["terms"] if isinstance(panel["terms"], list) else [panel["terms"]]
