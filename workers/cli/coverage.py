@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from pipelines.coverage import sparkline
 from workers.cli.common import (
     display_lang,
     engine,
@@ -18,7 +19,6 @@ from workers.cli.common import (
     read_period,
     table,
 )
-from workers.coverage.queries import sparkline
 
 if TYPE_CHECKING:
     from pipelines.periods import Period
