@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipelines.coverage import Coverage, Series, percent, regional_rows
+from pipelines.coverage import Coverage, Series, forms_text, percent, regional_rows
 from pipelines.regions import REGIONS, region_filters, region_kql, region_of
 
 
@@ -42,6 +42,12 @@ def test_a_share_above_zero_is_never_shown_as_zero() -> None:
     assert [percent(x) for x in (0, 0.75, 0.1, 0.042, 1 / 390, 0.0004)] == [
         "0%", "75%", "10%", "4.2%", "0.3%", "<0.1%",
     ]  # fmt: skip
+
+
+def test_name_forms_read_as_shares_of_their_articles() -> None:
+    assert forms_text([("普丁", 3), ("蒲亭", 1)]) == "普丁 75% (3)  蒲亭 25% (1)"
+    assert forms_text([("普京", 389), ("習主席", 1)], ", ") == "普京 100% (389), 習主席 0.3% (1)"
+    assert forms_text([]) == "-"
 
 
 def test_tables_line_up_chinese_names(capsys) -> None:  # type: ignore[no-untyped-def]

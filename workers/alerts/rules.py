@@ -87,15 +87,7 @@ class AlertRule(BaseModel):
     @classmethod
     def _spike_form(cls, data: Any) -> Any:
         """A query written ``spike(QUERY, OPTION, ...)`` makes a spike rule of QUERY."""
-        if isinstance(data, dict) and isinstance(data.get("query"), str):
-            found = spike_form(data["query"])
-            if found:
-                query, options = found
-                current = data.get("spike") or {}
-                if not isinstance(current, dict):
-                    current = current.as_dict()
-                return {**data, "query": query, "kind": "spike", "spike": {**current, **options}}
-        return data
+        return written_spike(data) if isinstance(data, dict) else data
 
     @model_validator(mode="after")
     def _spike_params(self) -> AlertRule:
@@ -107,6 +99,19 @@ class AlertRule(BaseModel):
 
     def channels(self) -> list[str]:
         return [c for c in ("webhook", "slack", "email") if getattr(self, c)]
+
+
+def written_spike(data: dict[str, Any]) -> dict[str, Any]:
+    """A rule's data with a query written ``spike(QUERY, OPTION, ...)`` made a spike
+    rule of QUERY, its options over the parameters it has; other data as it is."""
+    found = spike_form(data.get("query") or "")
+    if not found:
+        return data
+    query, options = found
+    current = data.get("spike") or {}
+    if not isinstance(current, dict):
+        current = current.as_dict()
+    return {**data, "query": query, "kind": "spike", "spike": {**current, **options}}
 
 
 @lru_cache(maxsize=4)

@@ -26,7 +26,7 @@ from pipelines.spikes import Firing, SpikeParams, judge, latest
 from workers import services
 from workers.alerts.matching import write_new
 from workers.app import app
-from workers.coverage.queries import histogram
+from workers.coverage.queries import coverage
 from workers.search.client import SearchClient, SearchError
 
 log = logging.getLogger(__name__)
@@ -92,32 +92,14 @@ def count(
     out: dict[str, Counted] = {}
     for at in range(0, len(names), size):
         chunk = {name: queries[name] for name in names[at : at + size]}
-        wholes = {f"{n}{OF}": universes[n] for n in chunk if universes.get(n)}
-        body = {
-            "size": 0,
-            "query": period.range(),
-            "aggs": {
-                "per": {
-                    "date_histogram": histogram(per, period, tz),
-                    "aggs": {"rules": {"filters": {"filters": {**chunk, **wholes}}}},
-                }
-            },
-        }
-        response = client.request("POST", f"/{client.index_name('articles')}/_search", body)
-        buckets = response["aggregations"]["per"]["buckets"]
-        labels = [b["key_as_string"] for b in buckets]
-        starts = [
-            datetime.fromtimestamp(b["key"] / 1000, UTC).astimezone(tz).isoformat() for b in buckets
-        ]
-        totals = [b["doc_count"] for b in buckets]
+        wholes = {f"{n}{OF}": u for n in chunk if (u := universes.get(n))}
+        found = coverage(client, series={**chunk, **wholes}, period=period, interval=per, tz=tz)
+        counts = {s.name: s.counts for s in found.series}
+        # a bucket's label is its start in zone tz (yyyy-MM-dd, or with 'T'HH:mm)
+        starts = [datetime.fromisoformat(b).replace(tzinfo=tz).isoformat() for b in found.buckets]
         for name in chunk:
-            counts = [b["rules"]["buckets"][name]["doc_count"] for b in buckets]
-            whole = (
-                [b["rules"]["buckets"][f"{name}{OF}"]["doc_count"] for b in buckets]
-                if f"{name}{OF}" in wholes
-                else totals
-            )
-            out[name] = Counted(labels, starts, counts, whole, totals)
+            whole = counts.get(f"{name}{OF}", found.totals)
+            out[name] = Counted(found.buckets, starts, counts[name], whole, found.totals)
     return out
 
 

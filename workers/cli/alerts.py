@@ -99,18 +99,14 @@ def _apply_spike(
 ) -> None:
     """Spike options onto a rule's data: --spike makes it a spike rule with that query,
     and so does a query written spike(QUERY, OPTION, ...)."""
-    from pipelines.spikes import spike_form
+    from workers.alerts.rules import written_spike
 
     if spike:
         rule_data.update(kind="spike", query=spike)
     try:
-        written = spike_form(rule_data.get("query") or "")
+        rule_data.update(written_spike(rule_data))  # spike(QUERY, ...) in the rule language
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
-    if written:  # spike(QUERY, OPTION, ...) in the rule language
-        rule_data["query"], options = written
-        rule_data["kind"] = "spike"
-        rule_data["spike"] = {**_as_dict(rule_data.get("spike")), **options}
     changes = {k: v for k, v in given.items() if v is not None}
     if share is not None:
         changes["measure"] = "share" if share else "count"
@@ -120,13 +116,11 @@ def _apply_spike(
                 f"--{next(iter(changes)).replace('_', '-')} is for spike rules: add --spike QUERY"
             )
         return
-    rule_data["spike"] = {**_as_dict(rule_data.get("spike")), **changes}
-
-
-def _as_dict(params: Any) -> dict[str, Any]:
-    from dataclasses import asdict
-
-    return dict(params) if isinstance(params, dict) else asdict(params) if params else {}
+    current = rule_data.get("spike") or {}
+    rule_data["spike"] = {
+        **(current if isinstance(current, dict) else current.as_dict()),
+        **changes,
+    }
 
 
 def _apply(

@@ -163,7 +163,7 @@ def _by_region(
 def _name_forms(entity_ids: list[str], window: Period, lang: str) -> None:
     """Which names each region's articles use for each entity, with the articles using
     each (the aliases the entity's mentions matched)."""
-    from pipelines.coverage import percent
+    from pipelines.coverage import forms_text
     from pipelines.regions import REGIONS, region_filters
     from workers.config import build_pipeline
     from workers.coverage.queries import name_forms
@@ -173,24 +173,11 @@ def _name_forms(entity_ids: list[str], window: Period, lang: str) -> None:
         entity = catalogue.entities.get(entity_id)
         if entity is None:
             raise click.ClickException(f"no entity {entity_id!r} in entities.yaml")
-        found = name_forms(engine(), entity_id, period=window, by=region_filters())
+        found = name_forms(
+            engine(), entity_id, period=window, by=region_filters(), owner=catalogue.owner
+        )
         click.secho(f"How each region names {entity.display(lang)} ({entity_id})", bold=True)
-        rows = []
-        for region in REGIONS:
-            forms = [
-                (alias, n)
-                for alias, n in found.get(region.id, [])
-                if catalogue.owner(alias) == entity_id
-            ]
-            total = sum(n for _, n in forms)
-            rows.append(
-                [
-                    region.title,
-                    "  ".join(f"{alias} {percent(n / total)} ({n})" for alias, n in forms[:6])
-                    if forms
-                    else "-",
-                ]
-            )
+        rows = [[r.title, forms_text(found.get(r.id, []))] for r in REGIONS]
         table(rows, ["region", "names used (share of the mentions' articles)"])
         click.echo("")
 

@@ -7,6 +7,7 @@ when it gets more of the attention.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, tzinfo
 from typing import Any
 
@@ -165,12 +166,17 @@ def related(
 
 
 def name_forms(
-    client: SearchClient, entity: str, *, period: Period, by: dict[str, dict[str, Any]]
+    client: SearchClient,
+    entity: str,
+    *,
+    period: Period,
+    by: dict[str, dict[str, Any]],
+    owner: Callable[[str], str | None],
 ) -> dict[str, list[tuple[str, int]]]:
     """How the articles of each group (``by``: named filters, such as the regions) wrote
     ``entity``: the aliases its mentions matched, with the articles using each. The
-    aliases of other entities in the same articles are in the same field; the caller
-    keeps the entity's own (``Catalogue`` knows them)."""
+    aliases of other entities in the same articles are in the same field: only those
+    ``owner`` (``Catalogue.owner``) says are the entity's are kept."""
     body = {
         "size": 0,
         "query": {"bool": {"filter": [period.range(), {"term": {"entities.id": entity}}]}},
@@ -183,6 +189,10 @@ def name_forms(
     }
     response = client.request("POST", f"/{client.index_name('articles')}/_search", body)
     return {
-        group: [(b["key"], b["doc_count"]) for b in found["forms"]["buckets"]]
+        group: [
+            (b["key"], b["doc_count"])
+            for b in found["forms"]["buckets"]
+            if owner(b["key"]) == entity
+        ]
         for group, found in response["aggregations"]["by"]["buckets"].items()
     }

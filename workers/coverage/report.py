@@ -17,7 +17,7 @@ from html import escape
 from typing import Any
 
 from pipelines.alertevents import spike_numbers
-from pipelines.coverage import percent
+from pipelines.coverage import forms_text
 from pipelines.entities import Catalogue
 from pipelines.periods import Period
 from pipelines.regions import REGIONS, region_filters
@@ -287,18 +287,13 @@ def _names_html(client: SearchClient, period: Period, catalogue: Catalogue, lang
         entity = catalogue.entities.get(entity_id)
         if entity is None:
             continue
-        found = name_forms(client, entity_id, period=period, by=region_filters())
-        rows = ""
-        for region in REGIONS:
-            forms = [
-                (alias, n)
-                for alias, n in found.get(region.id, [])
-                if catalogue.owner(alias) == entity_id
-            ]
-            total = sum(n for _, n in forms) or 1
-            cells = ", ".join(f"{escape(a)} {percent(n / total)} ({n})" for a, n in forms[:6])
-            cells = cells or "-"
-            rows += f"<tr><td>{escape(region.title)}</td><td>{cells}</td></tr>"
+        found = name_forms(
+            client, entity_id, period=period, by=region_filters(), owner=catalogue.owner
+        )
+        rows = "".join(
+            f"<tr><td>{escape(r.title)}</td><td>{escape(forms_text(found.get(r.id, []), ', '))}</td></tr>"
+            for r in REGIONS
+        )
         parts.append(
             f'<h3>{escape(entity.display(lang))}</h3><table data-names="{escape(entity_id)}">'
             f"<tr><th>region</th><th>names used (share of the articles naming them)</th></tr>"
